@@ -1,0 +1,102 @@
+"""The project's one retry policy (tenacity): transient failures only, exponential back-off with
+jitter, `Retry-After` honoured, bounded in attempts and in total time."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import tenacity
+
+T = TypeVar("T")
+
+
+class FetchError(Exception):
+    """A failure with a reason an editor understands (`HTTP 404`, `timed out after 30 s`)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientError(FetchError):
+    """Worth another try: timeouts, connection resets, 429, 5xx. Never cached."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentError(FetchError):
+    """Retrying will not help: 404, 410, 451, a deleted article. Remembered for a day."""
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class RetryPolicy:
+    """How often and how long to retry one call. `sleep` and `clock` are injectable so tests
+    exercise back-off without real waiting."""
+
+    def __init__(
+        self,
+        attempts: int = 3,
+        base_delay: float = 1.0,
+        max_delay: float = 30.0,
+        deadline: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self.attempts = attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.deadline = deadline
+        self.sleep = sleep
+        self.clock = clock
+        self.jitter = jitter
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = min(self.max_delay, self.base_delay * 2 ** (state.attempt_number - 1))
+        backoff *= 0.5 + self.jitter() / 2  # "equal jitter": between half and all of it
+        asked = getattr(exc, "retry_after", None)
+        return max(backoff, asked) if asked is not None else backoff
+
+    def _stop(self, state: tenacity.RetryCallState, start: float) -> bool:
+        if state.attempt_number >= self.attempts:
+            return True
+        exc = state.outcome.exception() if state.outcome else None
+        asked = getattr(exc, "retry_after", None)
+        if asked is not None and asked > self.max_delay:
+            return True  # the server asks for longer than we may wait: fail now, honestly
+        elapsed = self.clock() - start
+        return elapsed + self._wait(state) > self.deadline
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Calls `fn`, retrying it while it raises TransientError; re-raises the last error."""
+        start = self.clock()
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(TransientError),
+            stop=lambda state: self._stop(state, start),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        return retrying(fn)
