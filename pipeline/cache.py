@@ -1,0 +1,285 @@
+"""The SQLite store of fetched records and the freshness policy that decides what to refetch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.models import Cached, FetchResult, Kind
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "enrich.sqlite3"
+# Bump when the meaning or shape of stored records changes: rows of another version are misses.
+SCHEMA_VERSION = 1
+DAY = 86400.0
+_PINNED = re.compile(r"v\d+$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    key           TEXT PRIMARY KEY,
+    kind          TEXT NOT NULL,
+    record        TEXT,            -- the stage's record as JSON; NULL for a remembered failure
+    error         TEXT,            -- the last permanent failure, if any
+    error_at      REAL,
+    fetched_at    REAL NOT NULL,   -- when `record` (or the failure) was last confirmed
+    etag          TEXT,
+    last_modified TEXT,
+    last_used     REAL NOT NULL,   -- last run whose sources named this key (for prune)
+    schema        INTEGER NOT NULL
+)
+"""
+
+
+@dataclass
+class Freshness:
+    """How long a record stays fresh, by kind; None means never expires."""
+
+    arxiv: float | None = 7 * DAY
+    arxiv_pinned: float | None = None  # a version-pinned paper never changes
+    github: float | None = 1 * DAY
+    web: float | None = 30 * DAY
+    failure: float = 1 * DAY  # permanent failures are remembered this long
+
+    @classmethod
+    def from_config(cls, table: dict) -> Freshness:
+        """Reads `[cache]` settings like `github_days = 2` or `arxiv_pinned_days = "never"`."""
+        fresh = cls()
+        for name in ("arxiv", "arxiv_pinned", "github", "web", "failure"):
+            value = table.get(f"{name}_days")
+            if value is None:
+                continue
+            if value == "never":
+                if name == "failure":
+                    raise ValueError("cache.failure_days cannot be 'never'")
+                setattr(fresh, name, None)
+            elif isinstance(value, (int, float)) and value >= 0:
+                setattr(fresh, name, float(value) * DAY)
+            else:
+                raise ValueError(f"cache.{name}_days must be a number of days or 'never', not {value!r}")
+        return fresh
+
+    def ttl(self, key: str, kind: str) -> float | None:
+        if kind == "arxiv":
+            pinned = _PINNED.search(key) is not None
+            return self.arxiv_pinned if pinned else self.arxiv
+        return getattr(self, kind, 30 * DAY)
+
+
+@dataclass
+class Lookup:
+    """The cache's verdict on one key."""
+
+    cached: Cached | None = None
+    fresh: bool = False  # usable without asking the network
+    failure: str | None = None  # a remembered permanent failure, still within its day
+
+    @property
+    def has_record(self) -> bool:
+        return self.cached is not None and self.cached.record is not None
+
+
+@dataclass
+class Stats:
+    total: int = 0
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    bytes: int = 0
+    path: str = ""
+
+
+class Cache:
+    """One SQLite database in WAL mode: readers never block the writer, a killed process loses at
+    most its uncommitted record, and every committed record is whole."""
+
+    def __init__(self, directory: str | os.PathLike, freshness: Freshness | None = None, clock=time.time):
+        self.dir = Path(directory)
+        self.path = self.dir / DB_NAME
+        self.freshness = freshness or Freshness()
+        self.clock = clock
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.db = self._open()
+
+    # -- opening, corruption and schema versions -------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash never corrupts, only forgets
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            db = self._connect()
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+            self._migrate(db)
+            return db
+        except sqlite3.DatabaseError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise
+            aside = self.path.with_name(f"{DB_NAME}.corrupt-{int(self.clock())}")
+            log.warning("cache %s is unreadable (%s); moved aside to %s and rebuilt", self.path, exc, aside.name)
+            for suffix in ("", "-wal", "-shm"):
+                src = Path(str(self.path) + suffix)
+                if src.exists():
+                    src.replace(Path(str(aside) + suffix))
+            db = self._connect()
+            self._migrate(db)
+            return db
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            if version not in (0, SCHEMA_VERSION):
+                # An older (or newer) layout: its rows are misses, never a crash. Refetching is
+                # cheap next to guessing at another version's meaning.
+                log.warning("cache schema %s is not %s; starting a fresh cache", version, SCHEMA_VERSION)
+                db.execute("DROP TABLE IF EXISTS records")
+            db.execute(_SCHEMA)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- reading -----------------------------------------------------------------------------
+    def _rows(self, keys: list[str]) -> Iterator[tuple]:
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(
+                "SELECT key, kind, record, error, error_at, fetched_at, etag, last_modified "
+                f"FROM records WHERE schema = ? AND key IN ({marks})",
+                (SCHEMA_VERSION, *chunk),
+            )
+
+    def lookup_many(self, keys: Iterable[str], kind_of: dict[str, str]) -> dict[str, Lookup]:
+        """The verdict for every key at once (one query per 500 keys: a warm run is one pass)."""
+        now = self.clock()
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, Lookup] = {key: Lookup() for key in keys}
+        for key, kind, record, error, error_at, fetched_at, etag, last_modified in self._rows(keys):
+            if kind != kind_of.get(key, kind):
+                continue
+            cached = Cached(
+                key=key,
+                kind=kind,
+                fetched_at=fetched_at,
+                record=json.loads(record) if record else None,
+                error=error,
+                etag=etag,
+                last_modified=last_modified,
+            )
+            ttl = self.freshness.ttl(key, kind)
+            failure_fresh = error_at is not None and now - error_at < self.freshness.failure
+            fresh = cached.record is not None and (ttl is None or now - fetched_at < ttl)
+            found[key] = Lookup(cached=cached, fresh=fresh, failure=error if failure_fresh else None)
+        return found
+
+    def get(self, key: str) -> Cached | None:
+        for key_, kind, record, error, _error_at, fetched_at, etag, last_modified in self._rows([key]):
+            return Cached(key_, kind, fetched_at, json.loads(record) if record else None, error, etag, last_modified)
+        return None
+
+    # -- writing -----------------------------------------------------------------------------
+    def store(self, kind: Kind, result: FetchResult) -> None:
+        """Records one fetch outcome in its own transaction: a kill loses at most this one.
+
+        Transient failures are never stored; a permanent failure never erases a record the
+        editor may still want (it is kept, and served as stale).
+        """
+        now = self.clock()
+        if result.ok and result.not_modified:
+            self.db.execute(
+                "UPDATE records SET fetched_at = ?, error = NULL, error_at = NULL, "
+                "etag = COALESCE(?, etag) WHERE key = ?",
+                (now, result.etag, result.key),
+            )
+        elif result.ok and result.record is not None:
+            self.db.execute(
+                "INSERT INTO records (key, kind, record, error, error_at, fetched_at, etag, last_modified, "
+                "last_used, schema) VALUES (?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, record = excluded.record, "
+                "error = NULL, error_at = NULL, fetched_at = excluded.fetched_at, etag = excluded.etag, "
+                "last_modified = excluded.last_modified, last_used = excluded.last_used, schema = excluded.schema",
+                (
+                    result.key,
+                    kind,
+                    json.dumps(result.record.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                    now,
+                    result.etag,
+                    result.last_modified,
+                    now,
+                    SCHEMA_VERSION,
+                ),
+            )
+        elif result.permanent:
+            self.db.execute(
+                "INSERT INTO records (key, kind, record, error, error_at, fetched_at, last_used, schema) "
+                "VALUES (?, ?, NULL, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET error = excluded.error, error_at = excluded.error_at",
+                (result.key, kind, result.error, now, now, now, SCHEMA_VERSION),
+            )
+
+    def mark_used(self, keys: Iterable[str]) -> None:
+        now = self.clock()
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE records SET last_used = ? WHERE key = ?", ((now, k) for k in keys))
+
+    # -- looking inside ----------------------------------------------------------------------
+    def stats(self) -> Stats:
+        now = self.clock()
+        stats = Stats(path=str(self.path))
+        for key, kind, has_record, error_at, fetched_at in self.db.execute(
+            "SELECT key, kind, record IS NOT NULL, error_at, fetched_at FROM records WHERE schema = ?",
+            (SCHEMA_VERSION,),
+        ):
+            ttl = self.freshness.ttl(key, kind)
+            if not has_record:
+                state = "failed"
+            elif ttl is None or now - fetched_at < ttl:
+                state = "fresh"
+            else:
+                state = "stale"
+            by_kind = stats.by_kind.setdefault(kind, {"fresh": 0, "stale": 0, "failed": 0})
+            by_kind[state] += 1
+            stats.total += 1
+        for suffix in ("", "-wal"):
+            p = Path(str(self.path) + suffix)
+            stats.bytes += p.stat().st_size if p.exists() else 0
+        return stats
+
+    def show(self, key: str) -> dict | None:
+        row = self.db.execute(
+            "SELECT key, kind, record, error, error_at, fetched_at, etag, last_modified, last_used, schema "
+            "FROM records WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            return None
+        names = ("key", "kind", "record", "error", "error_at", "fetched_at", "etag", "last_modified", "last_used", "schema")
+        data = dict(zip(names, row))
+        data["record"] = json.loads(data["record"]) if data["record"] else None
+        for name in ("error_at", "fetched_at", "last_used"):
+            if data[name] is not None:
+                data[name] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(data[name]))
+        return data
+
+    def prune(self, older_than_days: float) -> int:
+        cutoff = self.clock() - older_than_days * DAY
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            removed = self.db.execute("DELETE FROM records WHERE last_used < ? OR schema != ?", (cutoff, SCHEMA_VERSION)).rowcount
+        self.db.execute("VACUUM")
+        return removed

@@ -1,0 +1,179 @@
+"""Enrich a file of bare links into a drafted newsletter issue.
+
+usage: enrich [OPTIONS] [SOURCE ...]
+       enrich cache stats | show KEY_OR_URL | prune [--days N]
+
+A SOURCE is a sources file (one entry per line; see the README for the grammar), `-` for standard
+input, or a URL. With no SOURCE, ./sources.txt is read. arXiv papers, GitHub repositories and web
+pages are fetched (or taken from the cache when fresh) and drafted in the newsletter's format.
+
+Without -o the draft goes to standard output. With -o FILE the draft is written atomically; an
+existing FILE is merged: entries already in it are left exactly as the editor left them, new ones are
+added to the end of their section, and the list of failed links at the end is regenerated.
+
+Exit codes: 0 every link enriched; 1 the draft was written but some links failed; 2 usage error or
+unreadable input (nothing written); 3 another run holds the lock on this cache or output.
+
+Environment: GITHUB_TOKEN (or GH_TOKEN) for GitHub; ENRICH_ARXIV_API and ENRICH_GITHUB_API point the
+API stages elsewhere; ENRICH_CACHE_DIR, ENRICH_ALLOW_PRIVATE_HOSTS=1 and ENRICH_CONFIG (a TOML file,
+default ./enrich.toml) mirror the options; HTTP(S)_PROXY is honoured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from pipeline import __version__
+
+log = logging.getLogger("pipeline")
+
+_CACHE_HELP = """Look inside the cache.
+
+  enrich cache stats               records by kind and freshness, and the database size
+  enrich cache show KEY_OR_URL     the stored record as JSON (a URL is canonicalized to its key)
+  enrich cache prune [--days N]    drop records no sources file has used for N days (default 90)
+"""
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="enrich", description=__doc__.split("\n\n", 2)[2], usage=__doc__.split("\n\n")[1].removeprefix("usage: "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("sources", nargs="*", metavar="SOURCE", help="sources file, '-' for stdin, or a URL")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write (or merge into) FILE instead of stdout")
+    parser.add_argument("--format", choices=("md", "json"), default="md", help="Markdown draft (default) or JSON")
+    parser.add_argument("--offline", action="store_true", help="no network: cached records only, others fail as 'not cached'")
+    parser.add_argument("--refresh", action="store_true", help="refetch every link even when its cached record is fresh")
+    parser.add_argument(
+        "--cache-dir", metavar="DIR", default=os.environ.get("ENRICH_CACHE_DIR") or "cache",
+        help="where the cache lives (env ENRICH_CACHE_DIR; default ./cache)",
+    )
+    parser.add_argument(
+        "--allow-private-hosts", action="store_true",
+        default=os.environ.get("ENRICH_ALLOW_PRIVATE_HOSTS", "") not in ("", "0", "false", "no"),
+        help="allow web fetches to loopback, private and link-local addresses (env ENRICH_ALLOW_PRIVATE_HOSTS=1)",
+    )
+    parser.add_argument("--template", metavar="NAME_OR_FILE", help="draft template: 'embedded-ai' (default), 'plain', or a Jinja2 file")
+    parser.add_argument("--date", metavar="YYYY-MM-DD", help="the issue date in a new draft's heading (default: today)")
+    parser.add_argument("--config", metavar="FILE", help="TOML config file (env ENRICH_CONFIG; default ./enrich.toml)")
+    parser.add_argument("--lock-wait", metavar="SECONDS", type=float, default=60.0, help="how long to wait for another run's lock before exit 3 (default 60)")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary line")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log every link and request")
+    parser.add_argument("--version", action="version", version=f"enrich {__version__}")
+    return parser
+
+
+def _cache_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="enrich cache", description=_CACHE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache-dir", metavar="DIR", default=os.environ.get("ENRICH_CACHE_DIR") or "cache")
+    parser.add_argument("--config", metavar="FILE")
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("stats", help="records by kind and freshness, size")
+    show = sub.add_parser("show", help="the stored record as JSON")
+    show.add_argument("key", metavar="KEY_OR_URL")
+    prune = sub.add_parser("prune", help="drop records unused for N days")
+    prune.add_argument("--days", type=float, default=90.0)
+    return parser
+
+
+def _setup_logging(stderr, quiet: bool, verbose: bool) -> None:
+    from pipeline.secrets import RedactingFilter, Redactor
+
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("enrich: %(message)s"))
+    handler.addFilter(RedactingFilter(Redactor()))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
+    log.setLevel(level)
+    if verbose:
+        root.setLevel(logging.DEBUG)  # library chatter too (httpx, PyGithub, arxiv), redacted
+
+
+def _cache_command(argv: list[str], stdout, stderr) -> int:
+    from pipeline.cache import Cache, Freshness
+    from pipeline.config import ConfigError, load_config
+    from pipeline.links import LinkError, canonicalize
+
+    args = _cache_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        cache = Cache(args.cache_dir, Freshness.from_config(config.cache))
+    except (ConfigError, ValueError) as exc:
+        print(f"enrich: {exc}", file=stderr)
+        return 2
+    try:
+        if args.action == "stats":
+            stats = cache.stats()
+            print(f"{stats.path}: {stats.total} records, {stats.bytes / 1024:.0f} KiB", file=stdout)
+            for kind in sorted(stats.by_kind):
+                counts = stats.by_kind[kind]
+                print(f"  {kind:7} {counts['fresh']:6} fresh {counts['stale']:6} stale {counts['failed']:6} failed", file=stdout)
+            return 0
+        if args.action == "show":
+            key = args.key
+            if not key.startswith(("arxiv:", "github:", "web:")) or "://" in key.split(":", 1)[0]:
+                try:
+                    key = canonicalize(args.key).key
+                except LinkError as exc:
+                    print(f"enrich: {exc}", file=stderr)
+                    return 2
+            data = cache.show(key)
+            if data is None:
+                print(f"enrich: {key} is not in the cache", file=stderr)
+                return 1
+            print(json.dumps(data, ensure_ascii=False, indent=2), file=stdout)
+            return 0
+        removed = cache.prune(args.days)
+        print(f"removed {removed} records unused for {args.days:g} days", file=stdout)
+        return 0
+    finally:
+        cache.close()
+
+
+def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    stdin = stdin or sys.stdin.buffer
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    if argv[:1] == ["cache"]:
+        return _cache_command(argv[1:], stdout, stderr)
+
+    from pipeline.config import ConfigError, load_config
+    from pipeline.lock import LockHeld
+    from pipeline.run import EXIT_LOCKED, EXIT_USAGE, Options, UsageError, execute
+
+    parser = _run_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(stderr, args.quiet, args.verbose)
+    options = Options(
+        sources=args.sources,
+        output=args.output,
+        format=args.format,
+        offline=args.offline,
+        refresh=args.refresh,
+        cache_dir=args.cache_dir,
+        allow_private_hosts=args.allow_private_hosts,
+        template=args.template,
+        date=args.date,
+        lock_wait=args.lock_wait,
+    )
+    try:
+        config = load_config(args.config)
+        return execute(options, config, stdin=stdin, stdout=stdout, stderr=stderr)
+    except (UsageError, ConfigError) as exc:
+        print(f"enrich: {exc}", file=stderr)
+        return EXIT_USAGE
+    except LockHeld as exc:
+        print(f"enrich: {exc}", file=stderr)
+        return EXIT_LOCKED
+    except KeyboardInterrupt:
+        print("enrich: interrupted; the cache keeps what was fetched, no draft was written", file=stderr)
+        return 130

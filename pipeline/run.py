@@ -1,0 +1,428 @@
+"""The one place that sequences I/O: read sources, look up the cache, fetch, store, render, write."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date as date_type
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+from pipeline import draft
+from pipeline.cache import Cache, Freshness, Lookup
+from pipeline.config import Config
+from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
+from pipeline.links import LinkError, canonicalize, looks_like_url
+from pipeline.lock import FileLock
+from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine
+from pipeline.secrets import Redactor
+from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
+
+log = logging.getLogger("pipeline")
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+@dataclass
+class Options:
+    sources: list[str] = field(default_factory=list)
+    output: str | None = None
+    format: str = "md"
+    offline: bool = False
+    refresh: bool = False
+    cache_dir: str = "cache"
+    allow_private_hosts: bool = False
+    template: str | None = None
+    date: str | None = None
+    lock_wait: float = 60.0
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable input: nothing is written (exit code 2)."""
+
+
+# -- reading -----------------------------------------------------------------------------------
+def _argument_lines(urls: list[str]) -> Iterator[SourceLine]:
+    for number, url in enumerate(urls, 1):
+        yield SourceLine(line=number, urls=[url])
+
+
+def read_sources(sources: list[str], stdin: BinaryIO) -> tuple[list[SourceEntry], list[Diagnostic]]:
+    """Files, `-` and URL arguments -> entries. Raises UsageError for unreadable input."""
+    items: list[Iterable[SourceLine | Diagnostic]] = []
+    urls = [s for s in sources if s != "-" and looks_like_url(s) and not Path(s).is_file()]
+    for source in sources:
+        if source in urls:
+            continue
+        if source == "-":
+            items.append(parse_lines(decode_lines(stdin, "standard input")))
+            continue
+        try:
+            handle = open(source, "rb")  # noqa: SIM115 - closed when the generator finishes
+        except OSError as exc:
+            raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from exc
+        items.append(_closing(handle, parse_lines(decode_lines(handle, source))))
+    if urls:
+        items.append(_argument_lines(urls))
+    entries: list[SourceEntry] = []
+    diagnostics: list[Diagnostic] = []
+    for group in items:
+        try:
+            found, notes = plan_entries(group)
+        except SourceError as exc:
+            raise UsageError(str(exc)) from exc
+        entries.extend(found)
+        diagnostics.extend(notes)
+    return _dedupe_across_sources(entries, diagnostics)
+
+
+def _closing(handle, lines):
+    with handle:
+        yield from lines
+
+
+def _dedupe_across_sources(entries, diagnostics):
+    seen: dict[str, SourceEntry] = {}
+    unique = []
+    for entry in entries:
+        first = seen.get(entry.main.key)
+        if first is not None:
+            diagnostics.append(Diagnostic(f"duplicate of line {first.line} ({entry.main.key}), skipped", entry.line))
+            continue
+        seen[entry.main.key] = entry
+        unique.append(entry)
+    return unique, diagnostics
+
+
+# -- fetching ----------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What the run knows about one link after the cache and the fetchers had their say."""
+
+    status: str  # ok | stale | failed
+    record: dict | None = None
+    error: str | None = None
+    cached: bool = False
+    fetched_at: float | None = None
+
+
+def _outcome_from_cache(lookup: Lookup, offline: bool) -> Outcome | None:
+    if lookup.fresh or (offline and lookup.has_record):
+        c = lookup.cached
+        return Outcome("ok", c.record, None, True, c.fetched_at)
+    if lookup.failure and not lookup.has_record:
+        return Outcome("failed", None, lookup.failure, True, lookup.cached.fetched_at)
+    if lookup.failure and lookup.has_record:
+        c = lookup.cached
+        return Outcome("stale", c.record, lookup.failure, True, c.fetched_at)
+    if offline:
+        return Outcome("failed", None, "not cached", False, None)
+    return None
+
+
+def fetch_links(
+    links: dict[str, Link],
+    lookups: dict[str, Lookup],
+    fetchers: dict[str, Fetcher],
+    cache: Cache | None,
+    redact: Redactor,
+    on_result: Callable[[str, Outcome], None] = lambda key, outcome: None,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, Outcome]:
+    """Runs the three stages at once, one thread each, storing every result as it arrives so a
+    killed run keeps what it had fetched."""
+    outcomes: dict[str, Outcome] = {}
+    requests: dict[str, list[FetchRequest]] = {}
+    for key, link in links.items():
+        lookup = lookups.get(key, Lookup())
+        requests.setdefault(link.kind, []).append(FetchRequest(link, lookup.cached))
+    results: queue.Queue[tuple[str, FetchResult] | None] = queue.Queue()
+
+    def work(kind: str, batch: list[FetchRequest]) -> None:
+        try:
+            for result in guarded(fetchers[kind], batch):
+                results.put((kind, result))
+        finally:
+            results.put(None)
+
+    threads = [threading.Thread(target=work, args=(k, b), name=f"enrich-{k}", daemon=True) for k, b in requests.items()]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    while running:
+        item = results.get()
+        if item is None:
+            running -= 1
+            continue
+        kind, result = item
+        if result.error:
+            result.error = redact(result.error)
+        if cache is not None:
+            cache.store(kind, result)
+        outcome = _outcome_from_result(result, lookups.get(result.key, Lookup()), clock())
+        outcomes[result.key] = outcome
+        on_result(result.key, outcome)
+    return outcomes
+
+
+def _outcome_from_result(result: FetchResult, lookup: Lookup, now: float) -> Outcome:
+    if result.ok and result.not_modified and lookup.has_record:
+        return Outcome("ok", lookup.cached.record, None, True, now)
+    if result.ok and result.record is not None:
+        return Outcome("ok", result.record.to_dict(), None, False, now)
+    error = result.error or "no record"
+    if lookup.has_record:  # a failed refresh serves what we had, marked stale
+        return Outcome("stale", lookup.cached.record, error, True, lookup.cached.fetched_at)
+    return Outcome("failed", None, error, False, None)
+
+
+# -- assembling and writing --------------------------------------------------------------------
+def _iso(ts: float | None) -> str | None:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)) if ts is not None else None
+
+
+def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) -> list[Entry]:
+    entries = []
+    for source in source_entries:
+        main = outcomes[source.main.key]
+        extra_records = {
+            link.key: outcomes[link.key].record for link in source.extras if outcomes[link.key].record is not None
+        }
+        entries.append(
+            Entry(
+                source=source,
+                section=source.section or DEFAULT_SECTION[source.main.kind],
+                status=main.status,  # type: ignore[arg-type]
+                record=main.record,
+                error=main.error,
+                cached=main.cached,
+                fetched_at=_iso(main.fetched_at),
+                extra_records=extra_records,
+            )
+        )
+    return entries
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _canonical_key(url: str) -> str | None:
+    try:
+        return canonicalize(url).key
+    except LinkError:
+        return None
+
+
+def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic], existing: str | None) -> str:
+    issue_date = options.date or date_type.today().isoformat()
+    if options.format == "json":
+        return draft.render_json(entries)
+    if existing is not None:
+        return draft.merge_draft(
+            existing, entries, canonical_key=_canonical_key, template=options.template, date=issue_date
+        )
+    return draft.render_markdown(entries, template=options.template, date=issue_date, diagnostics=diagnostics)
+
+
+def read_existing_output(path: Path, fmt: str) -> str | None:
+    """The draft to merge into, or None. Refuses to turn an editor's Markdown into JSON."""
+    if not path.exists():
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the existing draft {path}: {exc}") from exc
+    if fmt == "json":
+        try:
+            if isinstance(json.loads(text), dict) and "entries" in json.loads(text):
+                return None  # our own JSON document: replaced
+        except ValueError:
+            pass
+        raise UsageError(f"{path} exists and is not a JSON document written by enrich; not overwriting it")
+    return text
+
+
+@dataclass
+class Summary:
+    entries: int = 0
+    fetched: int = 0
+    from_cache: int = 0
+    stale: int = 0
+    failed: int = 0
+    extra_failed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        text = f"{self.entries} entries: {self.fetched} fetched, {self.from_cache} from cache, {self.failed} failed"
+        if self.stale:
+            text += f", {self.stale} stale"
+        if self.extra_failed:
+            text += f"; {self.extra_failed} extra link{'s' if self.extra_failed > 1 else ''} failed"
+        return "; ".join([text, *self.notes])
+
+
+def summarize(entries: list[Entry], outcomes: dict[str, Outcome]) -> Summary:
+    summary = Summary(entries=len(entries))
+    for entry in entries:
+        if entry.status == "failed":
+            summary.failed += 1
+        elif entry.status == "stale":
+            summary.stale += 1
+        elif entry.cached:
+            summary.from_cache += 1
+        else:
+            summary.fetched += 1
+        summary.extra_failed += sum(outcomes[link.key].status == "failed" for link in entry.source.extras)
+    return summary
+
+
+# -- the whole run -----------------------------------------------------------------------------
+def make_fetchers(kinds: set[str], options: Options, config: Config) -> dict[str, Fetcher]:
+    """Builds only the stages this run needs: a warm run imports no HTTP library at all."""
+    fetchers: dict[str, Fetcher] = {}
+    if "arxiv" in kinds:
+        from pipeline.fetchers.arxiv import ArxivFetcher
+
+        fetchers["arxiv"] = ArxivFetcher(api_url=os.environ.get("ENRICH_ARXIV_API") or "https://export.arxiv.org/api/query")
+    if "github" in kinds:
+        from pipeline.fetchers.github import GithubFetcher
+        from pipeline.secrets import github_token
+
+        wait = float(config.github.get("rate_limit_wait", 60))
+        fetchers["github"] = GithubFetcher(
+            base_url=os.environ.get("ENRICH_GITHUB_API") or "https://api.github.com",
+            token=github_token(),
+            rate_limit_wait=wait,
+        )
+    if "web" in kinds:
+        from pipeline.fetchers.web import WebFetcher
+
+        fetchers["web"] = WebFetcher(allow_private_hosts=options.allow_private_hosts, **config.web)
+    return fetchers
+
+
+class Progress:
+    """A one-line counter on a terminal; plain log lines elsewhere (cron mails stay readable)."""
+
+    def __init__(self, total: int, stream: TextIO, enabled: bool):
+        self.total, self.done, self.stream, self.enabled = total, 0, stream, enabled and total > 0
+
+    def __call__(self, key: str, outcome: Outcome) -> None:
+        self.done += 1
+        if self.enabled:
+            self.stream.write(f"\r\x1b[K[{self.done}/{self.total}] {outcome.status:6} {key[:70]}")
+            self.stream.flush()
+        elif outcome.status != "ok":
+            log.warning("%s %s: %s", outcome.status, key, outcome.error)
+        else:
+            log.info("ok %s", key)
+
+    def finish(self) -> None:
+        if self.enabled and self.done:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def execute(
+    options: Options,
+    config: Config,
+    *,
+    stdin: BinaryIO,
+    stdout: TextIO,
+    stderr: TextIO,
+    fetcher_factory: Callable[[set[str], Options, Config], dict[str, Fetcher]] = make_fetchers,
+) -> int:
+    redact = Redactor()
+    try:
+        freshness = Freshness.from_config(config.cache)
+    except ValueError as exc:
+        raise UsageError(f"config: {exc}") from exc
+    if options.date is not None:
+        try:
+            date_type.fromisoformat(options.date)
+        except ValueError:
+            raise UsageError(f"--date must be YYYY-MM-DD, not {options.date!r}") from None
+    source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
+    for diagnostic in diagnostics:
+        log.warning("%s", diagnostic)
+    output = Path(options.output) if options.output else None
+
+    locks = [FileLock(Path(options.cache_dir) / "enrich.lock", f"the cache {options.cache_dir}")]
+    if output is not None:
+        locks.append(FileLock(output.with_name(f".{output.name}.lock"), f"the draft {output}"))
+    held: list[FileLock] = []
+    try:
+        for lock in locks:
+            lock.acquire(options.lock_wait)
+            held.append(lock)
+        # Read the draft to merge into before fetching: a refusal must cost nothing.
+        existing = read_existing_output(output, options.format) if output is not None else None
+        cache = Cache(options.cache_dir, freshness)
+        try:
+            links: dict[str, Link] = {}
+            for entry in source_entries:
+                for link in entry.links:
+                    links.setdefault(link.key, link)
+            lookups = cache.lookup_many(links, {k: l.kind for k, l in links.items()})
+            outcomes: dict[str, Outcome] = {}
+            pending: dict[str, Link] = {}
+            for key, link in links.items():
+                known = None if options.refresh and not options.offline else _outcome_from_cache(lookups[key], options.offline)
+                if known is None:
+                    pending[key] = link
+                else:
+                    outcomes[key] = known
+            progress = Progress(len(pending), stderr, enabled=stderr.isatty() and log.isEnabledFor(logging.WARNING))
+            fetchers = fetcher_factory({l.kind for l in pending.values()}, options, config) if pending else {}
+            outcomes.update(fetch_links(pending, lookups, fetchers, cache, redact, on_result=progress))
+            progress.finish()
+            cache.mark_used(links)
+        finally:
+            cache.close()
+
+        entries = assemble(source_entries, outcomes)
+        text = render(entries, options, diagnostics, existing)
+        if output is None:
+            stdout.write(text)
+            stdout.flush()
+        elif text != existing:
+            write_atomically(output, text)
+    finally:
+        for lock in reversed(held):
+            lock.release()
+
+    summary = summarize(entries, outcomes)
+    for fetcher in fetchers.values():
+        note = getattr(fetcher, "summary_note", lambda: None)()
+        if note:
+            summary.notes.append(note)
+    print(redact(summary.line()), file=stderr)
+    failed = summary.failed or summary.extra_failed
+    return EXIT_SOME_FAILED if failed else EXIT_OK
