@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from charset_normalizer import from_bytes
+
 # WHATWG's encoding table treats these labels as their supersets; decoding with the narrower codec
 # turns valid characters (e.g. GBK's extra hanzi, cp1252's curly quotes) into errors.
 _SUPERSETS = {
@@ -79,32 +81,26 @@ def _decodes(body: bytes, encoding: str) -> bool:
     return True
 
 
-def _is_ascii(body: bytes) -> bool:
-    return body.isascii()
-
-
 def _detect(body: bytes) -> str | None:
     """Guess the encoding from the bytes alone (charset-normalizer), as a Python codec name."""
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # detection is an improvement, not a requirement
-        return None
     best = from_bytes(body[:_DETECT_BYTES]).best()
-    if best is None:
-        return None
-    return normalize_charset(best.encoding)
+    return normalize_charset(best.encoding) if best is not None else None
 
 
-def _multibyte(encoding: str) -> bool:
-    return encoding in ("utf_8", "utf-8", "gb18030", "big5hkscs", "cp932", "cp949", "euc_jp", "euc_kr")
+def _mostly_utf8(body: bytes) -> str | None:
+    """UTF-8 text of a body with a few broken bytes (a truncated or patched page), else None."""
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    multibyte = len(body) - len(text)  # bytes beyond one per character: a measure of valid UTF-8 use
+    return text if broken <= 3 and multibyte > 20 * broken else None
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """Decode an HTML body: header charset, BOM, `<meta>` prescan, then detection; never raises.
 
-    A declaration is used only when the bytes agree with it. Valid UTF-8 with non-ASCII bytes wins
-    over a single-byte declaration (a server default of ISO-8859-1 on a UTF-8 page is the most
-    common lie), and bytes that are not valid in the declared charset go to detection.
+    A declaration is used only when the bytes agree with it: valid UTF-8 wins over any declaration
+    (a server default of ISO-8859-1 or a stale "gb2312" on a UTF-8 page are the common lies), and
+    bytes that are not valid in the declared charset go to detection.
     """
     if not body:
         return ""
@@ -112,21 +108,21 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         if body.startswith(bom):
             return body.decode(encoding, errors="replace")
 
-    declared = charset_from_content_type(content_type) or charset_from_meta(body)
-    if _is_ascii(body):
+    if body.isascii():
         return body.decode("ascii")
-    utf8_ok = _decodes(body, "utf-8")
-
-    if declared is not None:
-        if codecs.lookup(declared).name == "utf-8":
-            if utf8_ok:
-                return body.decode("utf-8")
-        elif utf8_ok and not _multibyte(declared):
-            return body.decode("utf-8")
-        elif _decodes(body, declared):
-            return body.decode(declared)
-    elif utf8_ok:
+    try:
+        # Valid UTF-8 with non-ASCII bytes is UTF-8 whatever the page declares: GBK or Latin-1
+        # text practically never forms valid UTF-8, while "charset=gb2312" on a UTF-8 page is common.
         return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = charset_from_content_type(content_type) or charset_from_meta(body)
+    if declared is not None and codecs.lookup(declared).name != "utf-8" and _decodes(body, declared):
+        return body.decode(declared)
+    if declared is None or codecs.lookup(declared).name == "utf-8":
+        nearly = _mostly_utf8(body)
+        if nearly is not None:
+            return nearly
 
     guessed = _detect(body)
     for encoding in (guessed, declared):

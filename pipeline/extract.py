@@ -48,7 +48,10 @@ def _check_bot_wall(page: ParsedPage) -> None:
 
 # --- titles and site names ------------------------------------------------------------------
 
-_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", "｜", " · ", " » ", "_", " |", "| ")
+_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", "｜", " · ", " » ", "_", " |", "| ", " │ ", " * ", " : ", ": ")
+# Looser separators, trusted only when a side equals the page's <h1>.
+_HEADING_SEPARATORS = _SEPARATORS + (" / ", ", ", " ~ ", "—", "–", "-", "--")
+_BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】]\s*$")
 _SECOND_LEVEL = {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"}
 
 
@@ -100,22 +103,27 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: lis
                 continue
             parts = title.split(sep)
             if _is_site_part(parts[-1], site_names, host) and clean_text(sep.join(parts[:-1])):
-                title, changed = clean_text(sep.join(parts[:-1])) or title, True
+                # "标题_栏目_站名": Chinese sites chain sections with "_"; headlines rarely contain it.
+                kept = parts[:1] if sep == "_" else parts[:-1]
+                title, changed = clean_text(sep.join(kept)) or title, True
                 break
             if _is_site_part(parts[0], site_names, host) and clean_text(sep.join(parts[1:])):
                 title, changed = clean_text(sep.join(parts[1:])) or title, True
                 break
         if not changed:
             break
+    bracketed = _BRACKETED_SUFFIX.search(title)
+    if bracketed and _is_site_part(bracketed.group(1), site_names, host) and title[: bracketed.start()].strip():
+        title = title[: bracketed.start()].strip()
     heading_keys = {_squash(h) for h in headings if h}
     if heading_keys and _squash(title) not in heading_keys:
-        for sep in _SEPARATORS:
+        for sep in _HEADING_SEPARATORS:
             if sep in title:
                 parts = title.split(sep)
                 for cut in range(1, len(parts)):
-                    for piece in (sep.join(parts[:cut]), sep.join(parts[cut:])):
-                        if _squash(piece) in heading_keys:
-                            return clean_text(piece) or title
+                    piece = sep.join(parts[:cut])
+                    if _squash(piece) in heading_keys:
+                        return clean_text(piece) or title
     return title
 
 
@@ -201,29 +209,68 @@ def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict]) -> str 
         website[0] if website else None,
         page.first_meta("application-name", "apple-mobile-web-app-title"),
         known_site_name(page.host),
+        *site_headings(page),
     )
+
+
+# How much each source's say counts when sources disagree: Open Graph and the <title> tag name the
+# page on purpose; twitter:title is often a shortened social headline.
+_TITLE_WEIGHTS = {"og": 1.1, "twitter": 0.5, "ld": 1.0, "meta": 0.8, "title": 1.0, "h1": 1.0}
+_TITLE_ORDER = ("h1", "og", "title", "ld", "meta", "twitter")
+
+
+def site_headings(page: ParsedPage) -> list[str]:
+    """<h1>s that are the site's logo: they repeat the trailing part of a "Headline | Site" <title>."""
+    title = page.title_tag or ""
+    found = []
+    for heading in page.h1_texts()[:3]:
+        key = _squash(heading)
+        for sep in _HEADING_SEPARATORS:
+            if sep in title:
+                tail = title.rsplit(sep, 1)[1]
+                if key and _squash(tail) == key and _squash(title) != key:
+                    found.append(heading)
+                    break
+    return found
 
 
 def _title(page: ParsedPage, ld: list[dict], site_names: list[str]) -> str | None:
-    headings = page.h1_texts()[:3]
-    candidates = (
-        page.first_meta("og:title"),
-        page.first_meta("twitter:title"),
-        _ld_first(ld, "headline"),
-        page.first_meta("citation_title", "dc.title", "dcterms.title"),
-        page.title_tag,
-        headings[0] if headings else None,
-    )
-    for candidate in candidates:
+    """The headline most sources agree on (after removing site names), ties going to the main <h1>.
+
+    Social titles (og/twitter) are often rewritten for sharing while the <h1> and <title> keep the
+    headline; a vote between sources recovers it without trusting any one of them blindly.
+    """
+    logos = site_headings(page)
+    site_names = site_names + logos
+    headings = [heading for heading in page.h1_texts()[:3] if heading not in logos]
+    sources = [
+        ("og", page.first_meta("og:title")),
+        ("twitter", page.first_meta("twitter:title")),
+        ("ld", _ld_first(ld, "headline")),
+        ("meta", page.first_meta("citation_title", "dc.title", "dcterms.title")),
+        ("title", page.title_tag),
+    ]
+    if len(headings) <= 2:  # many <h1>s mean the template uses them for boxes and teasers
+        sources += [("h1", heading) for heading in headings]
+    votes: dict[str, float] = {}
+    chosen: dict[str, tuple[int, str]] = {}
+    for source, candidate in sources:
         text = clean_text(candidate) if isinstance(candidate, str) else None
         if not text:
             continue
         headline = strip_site_affix(text, site_names, page.host, headings)
         # A title that is only the site's name (home-page style og:title) is no headline.
-        if headline and not (_is_site_part(headline, site_names, page.host) and len(_squash(headline)) <= 40
-                             and headline != (headings[0] if headings else None)):
-            return headline
-    return None
+        if not headline or (_is_site_part(headline, site_names, page.host) and len(_squash(headline)) <= 40):
+            continue
+        key = _squash(headline)
+        votes[key] = votes.get(key, 0.0) + _TITLE_WEIGHTS[source]
+        rank = _TITLE_ORDER.index(source)
+        if key not in chosen or rank < chosen[key][0]:
+            chosen[key] = (rank, headline)
+    if not votes:
+        return headings[0] if headings else None
+    best = max(votes, key=lambda key: (votes[key], -chosen[key][0]))
+    return chosen[best][1]
 
 
 _BY_PREFIX = re.compile(r"^(by|von|par|por|di|door)\s+", re.I)
@@ -342,7 +389,7 @@ def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> W
     in the rest. Pure: no I/O, the same bytes always give the same record.
     """
     page = ParsedPage(decode_html(html, content_type), url)
-    site = rules_for(page.host)
+    site = rules_for(page)
     site_fields = site.extract(page) if site is not None else {}
     if site is None:
         _check_bot_wall(page)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from types import ModuleType
 
 from pipeline.sites import wechat, zhihu
-from pipeline.sites.common import host_matches
+from pipeline.sites.common import ParsedPage, host_matches
 
 _RULES: tuple[ModuleType, ...] = (wechat, zhihu)
 
 
-def rules_for(host: str) -> ModuleType | None:
-    """The site module whose HOSTS cover `host` (a domain or one of its subdomains), if any."""
+def rules_for(page: ParsedPage) -> ModuleType | None:
+    """The site module whose HOSTS cover the page's host, or that recognizes the page's markup."""
     for module in _RULES:
-        if any(host_matches(host, domain) for domain in module.HOSTS):
+        if any(host_matches(page.host, domain) for domain in module.HOSTS):
+            return module
+    for module in _RULES:
+        if module.recognizes(page):
             return module
     return None

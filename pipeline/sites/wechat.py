@@ -8,6 +8,19 @@ import re
 from pipeline.sites.common import PageUnavailable, ParsedPage, clean_text, resolve_url, to_iso_date, unix_to_iso, CHINA_TZ
 
 HOSTS = ("mp.weixin.qq.com",)
+_ABOUT_TITLES = ("关于公众号", "关于服务号")
+
+
+def recognizes(page: ParsedPage) -> bool:
+    """A WeChat article saved or served under another address (a mirror, a local file)."""
+    url = page.first_meta("og:url") or ""
+    if "mp.weixin.qq.com/" in url:
+        return True
+    # Pages elsewhere may load WeChat's JS SDK from res.wx.qq.com; only WeChat's own pages
+    # combine it with its article or message-page markup.
+    text = page.text
+    return "res.wx.qq.com/mmbizwap" in text or ("res.wx.qq.com" in text and (
+        "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES))
 
 # A JS string literal in single or double quotes, with backslash escapes inside.
 _STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
@@ -59,6 +72,8 @@ def _headline(value: str | None) -> str | None:
 def _check_negative(page: ParsedPage) -> None:
     """Raise PageUnavailable for WeChat's message pages (deleted, banned, unavailable, verify, profile)."""
     text = page.text
+    if (page.title_tag or "") in _ABOUT_TITLES or "/mp/profile_ext" in page.url and "action=home" in page.url:
+        raise PageUnavailable("not an article: a WeChat account profile page", permanent=True)
     if page.first_meta("og:title") or "msg_title" in text:
         return
     if "secitptpage" in text or "mmbizwap:secitptpage/verify" in text:
@@ -77,11 +92,8 @@ def _check_negative(page: ParsedPage) -> None:
         if "暂时无法查看" in message or "temporarily" in lowered:
             raise PageUnavailable("article temporarily unavailable", permanent=False)
         raise PageUnavailable(f"no article, WeChat says: {message}", permanent=True)
-    title = page.title_tag or ""
     if "该内容暂时无法查看" in text[:20000]:
         raise PageUnavailable("article temporarily unavailable", permanent=False)
-    if title in ("关于公众号", "关于服务号") or "profile_ext" in page.url and "action=home" in page.url:
-        raise PageUnavailable("not an article: a WeChat account profile page", permanent=True)
     if "环境异常" in text[:50000] and "完成验证" in text[:50000]:
         raise PageUnavailable("blocked by WeChat's bot check", permanent=False)
 
@@ -122,9 +134,11 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
     _check_negative(page)
     text = page.text
     title = (
-        page.select_text("#activity-name")
-        or _headline(page.first_meta("og:title"))
+        # og:title and msg_title hold the bare headline; #activity-name may also hold badges
+        # such as "已付费" (paid article).
+        _headline(page.first_meta("og:title"))
         or _headline(_js_var(text, r"(?:var|window\.)\s*msg_title\s*=\s*{s}"))
+        or page.select_text("#activity-name")
         or _headline(page.first_meta("twitter:title"))
     )
     author = _decoded(

@@ -10,6 +10,11 @@ from pipeline.sites.common import CHINA_TZ, PageUnavailable, ParsedPage, clean_t
 HOSTS = ("zhihu.com",)
 SITE_NAME = "知乎"
 
+
+def recognizes(page: ParsedPage) -> bool:
+    """A Zhihu page saved or served under another address."""
+    return page.tree.css_first("script#js-initialData") is not None and "zhihu" in page.text[:5000]
+
 _INBOX_PREFIX = re.compile(r"^\(\s*[\d+]+\s*封私信\s*(?:/\s*[\d+]+\s*条消息\s*)?\)\s*|^\(\s*[\d+]+\s*条消息\s*\)\s*")
 _SITE_SUFFIX = re.compile(r"\s*[-–—|｜]\s*知乎(?:专栏)?\s*$")
 _ANSWERER_SUFFIX = re.compile(r"\s*-\s*(.+?)的回答\s*$")
