@@ -121,9 +121,10 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: lis
             if sep in title:
                 parts = title.split(sep)
                 for cut in range(1, len(parts)):
-                    piece = sep.join(parts[:cut])
-                    if _squash(piece) in heading_keys:
-                        return clean_text(piece) or title
+                    for piece, rest in ((sep.join(parts[:cut]), sep.join(parts[cut:])),
+                                        (sep.join(parts[cut:]), sep.join(parts[:cut]))):
+                        if _squash(piece) in heading_keys:
+                            return clean_text(piece) or title
     return title
 
 
@@ -219,18 +220,39 @@ _TITLE_WEIGHTS = {"og": 1.1, "twitter": 0.5, "ld": 1.0, "meta": 0.8, "title": 1.
 _TITLE_ORDER = ("h1", "og", "title", "ld", "meta", "twitter")
 
 
+_LOGO_HINT = re.compile(r"logo|brand|site-?title|site-?name|masthead", re.I)
+
+
+def _looks_like_logo(node) -> bool:
+    """An <h1> linking to the home page, or inside a logo/header block, names the site."""
+    link = node.css_first("a[href]")
+    if link is not None:
+        href = (link.attributes.get("href") or "").strip()
+        if href in ("/", "./", "index.html", "/index.html") or re.fullmatch(r"https?://[^/]+/?", href):
+            return True
+    current, depth = node, 0
+    while current is not None and depth < 3:
+        marks = f"{current.attributes.get('class') or ''} {current.attributes.get('id') or ''}"
+        if _LOGO_HINT.search(marks):
+            return True
+        current, depth = current.parent, depth + 1
+    return False
+
+
 def site_headings(page: ParsedPage) -> list[str]:
-    """<h1>s that are the site's logo: they repeat the trailing part of a "Headline | Site" <title>."""
+    """<h1>s that are the site's logo: an end of a "Headline | Site" <title>, marked as a logo."""
     title = page.title_tag or ""
+    declared = {_squash(v) for v in (page.first_meta("og:title"), page.first_meta("twitter:title")) if v}
     found = []
-    for heading in page.h1_texts()[:3]:
-        key = _squash(heading)
+    for node in page.tree.css("h1")[:3]:
+        heading = clean_text(node.text(deep=True, separator=" "))
+        key = _squash(heading or "")
+        if not key or key in declared or not _looks_like_logo(node):
+            continue
         for sep in _HEADING_SEPARATORS:
-            if sep in title:
-                tail = title.rsplit(sep, 1)[1]
-                if key and _squash(tail) == key and _squash(title) != key:
-                    found.append(heading)
-                    break
+            if sep in title and key in (_squash(title.split(sep, 1)[0]), _squash(title.rsplit(sep, 1)[1])):
+                found.append(heading)
+                break
     return found
 
 
