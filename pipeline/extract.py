@@ -27,7 +27,7 @@ __all__ = ["PageUnavailable", "extract_page", "register_site_names", "strip_site
 _BOT_TITLE = re.compile(
     r"^(just a moment\b|attention required|access denied|access to this page has been denied|"
     r"please wait\b.*(redirect|verif|check)|one more step|checking your browser|ddos-guard|"
-    r"security check|verify(ing)? (that )?you are (a )?human|are you a robot|human verification|"
+    r"security check|(please )?verify(ing)? (that )?you are (a )?human|are you a robot|human verification|"
     r"captcha|robot check|pardon our interruption|请稍候|安全验证|人机验证|访问验证)",
     re.I,
 )
