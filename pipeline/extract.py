@@ -1,36 +1,427 @@
-"""HTML -> web record (placeholder: the full per-field rules land with the web stage)."""
+"""HTML -> web record: per-field ordered fallback rules over Open Graph, JSON-LD, meta tags and markup, plus site rules."""
 
 from __future__ import annotations
 
-from selectolax.parser import HTMLParser
+import re
+import unicodedata
+from datetime import timezone
 
+from pipeline.decode import decode_html
 from pipeline.models import WebRecord
+from pipeline.sites import rules_for
+from pipeline.sites.common import (
+    CHINA_TZ,
+    PageUnavailable,
+    ParsedPage,
+    clean_text,
+    host_of,
+    resolve_url,
+    to_iso_date,
+)
+from pipeline.sites.names import known_site_name, register_site_names
+
+__all__ = ["PageUnavailable", "extract_page", "register_site_names", "strip_site_affix"]
+
+# --- bot walls ------------------------------------------------------------------------------
+
+_BOT_TITLE = re.compile(
+    r"^(just a moment\b|attention required|access denied|access to this page has been denied|"
+    r"please wait\b.*(redirect|verif|check)|one more step|checking your browser|ddos-guard|"
+    r"security check|(please )?verify(ing)? (that )?you are (a )?human|are you a robot|human verification|"
+    r"captcha|robot check|pardon our interruption|请稍候|安全验证|人机验证|访问验证)",
+    re.I,
+)
+# Markers only challenge pages carry (Cloudflare, PerimeterX, DataDome, Akamai); normal pages may
+# load Cloudflare's /cdn-cgi/challenge-platform/ script, so that path alone proves nothing.
+_BOT_MARKERS = ("window._cf_chl_opt", 'id="challenge-form"', "cf-browser-verification", "px-captcha",
+                "captcha-delivery.com", "geo.captcha-delivery", "errors.edgesuite.net")
+_SMALL_PAGE = 60_000
 
 
-class PageUnavailable(Exception):
-    """The page is not an article an editor can use (deleted, banned, a bot wall)."""
+def _check_bot_wall(page: ParsedPage) -> None:
+    title = page.title_tag or ""
+    if title and _BOT_TITLE.search(title) and not page.first_meta("og:title"):
+        raise PageUnavailable("blocked by a bot check", permanent=False)
+    if len(page.text) < _SMALL_PAGE and any(marker in page.text for marker in _BOT_MARKERS):
+        raise PageUnavailable("blocked by a bot check", permanent=False)
 
-    def __init__(self, reason: str, permanent: bool = True):
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
+
+# --- titles and site names ------------------------------------------------------------------
+
+_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", "｜", " · ", " » ", "_", " |", "| ", " │ ", " * ", " : ", ": ")
+# Looser separators, trusted only when a side equals the page's <h1>.
+_HEADING_SEPARATORS = _SEPARATORS + (" / ", ", ", " ~ ", "—", "–", "-", "--")
+_BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】]\s*$")
+_SECOND_LEVEL = {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"}
 
 
-def _meta(tree: HTMLParser, *names: str) -> str | None:
-    for name in names:
-        node = tree.css_first(f'meta[property="{name}"], meta[name="{name}"]')
-        if node is not None and (node.attributes.get("content") or "").strip():
-            return " ".join(node.attributes["content"].split())
+def _squash(text: str) -> str:
+    """Lower-case letters and digits only (CJK kept), for loose name comparisons."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def _host_key(host: str) -> str:
+    """The registered-domain label of a host: "arstechnica" for www.arstechnica.com."""
+    labels = [label for label in host.split(".") if label]
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else (labels[0] if labels else "")
+
+
+def _is_site_part(part: str, site_names: list[str], host: str) -> bool:
+    squashed = _squash(part)
+    if not squashed:
+        return False
+    for name in site_names:
+        name_key = _squash(name)
+        if not name_key:
+            continue
+        if squashed == name_key:
+            return True
+        if len(squashed) <= 2 * len(name_key) + 4 and (squashed.startswith(name_key) or squashed.endswith(name_key)):
+            return True
+        if len(squashed) >= 4 and squashed in name_key:
+            return True
+    key = _squash(_host_key(host))
+    if len(key) >= 3:
+        if squashed in (key, _squash(host)) or squashed.startswith(key) and len(squashed) <= 2 * len(key) + 4:
+            return True
+    return False
+
+
+def strip_site_affix(title: str, site_names: list[str], host: str, headings: list[str] = ()) -> str:
+    """The headline of a "Headline | Site" (or "Site - Headline") title.
+
+    A part is removed only when it names the site (its name or its host); a title with no such
+    part keeps its separators, unless one side of it is exactly the page's main heading.
+    """
+    for _ in range(3):
+        changed = False
+        for sep in _SEPARATORS:
+            if sep not in title:
+                continue
+            parts = title.split(sep)
+            if _is_site_part(parts[-1], site_names, host) and clean_text(sep.join(parts[:-1])):
+                # "标题_栏目_站名": Chinese sites chain sections with "_"; headlines rarely contain it.
+                kept = parts[:1] if sep == "_" else parts[:-1]
+                title, changed = clean_text(sep.join(kept)) or title, True
+                break
+            if _is_site_part(parts[0], site_names, host) and clean_text(sep.join(parts[1:])):
+                title, changed = clean_text(sep.join(parts[1:])) or title, True
+                break
+        if not changed:
+            break
+    bracketed = _BRACKETED_SUFFIX.search(title)
+    if bracketed and _is_site_part(bracketed.group(1), site_names, host) and title[: bracketed.start()].strip():
+        title = title[: bracketed.start()].strip()
+    heading_keys = {_squash(h) for h in headings if h}
+    if heading_keys and _squash(title) not in heading_keys:
+        for sep in _HEADING_SEPARATORS:
+            if sep in title:
+                parts = title.split(sep)
+                for cut in range(1, len(parts)):
+                    for piece, rest in ((sep.join(parts[:cut]), sep.join(parts[cut:])),
+                                        (sep.join(parts[cut:]), sep.join(parts[:cut]))):
+                        if _squash(piece) in heading_keys:
+                            return clean_text(piece) or title
+    return title
+
+
+# --- JSON-LD --------------------------------------------------------------------------------
+
+_ARTICLE_TYPES = re.compile(r"(Article|Posting|Report|NewsArticle|BlogPosting|Blog|WebPage|ItemPage|Recipe|Review)$")
+
+
+def _types(obj: dict) -> list[str]:
+    kind = obj.get("@type")
+    if isinstance(kind, str):
+        return [kind]
+    return [k for k in kind if isinstance(k, str)] if isinstance(kind, list) else []
+
+
+def _article_objects(page: ParsedPage) -> list[dict]:
+    """JSON-LD objects that describe the page itself, articles before generic web pages."""
+    articles, pages = [], []
+    for obj in page.json_ld:
+        kinds = _types(obj)
+        if any(_ARTICLE_TYPES.search(k) and not k.endswith("WebPage") for k in kinds):
+            articles.append(obj)
+        elif any(k.endswith("WebPage") or k == "ItemPage" for k in kinds):
+            pages.append(obj)
+    return articles + pages
+
+
+def _ld_by_id(page: ParsedPage) -> dict[str, dict]:
+    return {obj["@id"]: obj for obj in page.json_ld if isinstance(obj.get("@id"), str)}
+
+
+def _ld_name(value: object, by_id: dict[str, dict]) -> list[str]:
+    """Names in a JSON-LD person/organization value (a string, an object, a reference or a list)."""
+    if isinstance(value, list):
+        return [name for item in value for name in _ld_name(item, by_id)]
+    if isinstance(value, str):
+        return [value] if not value.startswith(("http://", "https://")) else []
+    if isinstance(value, dict):
+        if "name" not in value and isinstance(value.get("@id"), str) and value["@id"] in by_id:
+            value = by_id[value["@id"]]
+        name = value.get("name")
+        if isinstance(name, list):
+            name = name[0] if name else None
+        text = clean_text(name) if isinstance(name, str) else None
+        return [text] if text else []
+    return []
+
+
+def _ld_first(objects: list[dict], key: str) -> object:
+    for obj in objects:
+        value = obj.get(key)
+        if value:
+            return value
     return None
 
 
-def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> WebRecord:
-    tree = HTMLParser(html.decode("utf-8", errors="replace"))
-    title_node = tree.css_first("title")
-    title = _meta(tree, "og:title") or (title_node.text(strip=True) if title_node else None)
-    return WebRecord(
-        url=url,
-        title=title or None,
-        site_name=_meta(tree, "og:site_name"),
-        description=_meta(tree, "og:description", "description"),
+def _ld_image(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return value if isinstance(value, str) else None
+
+
+# --- field rules ----------------------------------------------------------------------------
+
+
+def _first(*candidates: object) -> str | None:
+    for candidate in candidates:
+        text = clean_text(candidate) if candidate is not None else None
+        if text:
+            return text
+    return None
+
+
+def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict]) -> str | None:
+    publisher = _ld_name(_ld_first(ld, "publisher"), by_id)
+    websites = [obj for obj in page.json_ld if "WebSite" in _types(obj)]
+    website = _ld_name(websites[0], by_id) if websites else []
+    return _first(
+        page.first_meta("og:site_name"),
+        publisher[0] if publisher else None,
+        website[0] if website else None,
+        page.first_meta("application-name", "apple-mobile-web-app-title"),
+        known_site_name(page.host),
+        *site_headings(page),
     )
+
+
+# How much each source's say counts when sources disagree: Open Graph and the <title> tag name the
+# page on purpose; twitter:title is often a shortened social headline.
+_TITLE_WEIGHTS = {"og": 1.1, "twitter": 0.5, "ld": 1.0, "meta": 0.8, "title": 1.0, "h1": 1.0}
+_TITLE_ORDER = ("h1", "og", "title", "ld", "meta", "twitter")
+
+
+_LOGO_HINT = re.compile(r"logo|brand|site-?title|site-?name|masthead", re.I)
+
+
+def _looks_like_logo(node) -> bool:
+    """An <h1> linking to the home page, or inside a logo/header block, names the site."""
+    link = node.css_first("a[href]")
+    if link is not None:
+        href = (link.attributes.get("href") or "").strip()
+        if href in ("/", "./", "index.html", "/index.html") or re.fullmatch(r"https?://[^/]+/?", href):
+            return True
+    current, depth = node, 0
+    while current is not None and depth < 3:
+        marks = f"{current.attributes.get('class') or ''} {current.attributes.get('id') or ''}"
+        if _LOGO_HINT.search(marks):
+            return True
+        current, depth = current.parent, depth + 1
+    return False
+
+
+def site_headings(page: ParsedPage) -> list[str]:
+    """<h1>s that are the site's logo: an end of a "Headline | Site" <title>, marked as a logo."""
+    title = page.title_tag or ""
+    declared = {_squash(v) for v in (page.first_meta("og:title"), page.first_meta("twitter:title")) if v}
+    found = []
+    for node in page.tree.css("h1")[:3]:
+        heading = clean_text(node.text(deep=True, separator=" "))
+        key = _squash(heading or "")
+        if not key or key in declared or not _looks_like_logo(node):
+            continue
+        for sep in _HEADING_SEPARATORS:
+            if sep in title and key in (_squash(title.split(sep, 1)[0]), _squash(title.rsplit(sep, 1)[1])):
+                found.append(heading)
+                break
+    return found
+
+
+def _title(page: ParsedPage, ld: list[dict], site_names: list[str]) -> str | None:
+    """The headline most sources agree on (after removing site names), ties going to the main <h1>.
+
+    Social titles (og/twitter) are often rewritten for sharing while the <h1> and <title> keep the
+    headline; a vote between sources recovers it without trusting any one of them blindly.
+    """
+    logos = site_headings(page)
+    site_names = site_names + logos
+    headings = [heading for heading in page.h1_texts()[:3] if heading not in logos]
+    sources = [
+        ("og", page.first_meta("og:title")),
+        ("twitter", page.first_meta("twitter:title")),
+        ("ld", _ld_first(ld, "headline")),
+        ("meta", page.first_meta("citation_title", "dc.title", "dcterms.title")),
+        ("title", page.title_tag),
+    ]
+    if len(headings) <= 2:  # many <h1>s mean the template uses them for boxes and teasers
+        sources += [("h1", heading) for heading in headings]
+    votes: dict[str, float] = {}
+    chosen: dict[str, tuple[int, str]] = {}
+    for source, candidate in sources:
+        text = clean_text(candidate) if isinstance(candidate, str) else None
+        if not text:
+            continue
+        headline = strip_site_affix(text, site_names, page.host, headings)
+        # A title that is only the site's name (home-page style og:title) is no headline.
+        if not headline or (_is_site_part(headline, site_names, page.host) and len(_squash(headline)) <= 40):
+            continue
+        key = _squash(headline)
+        votes[key] = votes.get(key, 0.0) + _TITLE_WEIGHTS[source]
+        rank = _TITLE_ORDER.index(source)
+        if key not in chosen or rank < chosen[key][0]:
+            chosen[key] = (rank, headline)
+    if not votes:
+        return headings[0] if headings else None
+    best = max(votes, key=lambda key: (votes[key], -chosen[key][0]))
+    return chosen[best][1]
+
+
+_BY_PREFIX = re.compile(r"^(by|von|par|por|di|door)\s+", re.I)
+
+
+def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_name: str | None) -> str | None:
+    ld_authors = _ld_name(_ld_first(ld, "author"), by_id)
+    citation = page.meta.get("citation_author") or []
+    article_author = page.first_meta("article:author")
+    if article_author and article_author.startswith(("http://", "https://")):
+        article_author = None
+    byline = page.select_text('[itemprop="author"] [itemprop="name"]') or page.select_text('a[rel="author"]')
+    author = _first(
+        page.first_meta("author"),
+        article_author,
+        ", ".join(dict.fromkeys(ld_authors)) if ld_authors else None,
+        ", ".join(citation) if citation else None,
+        page.first_meta("dc.creator", "dcterms.creator", "parsely-author", "sailthru.author", "byl"),
+        byline,
+    )
+    if author:
+        author = _BY_PREFIX.sub("", author).strip() or None
+    return author
+
+
+_DATE_METAS = (
+    "article:published_time", "og:published_time", "og:article:published_time",
+)
+_LATER_DATE_METAS = (
+    "citation_publication_date", "citation_date", "citation_online_date", "dc.date", "dc.date.issued",
+    "dcterms.created", "dcterms.issued", "dcterms.date", "date", "pubdate", "publishdate", "publish_date",
+    "publish-date", "sailthru.date", "parsely-pub-date", "article.published", "datepublished",
+    "dc.date.created", "originalpublicationdate", "og:updated_time",
+)
+
+
+def _published(page: ParsedPage, ld: list[dict], default_tz: timezone | None) -> str | None:
+    candidates = [page.first_meta(*_DATE_METAS), _ld_first(ld, "datePublished")]
+    candidates.append(page.first_meta(*_LATER_DATE_METAS))
+    node = page.tree.css_first('[itemprop="datePublished"]')
+    if node is not None:
+        candidates.append(node.attributes.get("content") or node.attributes.get("datetime") or node.text())
+    node = page.tree.css_first("time[pubdate], article time[datetime]")
+    if node is not None:
+        candidates.append(node.attributes.get("datetime"))
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            iso = to_iso_date(candidate, default_tz)
+            if iso:
+                return iso
+    return None
+
+
+def _language(page: ParsedPage, ld: list[dict]) -> str | None:
+    value = _first(page.lang, page.first_meta("og:locale", "content-language", "dc.language"),
+                   _ld_first(ld, "inLanguage") if isinstance(_ld_first(ld, "inLanguage"), str) else None)
+    return value.replace("_", "-") if value else None
+
+
+def _canonical(page: ParsedPage) -> str | None:
+    node = page.tree.css_first('link[rel="canonical"]')
+    href = node.attributes.get("href") if node is not None else None
+    return resolve_url(href, page.url) or resolve_url(page.first_meta("og:url"), page.url)
+
+
+def _image(page: ParsedPage, ld: list[dict]) -> str | None:
+    node = page.tree.css_first('link[rel="image_src"]')
+    for candidate in (
+        page.first_meta("og:image", "og:image:url", "og:image:secure_url"),
+        page.first_meta("twitter:image", "twitter:image:src"),
+        _ld_image(_ld_first(ld, "image")),
+        node.attributes.get("href") if node is not None else None,
+    ):
+        url = resolve_url(candidate, page.url)
+        if url:
+            return url
+    return None
+
+
+def _default_tz(page: ParsedPage) -> timezone | None:
+    """The zone of zone-less times: Beijing time on Chinese-language or .cn pages, else unknown."""
+    lang = (page.lang or "").lower()
+    if lang.startswith("zh") or page.host.endswith(".cn"):
+        return CHINA_TZ
+    return None
+
+
+def generic_fields(page: ParsedPage) -> dict[str, str | None]:
+    """Every field by the generic ordered rules, for any page."""
+    ld = _article_objects(page)
+    by_id = _ld_by_id(page)
+    site_name = _site_name(page, ld, by_id)
+    site_names = [name for name in (site_name, known_site_name(page.host)) if name]
+    return {
+        "title": _title(page, ld, site_names),
+        "site_name": site_name,
+        "description": _first(
+            page.first_meta("og:description"),
+            page.first_meta("twitter:description"),
+            page.first_meta("description"),
+            _ld_first(ld, "description") if isinstance(_ld_first(ld, "description"), str) else None,
+            page.first_meta("dc.description", "dcterms.description", "citation_abstract"),
+        ),
+        "author": _author(page, ld, by_id, site_name),
+        "published": _published(page, ld, _default_tz(page)),
+        "canonical_url": _canonical(page),
+        "language": _language(page, ld),
+        "image": _image(page, ld),
+    }
+
+
+def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> WebRecord:
+    """The web record of an HTML page, or PageUnavailable when the page is not an article.
+
+    Site rules (WeChat, Zhihu) run first and win where they give a value; the generic rules fill
+    in the rest. Pure: no I/O, the same bytes always give the same record.
+    """
+    page = ParsedPage(decode_html(html, content_type), url)
+    site = rules_for(page)
+    site_fields = site.extract(page) if site is not None else {}
+    if site is None:
+        _check_bot_wall(page)
+    fields = generic_fields(page)
+    if site is not None:
+        # A site rule that knows its site leaves no room for the platform's generic values
+        # (og:site_name on WeChat is "微信公众平台", never the account).
+        fields["site_name"] = None
+    for key, value in site_fields.items():
+        if value:
+            fields[key] = value
+    media = (content_type or "").split(";")[0].strip().lower() or None
+    return WebRecord(url=url, content_type=media, **fields)

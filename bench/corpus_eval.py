@@ -1,0 +1,224 @@
+"""Measure extract_page against a corpus of saved pages with known metadata: accuracy, negatives, crashes, speed.
+
+The corpus is a folder with a `manifest.jsonl`: one JSON object per page with `file` (path under the
+folder), `url`, `expected` (field -> value; `date` is read as `published`) and optionally `kind`,
+`source_project` and `expected_null` (fields a correct extractor leaves empty: a negative page).
+
+    PYTHONPATH=. python bench/corpus_eval.py CORPUS_DIR [--json] [--failures] [--compare-trafilatura]
+
+A field counts as right when it equals the expected value after NFKC, HTML-entity, curly-quote and
+whitespace normalization, ignoring case; `published` counts as right when it names the same
+instant (or the same day, when either side has no time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+import sys
+import time
+import unicodedata
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline.extract import PageUnavailable, extract_page  # noqa: E402
+from pipeline.sites.common import to_iso_date  # noqa: E402
+
+FIELDS = ("title", "site_name", "description", "author", "published")
+NEGATIVE_KINDS = {"wechat-deleted", "wechat-violation", "wechat-unavailable", "wechat-account-about", "wechat-verify"}
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
+
+
+def normalize(value: object) -> str:
+    """The comparison form of a field value."""
+    text = html.unescape(str(value or ""))
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return " ".join(text.split()).casefold()
+
+
+def _moment(value: str) -> tuple[datetime | None, bool]:
+    """A parsed date and whether it carries a time of day."""
+    iso = to_iso_date(value)
+    if not iso:
+        return None, False
+    try:
+        return datetime.fromisoformat(iso), "T" in iso
+    except ValueError:
+        return None, False
+
+
+def same_published(expected: str, got: str | None) -> bool:
+    if not got:
+        return False
+    want, want_time = _moment(expected)
+    have, have_time = _moment(got)
+    if want is None or have is None:
+        return normalize(expected) == normalize(got)
+    if not (want_time and have_time):
+        return want.date() == have.date()
+    if (want.tzinfo is None) != (have.tzinfo is None):
+        return want.replace(tzinfo=None) == have.replace(tzinfo=None)
+    return want == have
+
+
+def field_matches(field: str, expected: str, got: str | None) -> bool:
+    if field == "published":
+        return same_published(expected, got)
+    return normalize(expected) == normalize(got)
+
+
+def load_corpus(folder: Path) -> list[dict]:
+    """Manifest entries with their file bytes read in (so timing measures parsing only)."""
+    entries = []
+    with open(folder / "manifest.jsonl", encoding="utf-8") as manifest:
+        for line in manifest:
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            entry["expected"] = {("published" if k == "date" else k): v for k, v in entry.get("expected", {}).items()}
+            entry["body"] = (folder / entry["file"]).read_bytes()
+            entries.append(entry)
+    return entries
+
+
+def _is_negative(entry: dict) -> bool:
+    return entry.get("kind") in NEGATIVE_KINDS or (bool(entry.get("expected_null")) and not entry["expected"])
+
+
+def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # field -> [right, expected]
+    by_group: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    failures, crashes, unexpected_unavailable = [], [], []
+    negatives = [0, 0]
+    parse_seconds = 0.0
+    trafilatura_titles = [0, 0]
+
+    # Warm up once so lazily imported modules do not count as parse time.
+    extract_page(b"<html><head><title>warm-up</title></head></html>", "https://example.invalid/")
+    for entry in entries:
+        group = entry.get("kind") or entry.get("source_project") or "all"
+        url = entry.get("url") or "https://example.invalid/" + entry["file"]
+        started = time.perf_counter()
+        try:
+            record = extract_page(entry["body"], url).to_dict()
+            unavailable = None
+        except PageUnavailable as exc:
+            record, unavailable = {}, exc
+        except Exception as exc:  # noqa: BLE001 - a crash is what we are counting
+            crashes.append({"file": entry["file"], "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        finally:
+            parse_seconds += time.perf_counter() - started
+
+        if _is_negative(entry):
+            negatives[1] += 1
+            empty = all(not record.get(f) for f in entry.get("expected_null", []))
+            if unavailable is not None or empty:
+                negatives[0] += 1
+            else:
+                failures.append({"file": entry["file"], "field": "negative", "got": record.get("title")})
+            continue
+        if unavailable is not None:
+            unexpected_unavailable.append({"file": entry["file"], "reason": unavailable.reason})
+
+        for field, expected in entry["expected"].items():
+            if field not in FIELDS or expected in (None, ""):
+                continue
+            right = field_matches(field, str(expected), record.get(field))
+            for bucket in (totals[field], by_group[group][field]):
+                bucket[0] += right
+                bucket[1] += 1
+            if not right:
+                failures.append({"file": entry["file"], "field": field, "expected": expected, "got": record.get(field)})
+
+        if compare_trafilatura and entry["expected"].get("title"):
+            trafilatura_titles[1] += 1
+            trafilatura_titles[0] += normalize(entry["expected"]["title"]) == normalize(_trafilatura_title(entry, url))
+
+    def rates(counts: dict[str, list[int]]) -> dict[str, dict]:
+        return {f: {"right": r, "total": t, "accuracy": round(r / t, 4) if t else None}
+                for f, (r, t) in sorted(counts.items())}
+
+    report = {
+        "pages": len(entries),
+        "fields": rates(totals),
+        "by_group": {group: rates(counts) for group, counts in sorted(by_group.items())},
+        "negatives": {"recognized": negatives[0], "total": negatives[1]},
+        "crashes": crashes,
+        "unexpected_unavailable": unexpected_unavailable,
+        "pages_per_second": round(len(entries) / parse_seconds, 1) if parse_seconds else None,
+        "failures": failures,
+    }
+    if compare_trafilatura:
+        right, total = trafilatura_titles
+        report["trafilatura_title"] = {"right": right, "total": total, "accuracy": round(right / total, 4) if total else None}
+    return report
+
+
+def _trafilatura_title(entry: dict, url: str) -> str | None:
+    from trafilatura import extract_metadata  # optional: only for --compare-trafilatura
+    from pipeline.decode import decode_html
+
+    try:
+        metadata = extract_metadata(decode_html(entry["body"], None), default_url=url)
+    except Exception:  # noqa: BLE001 - a comparison tool's crash is its miss
+        return None
+    return metadata.title if metadata is not None else None
+
+
+def _percent(stats: dict) -> str:
+    return f"{stats['accuracy'] * 100:5.1f}% ({stats['right']}/{stats['total']})" if stats["total"] else "-"
+
+
+def print_report(report: dict, show_failures: bool) -> None:
+    print(f"pages: {report['pages']}   parse speed: {report['pages_per_second']} pages/s (one core, parsing only)")
+    print("accuracy by field:")
+    for field, stats in report["fields"].items():
+        print(f"  {field:12} {_percent(stats)}")
+    print("by group:")
+    for group, fields in report["by_group"].items():
+        cells = "  ".join(f"{field}={_percent(stats).split(' ')[-1]}" for field, stats in fields.items())
+        print(f"  {group:32} {cells}")
+    neg = report["negatives"]
+    print(f"negative pages recognized: {neg['recognized']}/{neg['total']}")
+    print(f"crashes: {len(report['crashes'])}")
+    for crash in report["crashes"]:
+        print(f"  {crash['file']}: {crash['error']}")
+    if report["unexpected_unavailable"]:
+        print(f"article pages reported unavailable: {len(report['unexpected_unavailable'])}")
+        for item in report["unexpected_unavailable"]:
+            print(f"  {item['file']}: {item['reason']}")
+    if "trafilatura_title" in report:
+        print(f"trafilatura extract_metadata title: {_percent(report['trafilatura_title'])}")
+    if show_failures:
+        print("mismatches:")
+        for failure in report["failures"]:
+            print(f"  {failure['file']} [{failure['field']}] expected={failure.get('expected')!r} got={failure.get('got')!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", type=Path, help="folder holding manifest.jsonl and the saved pages")
+    parser.add_argument("--json", action="store_true", help="print the full report as JSON")
+    parser.add_argument("--failures", action="store_true", help="list every mismatch")
+    parser.add_argument("--compare-trafilatura", action="store_true",
+                        help="also measure trafilatura's extract_metadata title accuracy")
+    args = parser.parse_args(argv)
+    if not (args.corpus / "manifest.jsonl").is_file():
+        parser.error(f"{args.corpus} has no manifest.jsonl")
+    report = evaluate(load_corpus(args.corpus), compare_trafilatura=args.compare_trafilatura)
+    if args.json:
+        json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print_report(report, args.failures)
+    return 1 if report["crashes"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Per-site extraction rules, chosen by the page's host and applied over the generic rules."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from pipeline.sites import wechat, zhihu
+from pipeline.sites.common import ParsedPage, host_matches
+
+_RULES: tuple[ModuleType, ...] = (wechat, zhihu)
+
+
+def rules_for(page: ParsedPage) -> ModuleType | None:
+    """The site module whose HOSTS cover the page's host, or that recognizes the page's markup."""
+    for module in _RULES:
+        if any(host_matches(page.host, domain) for domain in module.HOSTS):
+            return module
+    for module in _RULES:
+        if module.recognizes(page):
+            return module
+    return None

@@ -1,0 +1,242 @@
+"""What the generic and the per-site extraction rules share: the parsed page, text and date cleaning."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from functools import cached_property
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+CHINA_TZ = timezone(timedelta(hours=8))
+
+
+class PageUnavailable(Exception):
+    """The page is not an article an editor can use (deleted, banned, a bot wall)."""
+
+    def __init__(self, reason: str, permanent: bool = True):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+_SPACE = re.compile(r"\s+")
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z][a-z0-9]{1,31});", re.I)
+
+
+def clean_text(value: object) -> str | None:
+    """Entities decoded (twice-escaped ones too), whitespace collapsed; None when nothing is left."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    for _ in range(2):  # "&amp;amp;" in the source is common; a third level is not
+        if "&" in value and _ENTITY.search(value):
+            value = html.unescape(value)
+    value = _SPACE.sub(" ", value.replace("\u200b", "").replace("\ufeff", "")).strip()
+    return value or None
+
+
+def host_of(url: str | None) -> str:
+    """The lower-case host of a URL without a leading `www.`, or "" when there is none."""
+    if not url:
+        return ""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def host_matches(host: str, domain: str) -> bool:
+    """True when `host` is `domain` or one of its subdomains."""
+    return host == domain or host.endswith("." + domain)
+
+
+def resolve_url(value: str | None, base: str | None) -> str | None:
+    """An absolute http(s) URL for `value` relative to `base`, or None for anything else."""
+    value = clean_text(value)
+    if not value or value.startswith(("data:", "javascript:")):
+        return None
+    if value.startswith("//"):
+        value = "https:" + value
+    try:
+        absolute = urljoin(base or "", value)
+    except ValueError:
+        return None
+    return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+# --- dates -------------------------------------------------------------------------------
+
+_DATE_ONLY = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_CJK_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日(?:\s*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?")
+
+
+def _as_iso(moment: datetime, default_tz: timezone | None) -> str:
+    if moment.tzinfo is None and default_tz is not None:
+        moment = moment.replace(tzinfo=default_tz)
+    return moment.isoformat(timespec="seconds")
+
+
+def unix_to_iso(seconds: object, tz: timezone = CHINA_TZ) -> str | None:
+    """Unix seconds (or milliseconds) as ISO 8601 in the given zone."""
+    try:
+        value = float(str(seconds).strip())
+    except ValueError:
+        return None
+    if value <= 0:
+        return None
+    if value > 1e11:  # milliseconds
+        value /= 1000
+    try:
+        return datetime.fromtimestamp(value, tz).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def to_iso_date(value: str | None, default_tz: timezone | None = None) -> str | None:
+    """A date or time written in any common web form, as ISO 8601 (with its offset when known).
+
+    A date without a time stays a date; a time without a zone gets `default_tz` when the caller
+    knows the site's zone, and otherwise stays without one rather than inventing it.
+    """
+    text = clean_text(value)
+    if not text:
+        return None
+    if text.isdigit() and len(text) in (10, 13):
+        return unix_to_iso(text, default_tz or timezone.utc)
+    match = _DATE_ONLY.match(text)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+        try:
+            return datetime(year, month, day).date().isoformat()
+        except ValueError:
+            return None
+    match = _CJK_DATE.search(text)
+    if match:
+        parts = [int(g) if g else 0 for g in match.groups()]
+        try:
+            moment = datetime(*parts[:3], parts[3], parts[4], parts[5])
+        except ValueError:
+            return None
+        if match.group(4) is None:
+            return moment.date().isoformat()
+        return _as_iso(moment, default_tz)
+    iso = text.replace("Z", "+00:00") if text.endswith("Z") else text
+    iso = re.sub(r"\s*(UTC|GMT)$", "+00:00", iso)
+    if re.search(r"\d:\d\d", iso):
+        iso = re.sub(r"\s*([+-]\d{2}):?(\d{2})$", r"\1:\2", iso)
+    iso = re.sub(r"(\.\d{6})\d+", r"\1", iso)  # Python < 3.11 refuses more than 6 fraction digits
+    try:
+        return _as_iso(datetime.fromisoformat(iso), default_tz)
+    except ValueError:
+        pass
+    try:
+        return _as_iso(parsedate_to_datetime(text), default_tz)
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
+                "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y%m%d"):
+        try:
+            moment = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return moment.date().isoformat() if "%H" not in fmt else _as_iso(moment, default_tz)
+    return None
+
+
+# --- the parsed page ---------------------------------------------------------------------
+
+
+@dataclass
+class ParsedPage:
+    """A decoded, parsed page with lazily computed views the rules read from."""
+
+    text: str
+    url: str
+    tree: LexborHTMLParser = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tree = LexborHTMLParser(self.text)
+
+    @cached_property
+    def host(self) -> str:
+        return host_of(self.url)
+
+    @cached_property
+    def meta(self) -> dict[str, list[str]]:
+        """Meta contents by lower-case property/name/itemprop/http-equiv, in page order."""
+        found: dict[str, list[str]] = {}
+        for node in self.tree.css("meta"):
+            attrs = node.attributes
+            content = attrs.get("content")
+            if content is None:
+                continue
+            content = clean_text(content)
+            if not content:
+                continue
+            for attr in ("property", "name", "itemprop", "http-equiv"):
+                key = attrs.get(attr)
+                if key:
+                    for one in key.lower().split():
+                        found.setdefault(one, []).append(content)
+        return found
+
+    def first_meta(self, *names: str) -> str | None:
+        for name in names:
+            values = self.meta.get(name)
+            if values:
+                return values[0]
+        return None
+
+    def select_text(self, selector: str) -> str | None:
+        node = self.tree.css_first(selector)
+        return clean_text(node.text(deep=True, separator=" ")) if node is not None else None
+
+    @cached_property
+    def title_tag(self) -> str | None:
+        node = self.tree.css_first("head title") or self.tree.css_first("title")
+        return clean_text(node.text()) if node is not None else None
+
+    @cached_property
+    def lang(self) -> str | None:
+        node = self.tree.css_first("html")
+        return clean_text(node.attributes.get("lang") or node.attributes.get("xml:lang")) if node else None
+
+    @cached_property
+    def json_ld(self) -> list[dict]:
+        """Every JSON-LD object in the page, @graph members and list items flattened."""
+        objects: list[dict] = []
+        for node in self.tree.css('script[type="application/ld+json"]'):
+            raw = (node.text() or "").strip()
+            if raw.startswith("<!--"):
+                raw = raw.strip("<!->\n ")
+            raw = raw.replace("<![CDATA[", "").replace("]]>", "").strip().rstrip(";")
+            try:
+                data = json.loads(raw, strict=False)
+            except ValueError:
+                continue
+            stack = [data]
+            while stack:
+                item = stack.pop(0)
+                if isinstance(item, list):
+                    stack.extend(item)
+                elif isinstance(item, dict):
+                    objects.append(item)
+                    if isinstance(item.get("@graph"), list):
+                        stack.extend(item["@graph"])
+        return objects
+
+    def h1_texts(self) -> list[str]:
+        texts = []
+        for node in self.tree.css("h1"):
+            text = clean_text(node.text(deep=True, separator=" "))
+            if text:
+                texts.append(text)
+        return texts

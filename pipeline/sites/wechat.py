@@ -1,0 +1,166 @@
+"""WeChat official-account articles (mp.weixin.qq.com): headline, account, author, time; negative pages."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from pipeline.sites.common import PageUnavailable, ParsedPage, clean_text, resolve_url, to_iso_date, unix_to_iso, CHINA_TZ
+
+HOSTS = ("mp.weixin.qq.com",)
+_ABOUT_TITLES = ("关于公众号", "关于服务号")
+
+
+def recognizes(page: ParsedPage) -> bool:
+    """A WeChat article saved or served under another address (a mirror, a local file)."""
+    url = page.first_meta("og:url") or ""
+    if "mp.weixin.qq.com/" in url:
+        return True
+    # Pages elsewhere may load WeChat's JS SDK from res.wx.qq.com; only WeChat's own pages
+    # combine it with its article or message-page markup.
+    text = page.text
+    return "res.wx.qq.com/mmbizwap" in text or ("res.wx.qq.com" in text and (
+        "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES))
+
+# A JS string literal in single or double quotes, with backslash escapes inside.
+_STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
+
+
+def _js_var(text: str, pattern: str) -> str | None:
+    """The first string literal matched by `pattern` (which must contain {s} where the literal sits)."""
+    match = re.search(pattern.format(s=_STR), text)
+    if not match:
+        return None
+    raw = match.group(1) if match.group(1) is not None else match.group(2)
+    return js_unescape(raw)
+
+
+_JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\n", "t": " ", "b": "", "f": "", "v": "", "0": ""}
+
+
+def js_unescape(raw: str) -> str:
+    """Undo JavaScript string escapes (`\\x0a`, `\\x26`, `\\u4e2d`, `\\n`, `\\'`)."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "xu" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _SIMPLE_ESCAPES.get(code, code)
+
+    return _JS_ESCAPE.sub(one, raw)
+
+
+def _decoded(value: str | None) -> str | None:
+    """A value from the page's JS or meta tags: JS escapes and HTML entities undone, spaces collapsed."""
+    if value is None:
+        return None
+    return clean_text(html.unescape(js_unescape(value)))
+
+
+def _headline(value: str | None) -> str | None:
+    """A usable headline: text shares put the whole post in the title fields, so keep its first line."""
+    if not value:
+        return None
+    first = js_unescape(value).strip().split("\n", 1)[0]
+    first = clean_text(html.unescape(first))
+    if first and len(first) > 80:
+        first = first[:80].rstrip() + "…"
+    return first
+
+
+def _check_negative(page: ParsedPage) -> None:
+    """Raise PageUnavailable for WeChat's message pages (deleted, banned, unavailable, verify, profile)."""
+    text = page.text
+    if (page.title_tag or "") in _ABOUT_TITLES or "/mp/profile_ext" in page.url and "action=home" in page.url:
+        raise PageUnavailable("not an article: a WeChat account profile page", permanent=True)
+    if page.first_meta("og:title") or "msg_title" in text:
+        return
+    if "secitptpage" in text or "mmbizwap:secitptpage/verify" in text:
+        raise PageUnavailable("blocked by WeChat's bot check", permanent=False)
+    message = page.select_text(".weui-msg__title")
+    if message:
+        lowered = message.lower()
+        if "删除" in message or "deleted" in lowered:
+            raise PageUnavailable("article deleted by its author", permanent=True)
+        if "违规" in message or "violat" in lowered:
+            detail = page.select_text(".weui-msg__desc")
+            if detail:
+                detail = re.sub(r"[，,。\s]*(查看)?对应规则.*$", "", detail).strip()
+            reason = "article removed by WeChat for violating its rules"
+            raise PageUnavailable(f"{reason} ({detail})" if detail else reason, permanent=True)
+        if "暂时无法查看" in message or "temporarily" in lowered:
+            raise PageUnavailable("article temporarily unavailable", permanent=False)
+        raise PageUnavailable(f"no article, WeChat says: {message}", permanent=True)
+    if "该内容暂时无法查看" in text[:20000]:
+        raise PageUnavailable("article temporarily unavailable", permanent=False)
+    if "环境异常" in text[:50000] and "完成验证" in text[:50000]:
+        raise PageUnavailable("blocked by WeChat's bot check", permanent=False)
+
+
+def _account(page: ParsedPage) -> str | None:
+    text = page.text
+    for candidate in (
+        _js_var(text, r"var\s+nickname\s*=\s*(?:htmlDecode\(\s*)?{s}"),
+        page.select_text("#js_name"),
+        page.select_text(".wx_follow_nickname"),
+        # cgiData's own nick_name is always wrapped in JsDecode(); the ad block's bare one is not.
+        _js_var(text, r"nick_name\s*:\s*JsDecode\(\s*{s}"),
+        page.select_text(".profile_nickname"),
+    ):
+        value = _decoded(candidate)
+        if value:
+            return value
+    return None
+
+
+def _published(page: ParsedPage) -> str | None:
+    text = page.text
+    for pattern in (
+        r"var\s+ct\s*=\s*{s}",
+        r"window\.ct\s*=\s*{s}",
+        r"var\s+create_time\s*=\s*{s}",
+        r"ori_create_time\s*:\s*{s}",
+    ):
+        value = _js_var(text, pattern)
+        if value and value.strip().isdigit():
+            return unix_to_iso(value, CHINA_TZ)
+    local = _js_var(text, r"create_time\s*:\s*JsDecode\(\s*{s}")
+    return to_iso_date(local, CHINA_TZ)
+
+
+def extract(page: ParsedPage) -> dict[str, str | None]:
+    """The fields WeChat's markup gives reliably; the generic rules fill the rest."""
+    _check_negative(page)
+    text = page.text
+    title = (
+        # og:title and msg_title hold the bare headline; #activity-name may also hold badges
+        # such as "已付费" (paid article).
+        _headline(page.first_meta("og:title"))
+        or _headline(_js_var(text, r"(?:var|window\.)\s*msg_title\s*=\s*{s}"))
+        or page.select_text("#activity-name")
+        or _headline(page.first_meta("twitter:title"))
+    )
+    author = _decoded(
+        _js_var(text, r"var\s+author\s*=\s*{s}")
+        or page.select_text("#js_author_name")
+        or page.first_meta("og:article:author", "author")
+        or _js_var(text, r"\bauthor\s*:\s*JsDecode\(\s*{s}")
+    )
+    description = _decoded(
+        page.first_meta("og:description")
+        or _js_var(text, r"var\s+msg_desc\s*=\s*(?:htmlDecode\(\s*)?{s}")
+        or page.first_meta("description")
+    )
+    link = _decoded(page.first_meta("og:url") or _js_var(text, r"var\s+msg_link\s*=\s*{s}"))
+    image = _decoded(page.first_meta("og:image") or _js_var(text, r"var\s+msg_cdn_url\s*=\s*{s}"))
+    return {
+        "title": title,
+        "site_name": _account(page),
+        "author": author,
+        "published": _published(page),
+        "description": description,
+        "canonical_url": resolve_url(link, page.url),
+        "image": resolve_url(image, page.url),
+        "language": page.lang or "zh-CN",
+    }

@@ -1,0 +1,96 @@
+"""Generic extraction: ordered fallbacks, site-name removal, bot walls, decoding."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract import PageUnavailable, extract_page, strip_site_affix
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+
+
+def page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def test_news_page_with_json_ld_graph():
+    record = extract_page(page("news_jsonld.html"), "https://news.example.com/2024/05/02/npu?utm_source=x")
+    assert record.title == "Chipmaker Ships Tiny NPU for Hearing Aids"
+    assert record.site_name == "Example Times"
+    assert record.author == "Ada Lovelace"
+    assert record.published == "2024-05-02T09:30:00+02:00"
+    assert record.description == "A 1 mW neural accelerator & its SDK."
+    assert record.canonical_url == "https://news.example.com/2024/05/tiny-npu"
+    assert record.image == "https://news.example.com/img/npu.jpg"
+    assert record.language == "en"
+
+
+def test_page_with_only_an_h1():
+    record = extract_page(page("only_h1.html"), "https://example.org/notes")
+    assert record.title == "Notes on quantizing MobileNet & friends"
+    assert record.site_name is None and record.published is None
+
+
+def test_gbk_page_title_loses_section_and_site():
+    record = extract_page(page("gbk_undeclared.html"), "https://www.example.cn/news/1.html")
+    assert record.title == "边缘计算芯片发布会回顾"
+
+
+def test_wrong_charset_page_is_readable():
+    assert extract_page(page("wrong_charset.html"), "https://example.de/a").title == "Über Größenänderungen"
+
+
+def test_cloudflare_wall_is_not_a_record():
+    with pytest.raises(PageUnavailable) as caught:
+        extract_page(page("cloudflare.html"), "https://example.com/post")
+    assert caught.value.reason == "blocked by a bot check"
+    assert caught.value.permanent is False
+
+
+@pytest.mark.parametrize("title", ["Attention Required! | Cloudflare", "Access denied", "Please verify you are a human"])
+def test_other_bot_walls(title):
+    html = f"<html><head><title>{title}</title></head><body>Ray ID: 1</body></html>"
+    with pytest.raises(PageUnavailable):
+        extract_page(html.encode(), "https://example.com/post")
+
+
+@pytest.mark.parametrize(
+    "title, site, host, expected",
+    [
+        ("Tiny NPUs Are Here | Example Times", ["Example Times"], "example.com", "Tiny NPUs Are Here"),
+        ("Ars Technica - Tiny NPUs", [], "arstechnica.com", "Tiny NPUs"),
+        ("新闻标题_栏目_示例网", ["示例网"], "example.cn", "新闻标题"),
+        ("Tiny NPUs :: Blog", ["Blog"], "blog.example", "Tiny NPUs"),
+        ("Tiny NPUs ｜ 掘金", ["掘金"], "juejin.cn", "Tiny NPUs"),
+        ("Left - Right: a debate", [], "example.com", "Left - Right: a debate"),  # no site part: kept
+    ],
+)
+def test_strip_site_affix(title, site, host, expected):
+    assert strip_site_affix(title, site, host) == expected
+
+
+def test_meta_fallbacks_and_relative_urls():
+    html = b"""<html lang="de_DE"><head>
+    <meta name="citation_title" content="Sparse Kernels &amp;amp; You">
+    <meta name="citation_author" content="Doe, J."><meta name="citation_author" content="Roe, R.">
+    <meta name="citation_publication_date" content="2021/03/04">
+    <meta name="twitter:image" content="//cdn.example.org/a.png">
+    </head><body></body></html>"""
+    record = extract_page(html, "https://papers.example.org/x")
+    assert record.title == "Sparse Kernels & You"
+    assert record.author == "Doe, J., Roe, R."
+    assert record.published == "2021-03-04"
+    assert record.image == "https://cdn.example.org/a.png"
+    assert record.language == "de-DE"
+
+
+def test_homepage_style_og_title_falls_back_to_headline():
+    html = b"""<html><head><meta property="og:site_name" content="Example Blog">
+    <meta property="og:title" content="Example Blog"><title>Why SRAM matters - Example Blog</title>
+    </head><body><h1>Why SRAM matters</h1></body></html>"""
+    assert extract_page(html, "https://example.net/sram").title == "Why SRAM matters"
+
+
+def test_garbage_does_not_crash():
+    record = extract_page(b"\x00\xff<html><title>", "https://example.com/")
+    assert record.url == "https://example.com/"
