@@ -305,7 +305,8 @@ def _strip_pdf(text: str) -> str:
 
 def _malformed_arxiv(raw: str, original: str) -> Link:
     """A paper link whose id is broken: the arXiv stage rejects it locally with a clear error."""
-    raw = _strip_pdf(raw)
+    # Empty and dot segments would be folded away when the URL is read again: fold them now.
+    raw = _strip_pdf("/".join(s for s in raw.split("/") if s not in ("", ".", "..")))
     if not raw:
         raise LinkError("not a valid arXiv id: it is empty")
     return Link(
