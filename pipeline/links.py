@@ -102,7 +102,7 @@ def canonicalize(url: str) -> Link:
         raise LinkError("empty link")
     if len(text) > MAX_URL_LENGTH:
         raise LinkError(f"link is too long ({len(text)} characters)")
-    if any(ch.isspace() or not ch.isprintable() for ch in text):
+    if " " in text or not text.isprintable():  # isprintable() is False for every other space
         raise LinkError(f"link contains spaces or control characters: {_short(text)!r}")
     try:
         return _canonicalize(text, original)
