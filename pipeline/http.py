@@ -10,7 +10,7 @@ import ipaddress
 import logging
 import socket
 import zlib
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
 import httpx
@@ -197,6 +197,10 @@ class _CappedDecoder:
             raise TransientError("invalid response: corrupt compressed body") from None
 
 
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 def _status_error(response: httpx.Response) -> FetchError:
     status = response.status_code
     if status in PERMANENT_STATUS:
@@ -237,7 +241,7 @@ def _network_error(exc: httpx.TransportError, timeouts: HttpLimits) -> FetchErro
             return TransientError("connection closed before any response")
         if "incomplete" in text or "complete message body" in text:
             return TransientError("invalid response: the body ended early (connection closed)")
-        return TransientError(f"invalid response: {text}")
+        return TransientError(f"invalid response: not a well-formed HTTP answer ({text[:80]})")
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
         return TransientError("connection reset")
     return TransientError(f"invalid response: {exc or type(exc).__name__}")
@@ -354,10 +358,16 @@ class HttpClient:
             # Not a page: the headers say all we need and the body is never downloaded.
             return Page(str(response.url), status, response.headers, content_type=ctype)
 
-        decoder = _CappedDecoder(response.headers.get("content-encoding"), self.limits.max_body)
+        if response.is_stream_consumed:
+            # An in-memory response (a mock transport) arrives read and already decoded.
+            decoder = _CappedDecoder(None, self.limits.max_body)
+            chunks = _one_chunk(response.content)
+        else:
+            decoder = _CappedDecoder(response.headers.get("content-encoding"), self.limits.max_body)
+            chunks = response.aiter_raw()
         parts: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_raw():
+        async for chunk in chunks:
             part = decoder.feed(chunk)
             parts.append(part)
             size += len(part)

@@ -190,7 +190,7 @@ def test_hang_is_cut_by_the_link_deadline(server):
 
 
 def test_trickle_of_one_byte_a_second_is_cut_by_the_deadline(server):
-    body = b"<html><title>x</title></html>"
+    body = b"<p>x"  # four seconds' worth: without the deadline the fetch would succeed
     headers = {"Content-Type": "text/html", "Content-Length": str(len(body))}
     server.route("/trickle", Reply(raw=streamed(lambda: (bytes([b]) for b in body), headers, interval=1.0)))
     # Each byte arrives well within the read timeout: only the deadline can stop this.
@@ -317,6 +317,46 @@ def test_guard_checks_every_resolved_address():
     guard = AddressGuard(resolve=resolve)
     with pytest.raises(Exception, match="refused: example.org resolves to a private address"):
         asyncio.run(guard.check(httpx.URL("https://example.org/")))
+
+
+def test_unresolvable_host_says_so():
+    async def resolve(host, port):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    fetcher = WebFetcher(resolve=resolve, retry=RetryPolicy(attempts=2, async_sleep=FakeSleep()))
+    [result] = fetcher.fetch([FetchRequest(link("https://no-such-host.example/"))])
+    assert (result.error, result.permanent) == ("could not resolve host", False)
+    assert fetcher.requests_made == 0
+
+
+def test_garbage_instead_of_http_is_an_invalid_response(server):
+    def garbage(handler):
+        handler.wfile.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        handler.close_connection = True
+
+    server.route("/ssh", Reply(raw=garbage))
+    result = fetch_one(server, "/ssh")
+    assert result.error.startswith("invalid response: not a well-formed HTTP answer")
+
+
+def test_injected_transport_runs_without_any_network():
+    """The benchmark's path: a fake transport and resolver, no socket opened."""
+    seen = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.path == "/short":
+            return httpx.Response(302, headers={"Location": "https://blog.example.com/post"})
+        return httpx.Response(200, content=PAGE, headers={"Content-Type": "text/html"})
+
+    async def resolve(host, port):
+        return ["93.184.216.34"]
+
+    fetcher = WebFetcher(transport=httpx.MockTransport(answer), resolve=resolve,
+                         retry=RetryPolicy(async_sleep=FakeSleep()))
+    [result] = fetcher.fetch([FetchRequest(link("https://sho.rt/short"))])
+    assert result.ok and result.record.url == "https://blog.example.com/post"
+    assert seen == ["https://sho.rt/short", "https://blog.example.com/post"] and fetcher.requests_made == 2
 
 
 # --- concurrency -------------------------------------------------------------------------------
