@@ -99,7 +99,8 @@ class LocalServer:
 
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval makes `stop()` (and so every test's teardown) quick.
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
 
     def start(self) -> LocalServer:
         self._thread.start()
