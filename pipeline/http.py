@@ -312,7 +312,7 @@ class HttpClient:
     async def _follow(self, url: httpx.URL, etag: str | None, last_modified: str | None) -> Page:
         seen = {str(url)}
         for _hop in range(self.limits.max_redirects + 1):
-            outcome = await self.retry.acall(lambda: self._exchange(url, etag, last_modified))
+            outcome = await self.retry.acall(lambda url=url: self._exchange(url, etag, last_modified))
             if isinstance(outcome, Page):
                 return outcome
             url = outcome
@@ -346,7 +346,7 @@ class HttpClient:
         if status in REDIRECT_STATUS:
             location = response.headers.get("location")
             if not location:
-                raise TransientError(f"invalid response: HTTP {status} without a Location")
+                raise FetchError(f"invalid response: HTTP {status} without a Location")
             return response.url.join(location.strip())
         if status == 304:
             return Page(str(response.url), status, response.headers, not_modified=True)
