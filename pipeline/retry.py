@@ -3,10 +3,11 @@ jitter, `Retry-After` honoured, bounded in attempts and in total time."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import tenacity
@@ -51,8 +52,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 class RetryPolicy:
-    """How often and how long to retry one call. `sleep` and `clock` are injectable so tests
-    exercise back-off without real waiting."""
+    """How often and how long to retry one call. `sleep`, `async_sleep` and `clock` are
+    injectable so tests exercise back-off without real waiting."""
 
     def __init__(
         self,
@@ -63,6 +64,7 @@ class RetryPolicy:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self.attempts = attempts
         self.base_delay = base_delay
@@ -71,6 +73,7 @@ class RetryPolicy:
         self.sleep = sleep
         self.clock = clock
         self.jitter = jitter
+        self.async_sleep = async_sleep
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -89,14 +92,24 @@ class RetryPolicy:
         elapsed = self.clock() - start
         return elapsed + self._wait(state) > self.deadline
 
+    def _rules(self) -> dict:
+        """The wait/stop rules both the sync and async forms share, with the clock started now."""
+        start = self.clock()
+        return {
+            "retry": tenacity.retry_if_exception_type(TransientError),
+            "stop": lambda state: self._stop(state, start),
+            "wait": self._wait,
+            "reraise": True,
+        }
+
     def call(self, fn: Callable[[], T]) -> T:
         """Calls `fn`, retrying it while it raises TransientError; re-raises the last error."""
-        start = self.clock()
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(TransientError),
-            stop=lambda state: self._stop(state, start),
-            wait=self._wait,
-            sleep=self.sleep,
-            reraise=True,
-        )
-        return retrying(fn)
+        return tenacity.Retrying(sleep=self.sleep, **self._rules())(fn)
+
+    async def acall(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """The async form of `call`: awaits `fn()`, backing off with `async_sleep`."""
+
+        async def attempt() -> T:  # tenacity only awaits what is declared `async def`
+            return await fn()
+
+        return await tenacity.AsyncRetrying(sleep=self.async_sleep, **self._rules())(attempt)

@@ -3,9 +3,12 @@ misbehave on purpose (delays, hangs, resets, trickles) so faults are testable wi
 
 from __future__ import annotations
 
+import socket
+import struct
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -88,9 +91,16 @@ class LocalServer:
             daemon_threads = True
             request_queue_size = 256
 
+            def handle_error(self, request, client_address):
+                # A client hanging up mid-exchange is what fault tests do on purpose; say
+                # nothing about it, but keep real handler bugs loud.
+                if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+                    super().handle_error(request, client_address)
+
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval makes `stop()` (and so every test's teardown) quick.
+        self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
 
     def start(self) -> LocalServer:
         self._thread.start()
@@ -124,3 +134,67 @@ class LocalServer:
     def hits(self, path: str) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.path == path]
+
+
+# Faults for `Reply(raw=...)`: each writes (or refuses to write) the whole response itself.
+
+
+def _close_after(handler: BaseHTTPRequestHandler) -> None:
+    handler.close_connection = True
+
+
+def hang(seconds: float = 5.0) -> Callable[[BaseHTTPRequestHandler], None]:
+    """Accepts the request and sends nothing at all, then gives up after `seconds`."""
+
+    def raw(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        _close_after(handler)
+
+    return raw
+
+
+def reset() -> Callable[[BaseHTTPRequestHandler], None]:
+    """Drops the connection with a TCP reset instead of answering."""
+
+    def raw(handler: BaseHTTPRequestHandler) -> None:
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.connection.close()
+        _close_after(handler)
+
+    return raw
+
+
+def _head(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str]) -> None:
+    handler.send_response(status)
+    for name, value in headers.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+
+
+def streamed(
+    chunks: Callable[[], Iterator[bytes]],
+    headers: dict[str, str],
+    sent: list[int] | None = None,
+    interval: float = 0.0,
+) -> Callable[[BaseHTTPRequestHandler], None]:
+    """Sends a 200 with `headers`, then the body chunk by chunk from a generator (never held in
+    memory), pausing `interval` between chunks; `sent` collects how many body bytes got out.
+    Stops quietly when the client hangs up. Covers trickles and truncated bodies, too."""
+
+    def raw(handler: BaseHTTPRequestHandler) -> None:
+        total = 0
+        try:
+            _head(handler, 200, headers)
+            for chunk in chunks():
+                if interval:
+                    time.sleep(interval)
+                handler.wfile.write(chunk)
+                total += len(chunk)
+        except OSError:  # the client stopped reading: exactly what some tests want
+            pass
+        finally:
+            if sent is not None:
+                sent.append(total)
+            _close_after(handler)
+
+    return raw

@@ -1,0 +1,184 @@
+"""The web stage: fetches pages concurrently through the shared HTTP client and turns each into
+a WebRecord (HTML through `extract_page`, anything else from its URL and headers)."""
+
+from __future__ import annotations
+
+import asyncio
+import email.message
+import logging
+import posixpath
+import queue
+import threading
+from collections.abc import Collection, Iterator, Sequence
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from pipeline.extract import PageUnavailable, extract_page
+from pipeline.fetchers.base import FetchRequest
+from pipeline.http import (
+    MB, AddressGuard, HttpClient, HttpLimits, Page, RequestCounter, Resolver, resolve_host,
+)
+from pipeline.models import FetchResult, WebRecord
+from pipeline.retry import FetchError, PermanentError, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+# What an editor calls the common types a link may point at instead of a page.
+TYPE_NAMES = {
+    "application/pdf": "PDF document",
+    "application/zip": "ZIP archive",
+    "application/gzip": "gzip archive",
+    "application/x-tar": "tar archive",
+    "application/msword": "Word document",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
+    "application/vnd.ms-powerpoint": "PowerPoint file",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint file",
+    "application/json": "JSON file",
+    "text/plain": "plain text file",
+}
+
+
+def _type_name(content_type: str | None) -> str:
+    if content_type is None:
+        return "not an HTML page"
+    if content_type in TYPE_NAMES:
+        return TYPE_NAMES[content_type]
+    family, _, sub = content_type.partition("/")
+    if family in ("image", "video", "audio"):
+        return f"{sub.split('+')[0].upper()} {family}"
+    return f"{content_type} file"
+
+
+def _filename(page: Page) -> str | None:
+    """The file's name as the server gives it (Content-Disposition) or as the URL ends."""
+    disposition = page.headers.get("content-disposition")
+    if disposition:
+        message = email.message.Message()
+        message["content-disposition"] = disposition
+        name = message.get_filename()
+        if name and name.strip():
+            return posixpath.basename(name.strip().replace("\\", "/")) or None
+    segment = posixpath.basename(urlsplit(page.url).path.rstrip("/"))
+    return unquote(segment) or None
+
+
+def _join_notes(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
+
+
+def record_from_page(page: Page) -> WebRecord:
+    """The record for a fetched page: extracted from HTML, or built from the headers."""
+    if page.body is None:
+        return WebRecord(
+            url=page.url,
+            title=_filename(page),
+            content_type=page.content_type,
+            note=f"{_type_name(page.content_type)}, not parsed",
+        )
+    raw_type = page.headers.get("content-type") or page.content_type
+    record = extract_page(page.body, page.url, content_type=raw_type)
+    record.url = page.url
+    record.content_type = record.content_type or page.content_type
+    if page.truncated:
+        cap = len(page.body) / MB
+        record.note = _join_notes(record.note, f"page larger than {cap:g} MB; only its first {cap:g} MB were read")
+    return record
+
+
+class WebFetcher:
+    """Fetches web links (kind "web"): all at once within the limits, each result yielded as
+    soon as it is known. `requests_made` counts HTTP requests (hops and retries included)."""
+
+    kind = "web"
+
+    def __init__(
+        self,
+        *,
+        allow_private_hosts: bool = False,
+        allowed_origins: Collection[tuple[str, int]] = (),
+        limits: HttpLimits | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolve: Resolver = resolve_host,
+    ):
+        self.limits = limits or HttpLimits()
+        self.guard = AddressGuard(allow_private_hosts, tuple(allowed_origins), resolve)
+        self.retry = retry
+        self.transport = transport
+        self._counter = RequestCounter()
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent so far by this fetcher, over all its runs (the benchmark reports it)."""
+        return self._counter.count
+
+    def fetch(self, requests: Sequence[FetchRequest]) -> Iterator[FetchResult]:
+        """Runs the requests on an event loop in a worker thread and yields results as they land."""
+        if not requests:
+            return
+        results: queue.Queue = queue.Queue()
+        running: dict = {}
+        worker = threading.Thread(
+            target=self._run_loop, args=(requests, results, running), name="enrich-web", daemon=True
+        )
+        worker.start()
+        try:
+            for _ in requests:
+                item = results.get()
+                if isinstance(item, BaseException):
+                    raise item  # the loop itself broke: `guarded` answers the rest
+                yield item
+        finally:
+            # The caller may stop early (Ctrl-C, an error downstream): cancel what is in flight.
+            loop, task = running.get("loop"), running.get("task")
+            if worker.is_alive() and loop is not None and task is not None:
+                try:
+                    loop.call_soon_threadsafe(task.cancel)
+                except RuntimeError:  # the loop closed in between
+                    pass
+            worker.join()
+
+    def _run_loop(self, requests, results: queue.Queue, running: dict) -> None:
+        async def main() -> None:
+            running["loop"] = asyncio.get_running_loop()
+            running["task"] = asyncio.current_task()
+            client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
+            async with client:
+                tasks = [asyncio.create_task(self._fetch_one(client, r)) for r in requests]
+                for done in asyncio.as_completed(tasks):
+                    results.put(await done)
+
+        try:
+            asyncio.run(main())
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            log.debug("web fetch loop crashed", exc_info=True)
+            results.put(exc)
+
+    async def _fetch_one(self, client: HttpClient, request: FetchRequest) -> FetchResult:
+        key = request.link.key
+        cached = request.cached
+        # Validators only make sense when there is a good record to keep on a 304.
+        etag = cached.etag if cached and cached.record is not None else None
+        last_modified = cached.last_modified if cached and cached.record is not None else None
+        try:
+            page = await client.get(request.link.url, etag=etag, last_modified=last_modified)
+            if page.not_modified:
+                return FetchResult(
+                    key=key, not_modified=True,
+                    etag=page.etag or etag, last_modified=page.last_modified or last_modified,
+                )
+            record = record_from_page(page)
+            return FetchResult(key=key, record=record, etag=page.etag, last_modified=page.last_modified)
+        except PageUnavailable as exc:
+            return FetchResult(key=key, error=exc.reason, permanent=exc.permanent)
+        except FetchError as exc:
+            log.debug("%s: %s", request.link.url, exc.reason)
+            return FetchResult(key=key, error=exc.reason, permanent=isinstance(exc, PermanentError))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one bad link must not cost the others
+            log.debug("web fetch of %s failed unexpectedly", request.link.url, exc_info=True)
+            return FetchResult(key=key, error=f"internal error: {type(exc).__name__}: {exc}")

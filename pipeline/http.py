@@ -1,0 +1,386 @@
+"""The shared async HTTP client of the web stage: connection limits, timeouts and a per-link
+deadline, hand-followed redirects, the private-address guard, capped decompression and the
+retry policy, all reporting failures in words an editor understands."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import logging
+import socket
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+
+import httpx
+
+from pipeline import HOMEPAGE, __version__
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"Mozilla/5.0 (compatible; enrich/{__version__}; +{HOMEPAGE})"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+MB = 1024 * 1024
+SNIFF_BYTES = 512  # enough to see a doctype or <html> in an untyped body
+
+# A permanent refusal is remembered by the cache for a day; everything else is tried again.
+PERMANENT_STATUS = {
+    403: "HTTP 403 (access denied)",
+    404: "HTTP 404",
+    410: "HTTP 410 (gone)",
+    451: "HTTP 451 (unavailable for legal reasons)",
+}
+REDIRECT_STATUS = {301, 302, 303, 307, 308}
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+class RefusedAddress(FetchError):
+    """The guard refused a host: not retried (it will not change) and not cached as permanent
+    (the editor may rerun with --allow-private-hosts)."""
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """How much one run may ask of the network, and how long one link may take."""
+
+    total: int = 64  # connections open at once, all hosts together
+    per_host: int = 4  # requests in flight to one host
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0  # silence between two reads
+    deadline: float = 30.0  # one link, all hops and retries included
+    max_redirects: int = 10
+    max_body: int = 5 * MB  # after decompression
+
+
+@dataclass
+class Page:
+    """A finished exchange: the final URL and its headers, and the body when it is HTML."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    content_type: str | None = None  # the media type only, lower case, e.g. "text/html"
+    body: bytes | None = None  # None when the type is not HTML (never downloaded)
+    truncated: bool = False  # the body was cut at the cap
+    not_modified: bool = False
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+class RequestCounter:
+    """How many HTTP requests went out (hops and retries included), readable while a run goes on."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+async def resolve_host(host: str, port: int) -> list[str]:
+    """Every address a host name resolves to, through the event loop's resolver."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [info[4][0] for info in infos]
+
+
+def is_public_address(address: str) -> bool:
+    """True only for globally routable unicast addresses, IPv4 forms hidden in IPv6 included."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in IPV4_COMPATIBLE and int(ip) > 1:  # ::a.b.c.d (not :: or ::1)
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_address(str(embedded))
+    if (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_unspecified
+        or ip.is_multicast
+        or ip.is_reserved
+        or (ip.version == 4 and ip in CGNAT)
+    ):
+        return False
+    return ip.is_global
+
+
+@dataclass
+class AddressGuard:
+    """Refuses hosts that resolve to loopback, private, link-local and other non-public
+    addresses, so a link cannot make the tool probe the editor's own network.
+
+    `allowed_origins` exempts exact (host, port) pairs, e.g. a test's own local server, without
+    opening the rest of the private space: a redirect from it to another loopback address is
+    still refused. `resolve` is injectable for runs without DNS."""
+
+    allow_private: bool = False
+    allowed_origins: Collection[tuple[str, int]] = ()
+    resolve: Resolver = resolve_host
+
+    async def check(self, url: httpx.URL) -> None:
+        if self.allow_private:
+            return
+        host, port = url.host, url.port or (443 if url.scheme == "https" else 80)
+        if (host, port) in set(self.allowed_origins):
+            return
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            try:
+                addresses = await self.resolve(host, port)
+            except (socket.gaierror, UnicodeError) as exc:
+                log.debug("resolving %s failed: %s", host, exc)
+                raise TransientError("could not resolve host") from None
+        if not addresses or not all(is_public_address(a) for a in addresses):
+            raise RefusedAddress(
+                f"refused: {host} resolves to a private address (use --allow-private-hosts)"
+            )
+
+
+def media_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None
+
+
+def looks_like_html(head: bytes) -> bool:
+    """Sniffs the first bytes of an untyped body the way browsers roughly do."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<title", b"<meta", b"<!--"))
+
+
+class _CappedDecoder:
+    """Decompresses a body chunk by chunk, never producing more than the cap, so a gzip bomb
+    is cut off while it inflates rather than after."""
+
+    def __init__(self, content_encoding: str | None, cap: int):
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise TransientError(f"invalid response: unsupported content encoding {content_encoding}")
+        self.coding = codings[0] if codings else None
+        self.remaining = cap
+        self.truncated = False  # True once the body is known to be longer than the cap
+        wbits = zlib.MAX_WBITS if self.coding == "deflate" else zlib.MAX_WBITS | 16
+        self._inflate = zlib.decompressobj(wbits)
+        self._first_chunk = True
+
+    def feed(self, data: bytes) -> bytes:
+        # One byte more than allowed tells "exactly at the cap" from "over the cap".
+        out = data if self.coding is None else self._inflate_at_most(data, self.remaining + 1)
+        self._first_chunk = False
+        if len(out) > self.remaining:
+            self.truncated = True
+            out = out[: self.remaining]
+        self.remaining -= len(out)
+        return out
+
+    def _inflate_at_most(self, data: bytes, limit: int) -> bytes:
+        try:
+            return self._inflate.decompress(data, limit)
+        except zlib.error:
+            if self.coding == "deflate" and self._first_chunk:
+                # Some servers send raw deflate without the zlib header.
+                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._first_chunk = False
+                return self._inflate_at_most(data, limit)
+            raise TransientError("invalid response: corrupt compressed body") from None
+
+
+async def _one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _status_error(response: httpx.Response) -> FetchError:
+    status = response.status_code
+    if status in PERMANENT_STATUS:
+        return PermanentError(PERMANENT_STATUS[status])
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 429:
+        return TransientError("HTTP 429 (rate limited)", retry_after)
+    if status >= 500 or status == 408:
+        return TransientError(f"HTTP {status}", retry_after)
+    # Other 4xx (401, 400, 405...): retrying will not help, but nor is it worth remembering.
+    return FetchError(f"HTTP {status}")
+
+
+def _network_error(exc: httpx.TransportError, timeouts: HttpLimits) -> FetchError:
+    """Separates "could not connect" from "the connection broke" from "the server spoke nonsense"."""
+    causes = []
+    cause: BaseException | None = exc
+    while cause is not None and len(causes) < 8:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return TransientError(f"timed out after {timeouts.connect_timeout:g} s (connecting)")
+    if isinstance(exc, httpx.TimeoutException):
+        return TransientError(f"timed out after {timeouts.read_timeout:g} s (no data)")
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        return TransientError("could not resolve host")
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in str(exc).lower():
+        return TransientError("could not connect (connection refused)")
+    if any(isinstance(c, ConnectionResetError) for c in causes) or any(
+        isinstance(c, OSError) and c.errno == errno.ECONNRESET for c in causes
+    ):
+        return TransientError("connection reset")
+    if isinstance(exc, httpx.ConnectError):
+        return TransientError(f"could not connect ({exc or type(exc).__name__})")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        text = str(exc)
+        if "without sending" in text and "response" in text:
+            return TransientError("connection closed before any response")
+        if "incomplete" in text or "complete message body" in text:
+            return TransientError("invalid response: the body ended early (connection closed)")
+        return TransientError(f"invalid response: not a well-formed HTTP answer ({text[:80]})")
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return TransientError("connection reset")
+    return TransientError(f"invalid response: {exc or type(exc).__name__}")
+
+
+@dataclass
+class HttpClient:
+    """One per run: `async with HttpClient(...) as http: page = await http.get(url)`.
+
+    `transport` replaces the network (tests, the benchmark); `guard` decides which hosts may be
+    reached; `retry` is the project's one retry policy. `counter` counts every HTTP request
+    sent, hops and retries included."""
+
+    limits: HttpLimits = field(default_factory=HttpLimits)
+    guard: AddressGuard = field(default_factory=AddressGuard)
+    retry: RetryPolicy | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+    user_agent: str = USER_AGENT
+    counter: RequestCounter = field(default_factory=RequestCounter)
+
+    def __post_init__(self) -> None:
+        if self.retry is None:
+            self.retry = RetryPolicy(deadline=self.limits.deadline, max_delay=self.limits.deadline)
+        self._client: httpx.AsyncClient | None = None
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._total_slots: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> HttpClient:
+        limits = self.limits
+        self._client = httpx.AsyncClient(
+            transport=self.transport,
+            limits=httpx.Limits(max_connections=limits.total, max_keepalive_connections=limits.total),
+            timeout=httpx.Timeout(
+                connect=limits.connect_timeout, read=limits.read_timeout,
+                write=limits.read_timeout, pool=None,  # the pool wait is bounded by the deadline
+            ),
+            follow_redirects=False,  # followed by hand so the guard sees every hop
+            headers={
+                "User-Agent": self.user_agent,
+                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+                "Accept-Encoding": "gzip, deflate",  # only what the capped decoder inflates
+            },
+        )
+        self._total_slots = asyncio.Semaphore(limits.total)
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
+        """Fetches one link within the per-host and total limits and the per-link deadline.
+        Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
+        assert self._client is not None and self._total_slots is not None, "use `async with`"
+        start = httpx.URL(url)
+        host_slot = self._host_slots.setdefault(start.host, asyncio.Semaphore(self.limits.per_host))
+        # The deadline starts once the link holds its slots: waiting in line is not its fault.
+        # A redirect to another host counts against the host the link started at.
+        async with host_slot, self._total_slots:
+            try:
+                return await asyncio.wait_for(
+                    self._follow(start, etag, last_modified), self.limits.deadline
+                )
+            except asyncio.TimeoutError:
+                raise TransientError(f"timed out after {self.limits.deadline:g} s") from None
+
+    async def _follow(self, url: httpx.URL, etag: str | None, last_modified: str | None) -> Page:
+        seen = {str(url)}
+        for _hop in range(self.limits.max_redirects + 1):
+            outcome = await self.retry.acall(lambda url=url: self._exchange(url, etag, last_modified))
+            if isinstance(outcome, Page):
+                return outcome
+            url = outcome
+            if str(url) in seen:
+                raise FetchError("redirect loop")
+            seen.add(str(url))
+        raise FetchError(f"too many redirects (more than {self.limits.max_redirects})")
+
+    async def _exchange(self, url: httpx.URL, etag: str | None, last_modified: str | None) -> Page | httpx.URL:
+        """One request: a finished Page, or the URL the server redirects to."""
+        if url.scheme not in ("http", "https"):
+            raise FetchError(f"invalid response: redirect to an unsupported address ({url.scheme}:)")
+        await self.guard.check(url)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        self.counter.count += 1
+        try:
+            async with self._client.stream("GET", url, headers=headers) as response:
+                return await self._read(response)
+        except httpx.TransportError as exc:
+            log.debug("GET %s failed: %r", url, exc)
+            raise _network_error(exc, self.limits) from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"invalid response: bad address ({exc})") from None
+
+    async def _read(self, response: httpx.Response) -> Page | httpx.URL:
+        status = response.status_code
+        if status in REDIRECT_STATUS:
+            location = response.headers.get("location")
+            if not location:
+                raise FetchError(f"invalid response: HTTP {status} without a Location")
+            return response.url.join(location.strip())
+        if status == 304:
+            return Page(str(response.url), status, response.headers, not_modified=True)
+        if not 200 <= status < 300:
+            raise _status_error(response)
+
+        ctype = media_type(response.headers.get("content-type"))
+        if ctype is not None and ctype not in HTML_TYPES:
+            # Not a page: the headers say all we need and the body is never downloaded.
+            return Page(str(response.url), status, response.headers, content_type=ctype)
+
+        if response.is_stream_consumed:
+            # An in-memory response (a mock transport) arrives read and already decoded.
+            decoder = _CappedDecoder(None, self.limits.max_body)
+            chunks = _one_chunk(response.content)
+        else:
+            decoder = _CappedDecoder(response.headers.get("content-encoding"), self.limits.max_body)
+            chunks = response.aiter_raw()
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in chunks:
+            part = decoder.feed(chunk)
+            parts.append(part)
+            size += len(part)
+            if ctype is None and size >= SNIFF_BYTES:
+                if not looks_like_html(b"".join(parts)[:SNIFF_BYTES]):
+                    return Page(str(response.url), status, response.headers)
+                ctype = "text/html"
+            if decoder.truncated:
+                break  # the rest may be endless; the first part is enough for an entry
+        body = b"".join(parts)
+        if ctype is None:
+            if not looks_like_html(body[:SNIFF_BYTES]):
+                return Page(str(response.url), status, response.headers)
+            ctype = "text/html"
+        return Page(str(response.url), status, response.headers, content_type=ctype, body=body,
+                    truncated=decoder.truncated)
