@@ -421,3 +421,51 @@ def test_token_never_leaks(server, make_fetcher, caplog, sleeps):
     # PyGithub's own request log (bodies included) really was captured at DEBUG.
     assert any(rec.name == "github.Requester" and "Validation failed" in rec.getMessage() for rec in caplog.records)
     assert TOKEN not in everything
+
+
+def test_secondary_limit_longer_than_we_may_wait_stops_the_stage(server, make_fetcher, sleeps):
+    server.route("/repos/a/one", error(429, "You have exceeded a secondary rate limit.", Retry_After="900"))
+
+    results = fetch_all(make_fetcher(), link("a/one"), link("b/two"))
+
+    assert results["github:a/one"].error == "GitHub secondary rate limit (retry after 900 s)"
+    assert results["github:b/two"].error == results["github:a/one"].error
+    assert len(server.requests) == 1 and sleeps.calls == []
+
+
+def test_enterprise_base_url_with_path_prefix_and_rename(server, sleeps):
+    location = server.url("/api/v3/repositories/77")
+    moved = Reply(301, json.dumps({"message": "Moved Permanently", "url": location}),
+                  {**gh_headers(), "Location": location})
+    server.route("/api/v3/repos/team/old-name", moved)
+    server.route("/api/v3/repositories/77", ok(repo_json("team/new-name", repo_id=77)))
+    server.route("/api/v3/repos/team/new-name/releases/latest", NOT_FOUND)
+    fetcher = GithubFetcher(server.url("/api/v3/"), TOKEN, seconds_between_requests=0, clock=lambda: NOW,
+                            retry_policy=RetryPolicy(sleep=sleeps))
+
+    with fetcher:
+        result = fetch_all(fetcher, link("team/old-name"))["github:team/old-name"]
+
+    assert result.record.full_name == "team/new-name"
+    assert result.record.renamed_from == "team/old-name"
+    assert [r.path for r in server.requests] == [
+        "/api/v3/repos/team/old-name", "/api/v3/repositories/77", "/api/v3/repos/team/new-name/releases/latest"]
+
+
+def test_last_request_of_the_window_spares_the_next_one(server, make_fetcher):
+    # The answer that used the last request says so: the next link is not even tried.
+    server.route("/repos/a/one", ok(repo_json("a/one"), remaining=1))
+    server.route("/repos/a/one/releases/latest", ok(release_json("a/one"), remaining=0, reset=NOW + 1800))
+    fetcher = make_fetcher()
+
+    results = fetch_all(fetcher, link("a/one"), link("b/two"))
+
+    assert results["github:a/one"].ok
+    assert results["github:b/two"].error == "rate limit exhausted, resets at 03:36 UTC"
+    assert len(server.requests) == 2 and fetcher.requests_made == 2
+
+
+def test_pygithub_retries_and_pauses_are_off(make_fetcher):
+    settings = make_fetcher().gh.requester.kwargs
+    assert settings["retry"] is None  # our RetryPolicy is the only retry layer
+    assert settings["seconds_between_requests"] is None

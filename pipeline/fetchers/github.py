@@ -229,6 +229,15 @@ class GithubFetcher:
         self.rate_limit_reset: int | None = None  # Unix seconds, from the last response
         self._halted: str | None = None
 
+    def close(self) -> None:
+        self.gh.close()
+
+    def __enter__(self) -> GithubFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     # -- secrets ---------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
@@ -259,6 +268,7 @@ class GithubFetcher:
         except SecondaryRateLimit as exc:
             # GitHub may ban clients that keep going after a secondary limit: stop here.
             self._halted = self.redact(exc.reason)
+            log.warning("GitHub stage stopped: %s", self._halted)
             return FetchResult(key=key, error=self._halted)
         except TransientError as exc:
             return FetchResult(key=key, error=self.redact(exc.reason))
@@ -294,35 +304,28 @@ class GithubFetcher:
         tag = link.get("release_tag")
         if tag:
             path = f"/repos/{record.full_name}/releases/tags/{quote(tag, safe='')}"
-            status, _, rel_body = self._get(path, {}, missing=PermanentError(f"release {tag} not found"))
-            record.latest_release = release_summary(_json_object(rel_body))
+            status, _, rel_body = self._get(path, {}, not_found_is_answer=True)
+            if status == 404:
+                raise PermanentError(f"release {tag} not found")
         else:
-            status, _, rel_body = self._get(f"/repos/{record.full_name}/releases/latest", {}, missing=None)
-            record.latest_release = release_summary(_json_object(rel_body)) if status == 200 else None
+            # 404 here is GitHub's way of saying the repository has no (published) release.
+            path = f"/repos/{record.full_name}/releases/latest"
+            status, _, rel_body = self._get(path, {}, not_found_is_answer=True)
+        record.latest_release = release_summary(_json_object(rel_body)) if status == 200 else None
         return FetchResult(key=link.key, record=record, etag=etag, last_modified=last_modified)
 
-    _NOT_FOUND_IS_FAILURE = object()
-
     def _get(
-        self, path: str, extra_headers: Mapping[str, str], missing: Any = _NOT_FOUND_IS_FAILURE
+        self, path: str, extra_headers: Mapping[str, str], *, not_found_is_answer: bool = False
     ) -> tuple[int, dict[str, Any], str]:
-        """GET through the retry policy. Returns (status, lower-case headers, body) for 2xx/304;
-        a 404 raises `missing` when given (None: return the 404 as an answer)."""
+        """GET through the retry policy: (status, lower-case headers, body) for 2xx and 304,
+        and for 404 when `not_found_is_answer`; any other status raises a classified error."""
 
         def attempt() -> tuple[int, dict[str, Any], str]:
-            if self._halted:
-                raise RunHalted(self._halted)
             self._check_budget()
             status, headers, body = self._send(path, extra_headers)
-            if status < 300 or status == 304:
+            if status < 300 or status == 304 or (status == 404 and not_found_is_answer):
                 return status, headers, body
-            if status == 404 and missing is not self._NOT_FOUND_IS_FAILURE:
-                if missing is None:
-                    return status, headers, body
-                raise missing
-            raise classify_failure(
-                status, headers, body, now=self.clock(), max_wait=self.max_rate_limit_wait
-            )
+            raise classify_failure(status, headers, body, now=self.clock(), max_wait=self.max_rate_limit_wait)
 
         return self.retry_policy.call(attempt)
 
