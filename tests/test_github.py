@@ -144,7 +144,9 @@ def sleeps():
 @pytest.fixture
 def make_fetcher(server, sleeps):
     def make(token: str | None = None, **kwargs) -> GithubFetcher:
-        policy = RetryPolicy(attempts=3, base_delay=1, max_delay=120, deadline=300, sleep=sleeps, jitter=lambda: 1.0)
+        policy = RetryPolicy(
+            attempts=3, base_delay=1, max_delay=120, deadline=300, sleep=sleeps, jitter=lambda: 1.0
+        )
         kwargs.setdefault("retry_policy", policy)
         return GithubFetcher(
             server.url(""), token, timeout=5, seconds_between_requests=0, clock=lambda: NOW, **kwargs
@@ -162,8 +164,10 @@ def fetch_all(fetcher: GithubFetcher, *requests: FetchRequest | Link):
 
 
 def test_repository_with_release(server, make_fetcher):
-    server.route("/repos/PyGithub/PyGithub", ok(repo_json("PyGithub/PyGithub"), ETag=ETAG, Last_Modified=LAST_MODIFIED))
-    server.route("/repos/PyGithub/PyGithub/releases/latest", ok(release_json("PyGithub/PyGithub", "v2.10.0", "v2.10.0")))
+    repo = ok(repo_json("PyGithub/PyGithub"), ETag=ETAG, Last_Modified=LAST_MODIFIED)
+    server.route("/repos/PyGithub/PyGithub", repo)
+    release = ok(release_json("PyGithub/PyGithub", "v2.10.0", "v2.10.0"))
+    server.route("/repos/PyGithub/PyGithub/releases/latest", release)
     fetcher = make_fetcher()
 
     result = fetch_all(fetcher, link("PyGithub/PyGithub"))["github:pygithub/pygithub"]
@@ -189,7 +193,8 @@ def test_repository_with_release(server, make_fetcher):
 
 
 def test_repository_without_releases_and_empty_fields(server, make_fetcher):
-    data = repo_json("edge/tiny", description="", homepage="", license={"key": "other", "spdx_id": "NOASSERTION"},
+    unknown_licence = {"key": "other", "name": "Other", "spdx_id": "NOASSERTION", "url": None}
+    data = repo_json("edge/tiny", description="", homepage="", license=unknown_licence,
                      language=None, topics=[], archived=True)
     server.route("/repos/edge/tiny", ok(data))
     server.route("/repos/edge/tiny/releases/latest", NOT_FOUND)
@@ -204,10 +209,11 @@ def test_repository_without_releases_and_empty_fields(server, make_fetcher):
 
 
 def test_renamed_repository_follows_301(server, make_fetcher):
-    body = {"message": "Moved Permanently", "url": server.url("/repositories/112116543"),
-            "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"}
-    server.route("/repos/protoncoin/protoncoin",
-                 Reply(301, json.dumps(body), {**gh_headers(), "Location": server.url("/repositories/112116543")}))
+    location = server.url("/repositories/112116543")
+    body = {"message": "Moved Permanently", "url": location,
+            "documentation_url": "https://developer.github.com/v3/#http-redirects"}
+    moved = Reply(301, json.dumps(body), {**gh_headers(), "Location": location})
+    server.route("/repos/protoncoin/protoncoin", moved)
     server.route("/repositories/112116543", ok(repo_json("Proton-Coin/ProtonCore", repo_id=112116543)))
     server.route("/repos/Proton-Coin/ProtonCore/releases/latest", NOT_FOUND)
     fetcher = make_fetcher()
@@ -272,8 +278,8 @@ def test_persistent_server_error_is_transient_and_bounded(server, make_fetcher, 
 
 
 def test_secondary_rate_limit_with_retry_after_is_waited_out(server, make_fetcher, sleeps):
-    secondary = error(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-                      Retry_After="42")
+    message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+    secondary = error(403, message, Retry_After="42")
     server.sequence("/repos/busy/repo", secondary, ok(repo_json("busy/repo")))
     server.route("/repos/busy/repo/releases/latest", NOT_FOUND)
 
@@ -299,12 +305,14 @@ def test_exhausted_primary_limit_ends_the_stage_promptly(server, make_fetcher, s
     reset = NOW + 45 * 60  # 03:51:40 UTC
     server.route("/repos/a/one", ok(repo_json("a/one")))
     server.route("/repos/a/one/releases/latest", NOT_FOUND)
-    server.route("/repos/b/two", error(403, "API rate limit exceeded for user ID 1.", remaining=0, reset=reset))
+    exhausted = error(403, "API rate limit exceeded for user ID 1.", remaining=0, reset=reset)
+    server.route("/repos/b/two", exhausted)
     for name in ("c/three", "d/four", "e/five"):
         server.route(f"/repos/{name}", ok(repo_json(name)))
     fetcher = make_fetcher()
 
-    results = fetch_all(fetcher, link("a/one"), link("b/two"), link("c/three"), link("d/four"), link("e/five"))
+    names = ("a/one", "b/two", "c/three", "d/four", "e/five")
+    results = fetch_all(fetcher, *(link(name) for name in names))
 
     assert results["github:a/one"].ok
     for key in ("github:b/two", "github:c/three", "github:d/four", "github:e/five"):
@@ -328,7 +336,8 @@ def test_429_with_exhausted_primary_limit_also_stops(server, make_fetcher, sleep
 def test_cached_etag_revalidates_with_304(server, make_fetcher):
     def repo(req):
         if req.headers.get("if-none-match") == ETAG:
-            return Reply(304, b"", {k: v for k, v in gh_headers().items() if k != "Content-Type"} | {"ETag": ETAG})
+            headers = {k: v for k, v in gh_headers().items() if k != "Content-Type"}
+            return Reply(304, b"", headers | {"ETag": ETAG})
         return ok(repo_json("PyGithub/PyGithub"), ETag=ETAG, Last_Modified=LAST_MODIFIED)
 
     server.route("/repos/PyGithub/PyGithub", repo)
@@ -353,7 +362,8 @@ def test_cached_etag_revalidates_with_304(server, make_fetcher):
 
 def test_release_tag_link_records_that_release(server, make_fetcher):
     server.route("/repos/lmbxmu/HRank", ok(repo_json("lmbxmu/HRank")))
-    server.route("/repos/lmbxmu/HRank/releases/tags/v0.9", ok(release_json("lmbxmu/HRank", "v0.9", "First cut")))
+    release = ok(release_json("lmbxmu/HRank", "v0.9", "First cut"))
+    server.route("/repos/lmbxmu/HRank/releases/tags/v0.9", release)
     server.route("/repos/lmbxmu/HRank/releases/tags/v9.9", NOT_FOUND)
 
     results = fetch_all(make_fetcher(), link("lmbxmu/HRank", release_tag="v0.9"))
@@ -391,10 +401,13 @@ def test_classify_failure_words():
     assert isinstance(classify_failure(500, {}, "", now=NOW, max_wait=60), TransientError)
     plain_403 = classify_failure(403, {}, '{"message": "Resource not accessible"}', now=NOW, max_wait=60)
     assert isinstance(plain_403, PermanentError) and "HTTP 403" in plain_403.reason
-    secondary = classify_failure(403, {}, '{"message": "You have exceeded a secondary rate limit"}', now=NOW, max_wait=60)
+    body = '{"message": "You have exceeded a secondary rate limit"}'
+    secondary = classify_failure(403, {}, body, now=NOW, max_wait=60)
     assert secondary.retry_after == 60
-    primary = classify_failure(403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(far)}, "", now=NOW, max_wait=60)
-    assert primary.reason == "rate limit exhausted, resets at 04:06 UTC" and not isinstance(primary, TransientError)
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(far)}
+    primary = classify_failure(403, headers, "", now=NOW, max_wait=60)
+    assert primary.reason == "rate limit exhausted, resets at 04:06 UTC"
+    assert not isinstance(primary, TransientError)  # never retried: the reset is too far
 
 
 def test_token_never_leaks(server, make_fetcher, caplog, sleeps):
@@ -405,7 +418,8 @@ def test_token_never_leaks(server, make_fetcher, caplog, sleeps):
     server.route("/repos/a/weird", error(422, f"Validation failed for {TOKEN}"))
     server.route("/repos/a/limited", error(403, "API rate limit exceeded", remaining=0, reset=NOW + 7200))
     fetcher = make_fetcher(TOKEN)
-    results = list(guarded(fetcher, [FetchRequest(link(n)) for n in ("a/missing", "a/broken", "a/weird", "a/limited", "a/after")]))
+    names = ("a/missing", "a/broken", "a/weird", "a/limited", "a/after")
+    results = list(guarded(fetcher, [FetchRequest(link(name)) for name in names]))
 
     fetcher401 = make_fetcher(TOKEN)
     server.route("/repos/b/denied", error(401, "Bad credentials"))
@@ -419,7 +433,8 @@ def test_token_never_leaks(server, make_fetcher, caplog, sleeps):
         + [str(rec.args) for rec in caplog.records] + [caplog.text]
     )
     # PyGithub's own request log (bodies included) really was captured at DEBUG.
-    assert any(rec.name == "github.Requester" and "Validation failed" in rec.getMessage() for rec in caplog.records)
+    assert any(rec.name == "github.Requester" and "Validation failed" in rec.getMessage()
+               for rec in caplog.records)
     assert TOKEN not in everything
 
 
@@ -449,7 +464,10 @@ def test_enterprise_base_url_with_path_prefix_and_rename(server, sleeps):
     assert result.record.full_name == "team/new-name"
     assert result.record.renamed_from == "team/old-name"
     assert [r.path for r in server.requests] == [
-        "/api/v3/repos/team/old-name", "/api/v3/repositories/77", "/api/v3/repos/team/new-name/releases/latest"]
+        "/api/v3/repos/team/old-name",
+        "/api/v3/repositories/77",
+        "/api/v3/repos/team/new-name/releases/latest",
+    ]
 
 
 def test_last_request_of_the_window_spares_the_next_one(server, make_fetcher):
@@ -469,3 +487,11 @@ def test_pygithub_retries_and_pauses_are_off(make_fetcher):
     settings = make_fetcher().gh.requester.kwargs
     assert settings["retry"] is None  # our RetryPolicy is the only retry layer
     assert settings["seconds_between_requests"] is None
+
+
+def test_repo_path_keeps_the_links_spelling():
+    from pipeline.fetchers.github import repo_path_of
+
+    assert repo_path_of(link("PyGithub/PyGithub")) == "PyGithub/PyGithub"
+    odd = Link(key="github:a/b", kind="github", url="https://example.org/elsewhere/x", original="")
+    assert repo_path_of(odd) == "a/b"

@@ -45,10 +45,10 @@ class SecondaryRateLimit(TransientError):
 
 def repo_path_of(link: Link) -> str:
     """`owner/repo` as the link spelled it (the key is lower case; GitHub accepts either)."""
+    from_key = link.key.split(":", 1)[1]
     parts = [p for p in urlsplit(link.url).path.split("/") if p]
-    if len(parts) >= 2 and link.url.startswith(("https://github.com/", "http://github.com/")):
-        return f"{parts[0]}/{parts[1]}"
-    return link.key.split(":", 1)[1]
+    spelled = "/".join(parts[:2])
+    return spelled if spelled.lower() == from_key else from_key
 
 
 def release_summary(data: Mapping[str, Any]) -> dict[str, Any]:
