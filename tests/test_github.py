@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from pipeline.fetchers.base import FetchRequest, guarded
-from pipeline.fetchers.github import GithubFetcher, classify_failure, repo_record
+from pipeline.fetchers.github import GithubFetcher, classify_failure, repo_path_of, repo_record
 from pipeline.models import Cached, Link
 from pipeline.retry import PermanentError, RetryPolicy, TransientError
 from tests.localserver import Reply
@@ -490,8 +490,6 @@ def test_pygithub_retries_and_pauses_are_off(make_fetcher):
 
 
 def test_repo_path_keeps_the_links_spelling():
-    from pipeline.fetchers.github import repo_path_of
-
     assert repo_path_of(link("PyGithub/PyGithub")) == "PyGithub/PyGithub"
     odd = Link(key="github:a/b", kind="github", url="https://example.org/elsewhere/x", original="")
     assert repo_path_of(odd) == "a/b"

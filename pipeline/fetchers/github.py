@@ -183,9 +183,11 @@ class GithubFetcher:
     """The GitHub stage: one `/repos/o/r` request per link (conditional when the cache has an
     ETag) plus one release request when the repository changed.
 
-    A 304 ends the work for that repository, so its release is re-read only when the repository
-    itself changed (a new release moves `updated_at`/`pushed_at` and so the repo's ETag in
-    practice; the nightly freshness window bounds the rest)."""
+    A 304 ends the work for that repository (GitHub does not charge it against the rate limit),
+    so the release is re-read only when the repository's own JSON changed: a release published
+    with nothing else changing shows up at the next unconditional fetch (`--refresh`).
+    Halting conditions (token rejected, rate limit far from reset, a secondary limit that
+    waiting did not clear) fail every remaining link of the run without another request."""
 
     kind = "github"
 
