@@ -315,17 +315,32 @@ def make_fetchers(kinds: set[str], options: Options, config: Config) -> dict[str
         from pipeline.fetchers.github import GithubFetcher
         from pipeline.secrets import github_token
 
-        wait = float(config.github.get("rate_limit_wait", 60))
         fetchers["github"] = GithubFetcher(
             base_url=os.environ.get("ENRICH_GITHUB_API") or "https://api.github.com",
             token=github_token(),
-            rate_limit_wait=wait,
+            max_rate_limit_wait=float(config.github.get("rate_limit_wait", 60)),
         )
     if "web" in kinds:
         from pipeline.fetchers.web import WebFetcher
+        from pipeline.http import HttpLimits
 
-        fetchers["web"] = WebFetcher(allow_private_hosts=options.allow_private_hosts, **config.web)
+        try:
+            limits = HttpLimits(**config.web)
+        except TypeError as exc:
+            raise UsageError(f"config: [web] {exc}") from exc
+        fetchers["web"] = WebFetcher(allow_private_hosts=options.allow_private_hosts, limits=limits)
     return fetchers
+
+
+def rate_limit_note(fetchers: dict[str, Fetcher]) -> str | None:
+    """What the summary says about GitHub's budget, when the run asked GitHub anything."""
+    github = fetchers.get("github")
+    remaining = getattr(github, "rate_limit_remaining", None)
+    if remaining is None:
+        return None
+    reset = getattr(github, "rate_limit_reset", None)
+    when = f", resets at {time.strftime('%H:%M', time.gmtime(reset))} UTC" if reset else ""
+    return f"GitHub: {remaining} requests left{when}"
 
 
 class Progress:
@@ -369,6 +384,10 @@ def execute(
             date_type.fromisoformat(options.date)
         except ValueError:
             raise UsageError(f"--date must be YYYY-MM-DD, not {options.date!r}") from None
+    if config.sites:
+        from pipeline.sites.names import register_site_names
+
+        register_site_names(config.sites)
     source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
     for diagnostic in diagnostics:
         log.warning("%s", diagnostic)
@@ -419,10 +438,9 @@ def execute(
             lock.release()
 
     summary = summarize(entries, outcomes)
-    for fetcher in fetchers.values():
-        note = getattr(fetcher, "summary_note", lambda: None)()
-        if note:
-            summary.notes.append(note)
+    note = rate_limit_note(fetchers)
+    if note:
+        summary.notes.append(note)
     print(redact(summary.line()), file=stderr)
     failed = summary.failed or summary.extra_failed
     return EXIT_SOME_FAILED if failed else EXIT_OK
