@@ -90,7 +90,11 @@ class LocalServer:
 
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # A short poll interval: shutdown waits for the next poll, and the default 0.5 s per
+        # test adds up across a suite.
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def start(self) -> LocalServer:
         self._thread.start()
