@@ -80,7 +80,7 @@ def _entry_xml(paper: Paper, number: int) -> str:
     return "\n".join(parts)
 
 
-def _feed_xml(query_title: str, entries: list[str], per_page: int = 100) -> str:
+def _feed_xml(query_title: str, entries: list[str], total: int, start: int, per_page: int) -> str:
     return "\n".join([
         "<?xml version='1.0' encoding='UTF-8'?>",
         '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
@@ -90,8 +90,8 @@ def _feed_xml(query_title: str, entries: list[str], per_page: int = 100) -> str:
         "  <updated>2026-04-12T22:09:36Z</updated>",
         f'  <link href="https://arxiv.org/api/query?{escape(query_title)}" type="application/atom+xml"/>',
         f"  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>",
-        f"  <opensearch:totalResults>{len(entries)}</opensearch:totalResults>",
-        "  <opensearch:startIndex>0</opensearch:startIndex>",
+        f"  <opensearch:totalResults>{total}</opensearch:totalResults>",
+        f"  <opensearch:startIndex>{start}</opensearch:startIndex>",
         *entries,
         "</feed>",
     ])
@@ -156,8 +156,9 @@ class FakeArxiv:
             n = int(number) if number else len(paper.versions)
             if 1 <= n <= len(paper.versions):
                 entries.append(_entry_xml(paper, n))
-        title = f"search_query=&id_list={','.join(ids)}&start=0&max_results={req.param('max_results')}"
-        return Reply(200, _feed_xml(title, entries), ATOM)
+        start, page = int(req.param("start", "0")), int(req.param("max_results", "10"))
+        title = f"search_query=&id_list={','.join(ids)}&start={start}&max_results={page}"
+        return Reply(200, _feed_xml(title, entries[start:start + page], len(entries), start, page), ATOM)
 
 
 def _split_old(wanted: str) -> tuple[str, str, str]:
@@ -332,6 +333,7 @@ def test_a_batch_refused_with_400_is_split_until_the_bad_id_costs_only_itself(se
 def test_a_hung_server_is_cut_off_by_the_timeout(server, clock):
     def hang(handler):
         time.sleep(1.5)  # longer than the test's read timeout
+        handler.close_connection = True  # so a fetcher without a timeout fails, not hangs
 
     server.route(API_PATH, Reply(raw=hang))
     fetcher = make_fetcher(server, clock, timeout=(0.3, 0.3),
