@@ -250,7 +250,7 @@ def test_spacing_holds_across_calls_of_one_fetcher(server, fake, clock):
     assert len(fake.started) == 2 and fake.started[1] - fake.started[0] >= 3.0
 
 
-def test_requests_name_the_tool_and_switch_off_the_package_paging_surprises(server, fake, clock):
+def test_requests_name_the_tool_and_ask_for_the_batch(server, fake, clock):
     fake.add(simple_paper("2104.14129"))
     fetch_all(make_fetcher(server, clock), [link("arxiv:2104.14129")])
     request = server.hits(API_PATH)[0]
