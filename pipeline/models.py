@@ -96,6 +96,7 @@ class ArxivRecord(_Record):
     abs_url: str | None = None
     pdf_url: str | None = None
     code_urls: list[str] = field(default_factory=list)
+    venue: str | None = None  # e.g. "CVPR 2020", read from the comment when it names one
 
 
 @dataclass

@@ -1,0 +1,421 @@
+"""Fetches arXiv papers through the `arxiv` package: ids validated locally, batched (≤100 per
+request), spaced at least 3 s apart, retried through the project's one retry policy, and turned
+into complete `ArxivRecord`s matched back by id and version."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import arxiv
+import requests
+import urllib3.exceptions
+from lxml import etree
+
+from pipeline import HOMEPAGE, __version__
+from pipeline.fetchers.base import FetchRequest
+from pipeline.models import ArxivRecord, FetchResult, Kind
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API = "https://export.arxiv.org/api/query"
+USER_AGENT = f"enrich/{__version__} (+{HOMEPAGE})"
+MAX_IDS_PER_REQUEST = 100  # what the arXiv API serves in one page without paging
+MIN_INTERVAL = 3.0  # arXiv's terms of use: no more than one request every three seconds
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers: no I/O, testable on strings.
+
+_NEW_STYLE = re.compile(r"(\d{4}\.\d{4,5})(?:v(\d+))?")
+_OLD_STYLE = re.compile(r"([a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?")
+
+
+def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
+    """`'2104.14129v2'` -> `('2104.14129', 2)`, `'cs/0112017'` -> `('cs/0112017', None)`;
+    None when the text is not an arXiv id (new style `YYMM.NNNNN` or old style `archive/NNNNNNN`)."""
+    text = text.strip()
+    if text.lower().startswith("arxiv:"):
+        text = text[len("arxiv:"):]
+    for grammar in (_NEW_STYLE, _OLD_STYLE):
+        match = grammar.fullmatch(text)
+        if match:
+            version = int(match.group(2)) if match.group(2) else None
+            if version == 0:
+                return None  # arXiv versions start at 1
+            return match.group(1), version
+    return None
+
+
+def normalize_ws(text: str | None) -> str | None:
+    """Collapses hard wraps and runs of whitespace into single spaces; None stays None."""
+    if text is None:
+        return None
+    return " ".join(text.split()) or None
+
+
+# Paths on github.com that are not `owner/repo` even though they look like it.
+_NOT_OWNERS = {
+    "about", "apps", "collections", "contact", "customer-stories", "enterprise", "events",
+    "explore", "features", "issues", "login", "marketplace", "new", "notifications", "orgs",
+    "pricing", "pulls", "search", "settings", "site", "sponsors", "topics", "trending", "users",
+}
+_GITHUB_REPO = re.compile(
+    r"(?<![\w.-])(?:https?://)?(?:www\.)?github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
+    r"/([A-Za-z0-9._-]+)",
+    re.IGNORECASE,
+)
+
+
+def find_code_urls(text: str | None) -> list[str]:
+    """GitHub repository URLs named in free text, as `https://github.com/owner/repo`, in order
+    of appearance, without duplicates (case-insensitive, as GitHub treats names)."""
+    if not text:
+        return []
+    found: list[str] = []
+    seen: set[str] = set()
+    for match in _GITHUB_REPO.finditer(text):
+        owner, repo = match.group(1), match.group(2)
+        # A sentence may end right after the URL ("... at github.com/a/b."): the dots, dashes
+        # and underscores that close it are punctuation, not part of the name.
+        repo = repo.rstrip("._-")
+        if repo.lower().endswith(".git"):
+            repo = repo[: -len(".git")].rstrip("._-")
+        if not repo or owner.lower() in _NOT_OWNERS:
+            continue
+        url = f"https://github.com/{owner}/{repo}"
+        if url.lower() not in seen:
+            seen.add(url.lower())
+            found.append(url)
+    return found
+
+
+# Conference names as they are usually spelled; matched case-insensitively, reported like this.
+_VENUES = (
+    "CVPR", "ICCV", "ECCV", "WACV", "BMVC", "NeurIPS", "NIPS", "ICLR", "ICML", "AAAI", "IJCAI",
+    "ACL", "EMNLP", "NAACL", "EACL", "COLING", "KDD", "WWW", "SIGIR", "Interspeech", "ICASSP",
+    "MLSys", "SysML", "DAC", "ICCAD", "DATE", "ISCA", "MICRO", "HPCA", "ASPLOS", "OSDI", "SOSP",
+    "NSDI", "EuroSys", "MobiSys", "MobiCom", "SenSys", "IPSN", "INFOCOM", "ICRA", "IROS", "CoRL",
+    "UAI", "AISTATS", "CHI", "SIGGRAPH", "ICSE", "ISSTA", "FSE", "ICME", "ACM MM",
+)
+_VENUE_SPELLING = {name.lower(): name for name in _VENUES}
+_VENUE = re.compile(
+    r"(?<![A-Za-z])(" + "|".join(re.escape(v) for v in sorted(_VENUES, key=len, reverse=True)) + r")"
+    r"(?:\s*['’`]\s*|[\s,-]*)"  # "ECCV'20", "ECCV 2020", "CVPR2020", "ISCA-2021", "ICML, 2019"
+    r"((?:19|20)\d{2}|\d{2})(?!\d)"
+    r"(\s*workshops?)?",
+    re.IGNORECASE,
+)
+
+
+# Names that are also ordinary words ("up to date 2021") count only in capitals.
+_VENUES_IN_CAPITALS_ONLY = {"DATE", "MICRO", "CHI", "WWW", "FSE"}
+
+
+def _plausible_venue(written: str) -> bool:
+    return written.upper() not in _VENUES_IN_CAPITALS_ONLY or written.isupper()
+
+
+def venue_from_comment(comment: str | None) -> str | None:
+    """The first conference named with a year in an arXiv comment, e.g. `Accepted to CVPR 2020`
+    -> `CVPR 2020`, `ECCV'20` -> `ECCV 2020`, `ICLR 2022 (oral)` -> `ICLR 2022`; None if none."""
+    if not comment:
+        return None
+    match = next((m for m in _VENUE.finditer(comment) if _plausible_venue(m.group(1))), None)
+    if not match:
+        return None
+    name = _VENUE_SPELLING[match.group(1).lower()]
+    year = match.group(2)
+    if len(year) == 2:
+        year = f"20{year}"
+    workshop = " Workshop" if match.group(3) else ""
+    return f"{name} {year}{workshop}"
+
+
+def _iso_utc(moment) -> str | None:
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # the package gives tz-aware UTC datetimes
+
+
+def record_from_result(result: arxiv.Result) -> ArxivRecord:
+    """Turns one parsed feed entry into the record the pipeline stores."""
+    parsed = parse_arxiv_id(result.get_short_id())
+    paper_id, version = parsed if parsed else (result.get_short_id(), None)
+    abstract = normalize_ws(result.summary)
+    comment = normalize_ws(result.comment)
+    suffix = f"v{version}" if version else ""
+    return ArxivRecord(
+        id=paper_id,
+        version=version,
+        title=normalize_ws(result.title),
+        authors=[name for a in result.authors if (name := normalize_ws(a.name))],
+        abstract=abstract,
+        published=_iso_utc(result.published),
+        updated=_iso_utc(result.updated),
+        primary_category=result.primary_category or None,
+        categories=list(result.categories),
+        comment=comment,
+        journal_ref=normalize_ws(result.journal_ref),
+        doi=normalize_ws(result.doi),
+        abs_url=f"https://arxiv.org/abs/{paper_id}{suffix}",
+        pdf_url=result.pdf_url,
+        code_urls=find_code_urls(" ".join(t for t in (abstract, comment) if t)),
+        venue=venue_from_comment(comment),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The I/O shell.
+
+
+class RequestGate:
+    """Keeps the starts of any two requests at least `interval` seconds apart, on an injectable
+    clock, so one run never asks arXiv faster than its terms allow, retries included."""
+
+    def __init__(self, interval: float, clock: Callable[[], float], sleep: Callable[[float], None]):
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+        self._last_start: float | None = None
+
+    def wait(self) -> None:
+        if self._last_start is not None:
+            remaining = self._last_start + self.interval - self.clock()
+            if remaining > 0:
+                self.sleep(remaining)
+        self._last_start = self.clock()
+
+
+class _PoliteSession(requests.Session):
+    """The session handed to the `arxiv` package: it names our tool instead of the package's
+    User-Agent, sets the timeout the package leaves out, waits at the gate before every request,
+    and keeps the last response so `Retry-After` and the error body can be read."""
+
+    def __init__(self, gate: RequestGate, timeout: tuple[float, float]):
+        super().__init__()
+        self.gate = gate
+        self.timeout = timeout
+        self.last_response: requests.Response | None = None
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        headers = {k: v for k, v in (kwargs.pop("headers", None) or {}).items() if k.lower() != "user-agent"}
+        headers["User-Agent"] = USER_AGENT
+        kwargs.setdefault("timeout", self.timeout)
+        self.last_response = None
+        self.gate.wait()
+        log.debug("GET %s", url)
+        response = super().request(method, url, headers=headers, **kwargs)
+        self.last_response = response
+        return response
+
+
+class _BadRequest(PermanentError):
+    """HTTP 400: arXiv refuses the whole batch when one id in it is bad."""
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    key: str
+    paper_id: str
+    version: int | None
+
+    @property
+    def query(self) -> str:
+        return f"{self.paper_id}v{self.version}" if self.version else self.paper_id
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+class ArxivFetcher:
+    """Fetches every arXiv link of a run in as few polite requests as the API allows."""
+
+    kind: Kind = "arxiv"
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_API,
+        *,
+        timeout: tuple[float, float] = (10.0, 30.0),
+        min_interval: float = MIN_INTERVAL,
+        batch_size: int = MAX_IDS_PER_REQUEST,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.timeout = timeout
+        self.batch_size = max(1, min(batch_size, MAX_IDS_PER_REQUEST))
+        self.gate = RequestGate(min_interval, clock, sleep)
+        self.retry = retry or RetryPolicy(
+            attempts=4, base_delay=MIN_INTERVAL, max_delay=60.0, deadline=180.0, sleep=sleep, clock=clock
+        )
+        self._session = _PoliteSession(self.gate, timeout)
+        # The package's own sleeping and retrying are switched off: the gate spaces requests and
+        # the retry policy is the one retry layer.
+        self._client = arxiv.Client(page_size=MAX_IDS_PER_REQUEST, delay_seconds=0, num_retries=0)
+        self._client._session = self._session
+        self._client.query_url_format = api_url + ("&" if "?" in api_url else "?") + "{}"
+
+    # -- the protocol --------------------------------------------------------------------------
+
+    def fetch(self, requests_: Sequence[FetchRequest]) -> Iterable[FetchResult]:
+        copies: dict[str, int] = {}
+        for request in requests_:
+            copies[request.link.key] = copies.get(request.link.key, 0) + 1
+
+        to_ask: list[_Wanted] = []
+        seen: set[str] = set()
+        for request in requests_:
+            link = request.link
+            if link.key in seen:
+                continue
+            seen.add(link.key)
+            raw = link.key.split(":", 1)[1] if link.key.startswith("arxiv:") else link.key
+            parsed = None if link.get("malformed") else parse_arxiv_id(raw)
+            if parsed is None:
+                # Rejected here, never sent: one bad id would make arXiv refuse its whole batch.
+                failure = FetchResult(key=link.key, error=f"malformed arXiv id '{raw}'", permanent=True)
+                yield from [failure] * copies[link.key]
+                continue
+            paper_id, version = parsed
+            pinned = link.get("version")
+            if version is None and pinned and pinned.isdigit() and int(pinned) > 0:
+                version = int(pinned)
+            to_ask.append(_Wanted(link.key, paper_id, version))
+
+        for batch in self._batches(to_ask):
+            for result in self._resolve(batch):
+                # One result per request, even when the same link was asked for twice.
+                yield from [result] * copies[result.key]
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _batches(self, wanted: list[_Wanted]) -> list[list[_Wanted]]:
+        """Packs ids into as few batches as possible, keeping two versions of one paper in
+        different batches so matching never depends on how the API treats repeats."""
+        batches: list[list[_Wanted]] = []
+        bases: list[set[str]] = []
+        for w in wanted:
+            for batch, seen in zip(batches, bases):
+                if len(batch) < self.batch_size and w.paper_id not in seen:
+                    batch.append(w)
+                    seen.add(w.paper_id)
+                    break
+            else:
+                batches.append([w])
+                bases.append({w.paper_id})
+        return batches
+
+    def _resolve(self, batch: list[_Wanted]) -> Iterator[FetchResult]:
+        try:
+            results = self.retry.call(lambda: self._ask(batch))
+        except _BadRequest as exc:
+            if len(batch) == 1:
+                only = batch[0]
+                yield FetchResult(key=only.key, error=f"malformed arXiv id '{only.query}'", permanent=True)
+                log.debug("arXiv refused %s: %s", only.query, exc.reason)
+                return
+            # One bad id fails the whole batch: split it so that id costs only itself.
+            middle = len(batch) // 2
+            yield from self._resolve(batch[:middle])
+            yield from self._resolve(batch[middle:])
+            return
+        except FetchError as exc:
+            # A failure of the API, not a fact about these papers: never remembered.
+            for w in batch:
+                yield FetchResult(key=w.key, error=exc.reason, permanent=False)
+            return
+        yield from self._match(batch, results)
+
+    def _ask(self, batch: list[_Wanted]) -> list[arxiv.Result]:
+        """One request for a batch of ids; errors become Transient/Permanent for the policy."""
+        search = arxiv.Search(id_list=[w.query for w in batch], max_results=len(batch))
+        try:
+            results = list(self._client.results(search))
+        except arxiv.HTTPError as exc:
+            response = self._session.last_response
+            headers = response.headers if response is not None else {}
+            if exc.status == 429:
+                raise TransientError(
+                    "rate limited by the arXiv API (HTTP 429)", parse_retry_after(headers.get("Retry-After"))
+                ) from None
+            if exc.status >= 500:
+                raise TransientError(
+                    f"HTTP {exc.status} from the arXiv API", parse_retry_after(headers.get("Retry-After"))
+                ) from None
+            if exc.status == 400:
+                raise _BadRequest(_error_summary(response) or "HTTP 400 from the arXiv API") from None
+            raise PermanentError(f"HTTP {exc.status} from the arXiv API") from None
+        except arxiv.UnexpectedEmptyPageError:
+            raise TransientError("the arXiv API returned an unexpectedly empty page") from None
+        except requests.Timeout as exc:
+            raise TransientError(self._timeout_reason(exc)) from None
+        except requests.ConnectionError as exc:
+            # A body that stops arriving surfaces as a ConnectionError wrapping a read timeout.
+            if any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args):
+                raise TransientError(f"timed out after {_seconds(self.timeout[1])} s") from None
+            raise TransientError("could not connect to the arXiv API") from None
+        except requests.RequestException as exc:
+            raise PermanentError(f"arXiv API request failed: {type(exc).__name__}") from None
+        if not results:
+            # The package logs and swallows an unreadable feed; an empty answer must be a real
+            # empty feed before its ids are reported as unknown.
+            response = self._session.last_response
+            if response is None or not _is_atom_feed(response.content):
+                raise TransientError("the arXiv API sent an unreadable answer")
+        return results
+
+    def _timeout_reason(self, exc: requests.Timeout) -> str:
+        limit = self.timeout[0] if isinstance(exc, requests.ConnectTimeout) else self.timeout[1]
+        return f"timed out after {_seconds(limit)} s"
+
+    @staticmethod
+    def _match(batch: list[_Wanted], results: list[arxiv.Result]) -> Iterator[FetchResult]:
+        """Matches entries to requests by id and version, never by position: a pinned request
+        takes exactly its version, an unversioned one the latest version returned."""
+        by_id: dict[str, dict[int | None, arxiv.Result]] = {}
+        for result in results:
+            parsed = parse_arxiv_id(result.get_short_id())
+            if parsed is None:
+                log.debug("ignoring an entry with an unexpected id: %s", result.entry_id)
+                continue
+            by_id.setdefault(parsed[0], {})[parsed[1]] = result
+        for w in batch:
+            versions = by_id.get(w.paper_id, {})
+            if w.version is not None:
+                found = versions.get(w.version)
+            else:
+                numbered = [v for v in versions if v is not None]
+                found = versions[max(numbered)] if numbered else versions.get(None)
+            if found is None:
+                yield FetchResult(key=w.key, error="no such arXiv paper", permanent=True)
+            else:
+                yield FetchResult(key=w.key, record=record_from_result(found))
+
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _is_atom_feed(content: bytes) -> bool:
+    try:
+        root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return False
+    return root is not None and root.tag == f"{_ATOM}feed"
+
+
+def _error_summary(response: requests.Response | None) -> str | None:
+    """The reason in arXiv's error entry (`incorrect id format for abc`), when there is one."""
+    if response is None or not response.content:
+        return None
+    try:
+        root = etree.fromstring(response.content, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError:
+        return None
+    summary = root.find(f"{_ATOM}entry/{_ATOM}summary") if root is not None else None
+    return normalize_ws(summary.text) if summary is not None else None
