@@ -3,10 +3,7 @@ spacing, back-off, validation, batch splitting, versions, timeouts, and the reco
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
 
 import pytest
 
@@ -21,175 +18,15 @@ from pipeline.fetchers.arxiv import (
 from pipeline.fetchers.base import FetchRequest, guarded
 from pipeline.models import ArxivRecord, Link
 from pipeline.retry import RetryPolicy
-from tests.localserver import Reply, Request
-
-API_PATH = "/api/query"
-
-# ---------------------------------------------------------------------------------------------
-# A fake arXiv API, answering id_list queries the way export.arxiv.org does.
-
-
-@dataclass
-class Version:
-    title: str
-    summary: str
-    updated: str
-    comment: str | None = None
-    journal_ref: str | None = None
-    doi: str | None = None
-
-
-@dataclass
-class Paper:
-    id: str
-    published: str
-    authors: list[str]
-    categories: list[str]
-    versions: list[Version]  # v1 first
-
-
-# The API's own id check, written independently of the fetcher's.
-_API_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?")
-
-
-def _entry_xml(paper: Paper, number: int) -> str:
-    v = paper.versions[number - 1]
-    full = f"{paper.id}v{number}"
-    parts = [
-        "  <entry>",
-        f"    <id>http://arxiv.org/abs/{full}</id>",
-        f"    <title>{escape(v.title)}</title>",
-        f"    <updated>{v.updated}</updated>",
-        f'    <link href="https://arxiv.org/abs/{full}" rel="alternate" type="text/html"/>',
-        f'    <link href="https://arxiv.org/pdf/{full}" rel="related" type="application/pdf" title="pdf"/>',
-        f"    <summary>{escape(v.summary)}</summary>",
-        *(f'    <category term="{c}" scheme="http://arxiv.org/schemas/atom"/>' for c in paper.categories),
-        f"    <published>{paper.published}</published>",
-    ]
-    if v.comment:
-        parts.append(f"    <arxiv:comment>{escape(v.comment)}</arxiv:comment>")
-    parts.append(f'    <arxiv:primary_category term="{paper.categories[0]}"/>')
-    if v.journal_ref:
-        parts.append(f"    <arxiv:journal_ref>{escape(v.journal_ref)}</arxiv:journal_ref>")
-    for name in paper.authors:
-        parts += ["    <author>", f"      <name>{escape(name)}</name>", "    </author>"]
-    if v.doi:
-        parts.append(f"    <arxiv:doi>{v.doi}</arxiv:doi>")
-        parts.append(f'    <link rel="related" href="https://doi.org/{v.doi}" title="doi"/>')
-    parts.append("  </entry>")
-    return "\n".join(parts)
-
-
-def _feed_xml(query_title: str, entries: list[str], total: int, start: int, per_page: int) -> str:
-    return "\n".join([
-        "<?xml version='1.0' encoding='UTF-8'?>",
-        '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
-        'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">',
-        "  <id>https://arxiv.org/api/fakefeedid</id>",
-        f"  <title>arXiv Query: {escape(query_title)}</title>",
-        "  <updated>2026-04-12T22:09:36Z</updated>",
-        f'  <link href="https://arxiv.org/api/query?{escape(query_title)}" type="application/atom+xml"/>',
-        f"  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>",
-        f"  <opensearch:totalResults>{total}</opensearch:totalResults>",
-        f"  <opensearch:startIndex>{start}</opensearch:startIndex>",
-        *entries,
-        "</feed>",
-    ])
-
-
-def _error_xml(bad: str) -> str:
-    anchor = "incorrect_id_format_for_" + bad
-    return "\n".join([
-        "<?xml version='1.0' encoding='UTF-8'?>",
-        '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
-        'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">',
-        "  <id>https://arxiv.org/</id>",
-        "  <title>arXiv Search Results</title>",
-        "  <updated>2026-04-12T22:59:06Z</updated>",
-        "  <opensearch:itemsPerPage>1</opensearch:itemsPerPage>",
-        "  <opensearch:totalResults>1</opensearch:totalResults>",
-        "  <opensearch:startIndex>0</opensearch:startIndex>",
-        "  <entry>",
-        f"    <id>https://arxiv.org/api/errors#{anchor}</id>",
-        "    <title>Error</title>",
-        "    <updated>2026-04-12T22:59:06Z</updated>",
-        f'    <link href="https://arxiv.org/api/errors#{anchor}" rel="alternate" type="text/html"/>',
-        f"    <summary>incorrect id format for {escape(bad)}</summary>",
-        "    <author>",
-        "      <name>arXiv api core</name>",
-        "    </author>",
-        "  </entry>",
-        "</feed>",
-    ])
-
-
-ATOM = {"Content-Type": "application/atom+xml; charset=UTF-8"}
-
-
-@dataclass
-class FakeArxiv:
-    clock: FakeClock
-    papers: dict[str, Paper] = field(default_factory=dict)
-    rejected: set[str] = field(default_factory=set)  # well-formed ids the API still calls bad
-    forced: list[Reply] = field(default_factory=list)  # replies to send before answering normally
-    asked: list[list[str]] = field(default_factory=list)  # id_list of every request
-    started: list[float] = field(default_factory=list)  # the fake clock at every request
-
-    def add(self, paper: Paper) -> None:
-        self.papers[paper.id] = paper
-
-    def __call__(self, req: Request) -> Reply:
-        ids = [i for i in req.param("id_list").split(",") if i]
-        self.asked.append(ids)
-        self.started.append(self.clock.now)
-        if self.forced:
-            return self.forced.pop(0)
-        for wanted in ids:
-            if not _API_ID.fullmatch(wanted) or wanted in self.rejected:
-                return Reply(400, _error_xml(wanted), ATOM)
-        entries = []
-        for wanted in ids:
-            base, _, number = wanted.partition("v") if "/" not in wanted else _split_old(wanted)
-            paper = self.papers.get(base)
-            if paper is None:
-                continue  # the real API leaves unknown ids out
-            n = int(number) if number else len(paper.versions)
-            if 1 <= n <= len(paper.versions):
-                entries.append(_entry_xml(paper, n))
-        start, page = int(req.param("start", "0")), int(req.param("max_results", "10"))
-        title = f"search_query=&id_list={','.join(ids)}&start={start}&max_results={page}"
-        return Reply(200, _feed_xml(title, entries[start:start + page], len(entries), start, page), ATOM)
-
-
-def _split_old(wanted: str) -> tuple[str, str, str]:
-    base, sep, number = wanted.rpartition("v")
-    return (base, sep, number) if sep and number.isdigit() and "/" in base else (wanted, "", "")
-
-
-class FakeClock:
-    """Time that passes only when the code under test sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-
-
-def simple_paper(paper_id: str, title: str | None = None, **version_fields) -> Paper:
-    return Paper(
-        id=paper_id,
-        published="2021-04-29T06:43:07Z",
-        authors=["Ada Lovelace", "Alan Turing"],
-        categories=["cs.LG", "cs.CV"],
-        versions=[Version(title=title or f"Paper {paper_id}", summary=f"Abstract of {paper_id}.",
-                          updated="2021-04-29T06:43:07Z", **version_fields)],
-    )
+from tests.fakes import (
+    API_PATH,
+    FakeArxiv,
+    FakeClock,
+    Paper,
+    Version,
+    simple_paper,
+)
+from tests.localserver import Reply
 
 
 @pytest.fixture

@@ -9,112 +9,16 @@ import logging
 import pytest
 
 from pipeline.fetchers.base import FetchRequest, guarded
-from pipeline.fetchers.github import GithubFetcher, classify_failure, repo_path_of, repo_record
+from pipeline.fetchers.github import (
+    GithubFetcher,
+    classify_failure,
+    repo_path_of,
+    repo_record,
+)
 from pipeline.models import Cached, Link
 from pipeline.retry import PermanentError, RetryPolicy, TransientError
+from tests.fakes import NOW, TOKEN, error, gh_headers, ok, release_json, repo_json
 from tests.localserver import Reply
-
-NOW = 1_777_000_000  # the fake wall clock (2026-04-24 03:06:40 UTC)
-TOKEN = "ghp_s3cretT0kenThatMustNeverLeak0123456789"
-
-
-# --- fixtures in the shape of GitHub's REST answers ----------------------------------------
-
-
-def repo_json(full_name: str, repo_id: int = 3544490, **overrides) -> dict:
-    owner, name = full_name.split("/")
-    api = f"https://api.github.com/repos/{full_name}"
-    data = {
-        "id": repo_id,
-        "node_id": "MDEwOlJlcG9zaXRvcnkzNTQ0NDkw",
-        "name": name,
-        "full_name": full_name,
-        "private": False,
-        "owner": {
-            "login": owner,
-            "id": 11288996,
-            "url": f"https://api.github.com/users/{owner}",
-            "html_url": f"https://github.com/{owner}",
-            "type": "Organization",
-            "site_admin": False,
-        },
-        "html_url": f"https://github.com/{full_name}",
-        "description": "Typed interactions with the GitHub API v3",
-        "fork": False,
-        "url": api,
-        "releases_url": f"{api}/releases{{/id}}",
-        "created_at": "2012-02-25T12:53:47Z",
-        "updated_at": "2026-04-24T00:49:07Z",
-        "pushed_at": "2026-04-14T07:25:38Z",
-        "homepage": "https://pygithub.readthedocs.io/",
-        "size": 21449,
-        "stargazers_count": 7701,
-        "watchers_count": 7701,
-        "language": "Python",
-        "forks_count": 1874,
-        "archived": False,
-        "disabled": False,
-        "open_issues_count": 393,
-        "license": {
-            "key": "lgpl-3.0",
-            "name": "GNU Lesser General Public License v3.0",
-            "spdx_id": "LGPL-3.0",
-            "url": "https://api.github.com/licenses/lgpl-3.0",
-        },
-        "topics": ["github", "github-api", "pygithub", "python"],
-        "visibility": "public",
-        "forks": 1874,
-        "watchers": 7701,
-        "default_branch": "main",
-        "network_count": 1874,
-        "subscribers_count": 110,
-    }
-    data.update(overrides)
-    return data
-
-
-def release_json(full_name: str, tag: str = "v1.0", name: str | None = "Test") -> dict:
-    return {
-        "url": f"https://api.github.com/repos/{full_name}/releases/28524234",
-        "html_url": f"https://github.com/{full_name}/releases/tag/{tag}",
-        "id": 28524234,
-        "tag_name": tag,
-        "target_commitish": "master",
-        "name": name,
-        "draft": False,
-        "prerelease": False,
-        "created_at": "2020-07-12T07:34:42Z",
-        "published_at": "2020-07-14T00:58:20Z",
-        "assets": [],
-        "tarball_url": f"https://api.github.com/repos/{full_name}/tarball/{tag}",
-        "zipball_url": f"https://api.github.com/repos/{full_name}/zipball/{tag}",
-        "body": "Body",
-    }
-
-
-def gh_headers(remaining: int = 4783, reset: int = NOW + 3000, **extra: str) -> dict[str, str]:
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "Server": "github.com",
-        "X-GitHub-Media-Type": "github.v3; format=json",
-        "X-RateLimit-Limit": "5000",
-        "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Used": str(5000 - remaining),
-        "X-RateLimit-Resource": "core",
-        "X-RateLimit-Reset": str(reset),
-    }
-    headers.update({k.replace("_", "-"): v for k, v in extra.items()})
-    return headers
-
-
-def ok(data: dict, **headers: str) -> Reply:
-    return Reply(200, json.dumps(data), gh_headers(**headers))
-
-
-def error(status: int, message: str, remaining: int = 4783, reset: int = NOW + 3000, **extra: str) -> Reply:
-    body = {"message": message, "documentation_url": "https://docs.github.com/rest"}
-    return Reply(status, json.dumps(body), gh_headers(remaining=remaining, reset=reset, **extra))
-
 
 NOT_FOUND = error(404, "Not Found")
 ETAG = 'W/"065f692e63b91adfadeab043bd35e735d755ff20563b7247089fabde922f12a7"'
