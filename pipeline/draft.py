@@ -87,7 +87,8 @@ def _compare_key(key: str | None) -> str | None:
     """Keys compared loosely: case-insensitive, an arXiv version does not make another paper."""
     if not key:
         return None
-    key = key.lower()
+    if key.lower().startswith(("github:", "arxiv:")):  # web URLs keep their case: paths are case-sensitive
+        key = key.lower()
     return re.sub(r"^(arxiv:.+?)v\d+$", r"\1", key)
 
 
