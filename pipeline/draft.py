@@ -221,7 +221,7 @@ def _failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) 
              for e in entries if e.status == "failed"]
     items += [{"line": d.line, "url": None, "reason": mdtext.escape(d.message, mdtext.REASON_LIMIT)}
               for d in diagnostics]
-    return items
+    return sorted(items, key=lambda item: (item["line"] is None, item["line"] or 0))
 
 
 class DraftTemplate:
