@@ -210,7 +210,7 @@ def _md_view(view: EntryView) -> dict[str, Any]:
         "source": mdtext.escape(view.source) if view.source else None,
         "tags": [mdtext.escape(t) for t in view.tags],
         "links": [{"label": mdtext.escape(l.label), "url": l.url, "key": l.key} for l in view.links],
-        "summary": [mdtext.escape(p) for p in view.summary.split("\n") if p.strip()],
+        "summary": [mdtext.escape_line(p) for p in view.summary.split("\n") if p.strip()],
         "note": mdtext.escape(view.note) if view.note else None,
     }
 

@@ -39,6 +39,19 @@ def escape(text: object, limit: int | None = None) -> str:
     return value.replace("<", "&lt;")
 
 
+_BLOCK_START = re.compile(r"^(#|>|[-+*=]|\d+[.)]|~~~)")
+
+
+def escape_line(text: object, limit: int | None = None) -> str:
+    """`escape`, and a text that would start a heading, quote or list when it begins a line
+    gets a backslash in front of that marker."""
+    value = escape(text, limit)
+    number = re.match(r"^(\d+)([.)])", value)
+    if number:  # "1." starts a list; a backslash only works before the punctuation
+        return f"{number.group(1)}\\{value[number.end(1):]}"
+    return "\\" + value if _BLOCK_START.match(value) else value
+
+
 # Characters percent-encoded in a link target: they would end the target, or break the
 # draft-merge scanner that finds URLs in the text.
 _URL_ESCAPES = {c: f"%{ord(c):02X}" for c in ' ()<>[]"`\\{}|^'}
