@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.draft import render_markdown
+from pipeline.mdtext import urls_in_text
 from pipeline.merge import find_failures_block, merge_draft
 from tests.draft_helpers import arxiv_link, canonical_key, entry, github_link, web_link
 
@@ -206,7 +207,9 @@ def test_merge_keeps_editor_lines_adds_each_entry_once_and_is_idempotent(scenari
 
     for item in run_entries:
         url = item.source.main.url
-        if item.status == "ok":
+        # e.g. in the remains of a failures block whose marker the editor deleted
+        mentioned = url in urls_in_text("\n".join(editor_lines))
+        if item.status == "ok" and not mentioned:
             assert entry_line_count(result_lines, url) == 1, url
         else:
             assert entry_line_count(result_lines, url) == entry_line_count(editor_lines, url)
