@@ -12,8 +12,13 @@ Rendering choices (the reference format, `嵌入式AI简报`, leaves these open)
   链接 elsewhere. A paper's code links add `代码：` lines and a repository whose description or
   homepage names an arXiv paper adds a `论文：` line, unless that link is another entry's main link
   in this run; no link is said twice in one entry.
-- `摘要：<draft>〔待编辑〕`: the draft is marked unfinished by the trailing `〔待编辑〕` (the plain
-  template uses `[draft]`); GitHub entries add a facts line (language, stars, licence, release).
+- A web write-up with an arXiv extra in 论文 gets the paper's id tag and a `标题：<paper title>`
+  line; one with a GitHub extra in 开源项目 gets the `<owner>/<repo>: ` prefix.
+- `摘要：<draft>〔待编辑〕`: the draft is marked unfinished by `〔待编辑〕` after its first line
+  (the plain template uses `[draft]`); GitHub entries add a facts line (language, stars,
+  licence, release, archived, former name). The JSON summary carries no marker.
+- A new draft's empty section holds the placeholder `<!-- 本节暂无条目 -->` (invisible when
+  rendered; the merge keeps it, like every other line already in the file).
 - The editor's note from sources.txt: its own line, `备注：<note>`, after the summary.
 - Failed links are not in their section; they are listed in a tool-owned block at the end,
   between `<!-- enrich:failed -->` and `<!-- /enrich:failed -->`, which each run rewrites.
@@ -32,7 +37,7 @@ import jinja2
 
 from pipeline import mdtext
 from pipeline.models import SECTIONS, Diagnostic, Entry
-from pipeline.summary import collapse_whitespace, draft_summary, github_facts
+from pipeline.summary import draft_summary, github_facts
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 BUILTIN_TEMPLATES = {"embedded-ai": "embedded-ai.md.j2", "plain": "plain.md.j2"}
@@ -78,6 +83,7 @@ class EntryView:
     summary: str = ""  # paragraphs separated by "\n"
     note: str | None = None
     error: str | None = None
+    paper_title: str | None = None  # the paper's own title when the entry links a write-up of it
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,6 +141,12 @@ def entry_view(entry: Entry, all_keys: Iterable[str] = ()) -> EntryView:
 
     seen = {_compare_key(main.key)}
 
+    def add_code_lines(paper_record: dict[str, Any]) -> None:
+        for code_url in paper_record.get("code_urls") or []:
+            repo = github_key_and_url(str(code_url))
+            if repo:
+                add_line("代码", repo[1], repo[0], skip_other_entries=True)
+
     def add_line(label: str, url: str | None, key: str | None, *, skip_other_entries: bool) -> None:
         safe = mdtext.safe_url(url)
         compare = _compare_key(key)
@@ -145,14 +157,14 @@ def entry_view(entry: Entry, all_keys: Iterable[str] = ()) -> EntryView:
 
     for extra in entry.source.extras:
         label = LABEL_BY_KIND.get(extra.kind) or _web_label(extra.url)
-        add_line(label, extra.url, extra.key, skip_other_entries=False)
+        url = extra.url
+        if extra.kind == "github":  # a renamed repository: link to where it lives now
+            url = mdtext.safe_url((entry.extra_records.get(extra.key) or {}).get("html_url")) or url
+        add_line(label, url, extra.key, skip_other_entries=False)
 
     if main.kind == "arxiv":
         _paper(view, main.key, record)
-        for code_url in record.get("code_urls") or []:
-            repo = github_key_and_url(str(code_url))
-            if repo:
-                add_line("代码", repo[1], repo[0], skip_other_entries=True)
+        add_code_lines(record)
     elif main.kind == "github":
         _repository(view, main, record)
         for paper_id in arxiv_ids_in(record.get("description"), record.get("homepage")):
@@ -160,7 +172,27 @@ def entry_view(entry: Entry, all_keys: Iterable[str] = ()) -> EntryView:
                      skip_other_entries=True)
     else:
         _web_page(view, main.url, record)
+        _write_up(view, entry, add_code_lines)
     return view
+
+
+def _write_up(view: EntryView, entry: Entry, add_code_lines) -> None:
+    """A web write-up of a paper or a repository (its link is an extra on the same line) takes
+    the reference format's shapes: `[<arXiv id>] [<headline> | <source>]` plus a `标题：<paper
+    title>` line, or `[<owner>/<repo>: <headline> | <source>]` in 开源项目."""
+    paper = next((x for x in entry.source.extras if x.kind == "arxiv"), None)
+    if paper is not None and entry.section == "论文":
+        paper_record = entry.extra_records.get(paper.key) or {}
+        if paper_record.get("venue"):
+            view.tags.append(mdtext.one_line(paper_record["venue"], 40))
+        view.tags.append(paper.key.split(":", 1)[1])
+        if paper_record.get("title"):
+            view.paper_title = mdtext.one_line(paper_record["title"], mdtext.TITLE_LIMIT)
+        add_code_lines(paper_record)
+    repo = next((x for x in entry.source.extras if x.kind == "github"), None)
+    if repo is not None and entry.section == "开源项目":
+        full_name = (entry.extra_records.get(repo.key) or {}).get("full_name") or repo.url.split("github.com/")[-1]
+        view.title = mdtext.one_line(f"{full_name}: {view.title}", mdtext.TITLE_LIMIT)
 
 
 def _paper(view: EntryView, key: str, record: dict[str, Any]) -> None:
@@ -212,6 +244,7 @@ def _md_view(view: EntryView) -> dict[str, Any]:
         "links": [{"label": mdtext.escape(l.label), "url": l.url, "key": l.key} for l in view.links],
         "summary": [mdtext.escape_line(p) for p in view.summary.split("\n") if p.strip()],
         "note": mdtext.escape(view.note) if view.note else None,
+        "paper_title": mdtext.escape(view.paper_title) if view.paper_title else None,
     }
 
 
@@ -316,4 +349,4 @@ def render_json(entries: Sequence[Entry]) -> str:
 
 
 __all__ = ["EntryView", "LinkLine", "entry_view", "entry_views", "render_markdown", "render_json",
-           "DraftTemplate", "section_order", "FAILED_START", "FAILED_END", "collapse_whitespace"]
+           "DraftTemplate", "section_order", "FAILED_START", "FAILED_END"]

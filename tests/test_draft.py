@@ -50,7 +50,11 @@ WECHAT = entry(web_link("https://mp.weixin.qq.com/s/hdulZ39EXSNnojQJ9HH4Tg"), {
     "site_name": "机器之心",
     "description": "点击上方蓝字关注我们。随着超大规模深度学习模型逐渐成为 AI 的趋势，如何在有限的 GPU 内存下训练这些模型成为了一个难题。"
                    "本文将介绍来自加州伯克利大学的 ActNN。阅读原文"}, line=9, section="论文",
-    extras=[arxiv_link("2104.14129"), github_link("ucbrise/actnn")])
+    extras=[arxiv_link("2104.14129"), github_link("ucbrise/actnn")],
+    extra_records={"arxiv:2104.14129": {
+        "id": "2104.14129", "title": "ActNN: Reducing Training Memory Footprint via 2-Bit Activation "
+                                     "Compressed Training", "venue": "ICML 2021",
+        "code_urls": ["https://github.com/ucbrise/actnn", "https://github.com/other/extra"]}})
 
 ZHIHU = entry(web_link("https://zhuanlan.zhihu.com/p/104444471"), {
     "title": "MLsys各方向综述", "site_name": None,
@@ -133,9 +137,25 @@ def test_wechat_article_with_account_and_extra_links():
     text = body(md(WECHAT))
     assert_golden("wechat.md", text + "\n")
     lines = text.split("\n")
+    assert lines[0].startswith("- [ICML 2021][2104.14129] [伯克利大学ActNN：")
     assert lines[0].endswith(" | 机器之心](https://mp.weixin.qq.com/s/hdulZ39EXSNnojQJ9HH4Tg)  ")
-    assert lines[1:3] == ["论文：https://arxiv.org/abs/2104.14129  ", "代码：https://github.com/ucbrise/actnn  "]
+    assert lines[1:5] == [
+        "标题：ActNN: Reducing Training Memory Footprint via 2-Bit Activation Compressed Training  ",
+        "论文：https://arxiv.org/abs/2104.14129  ", "代码：https://github.com/ucbrise/actnn  ",
+        "代码：https://github.com/other/extra  "]
     assert "点击上方" not in text and "阅读原文" not in text
+
+
+def test_repo_write_up_in_open_source_gets_the_repo_prefix():
+    item = entry(web_link("https://mp.weixin.qq.com/s/aPA0PEqVn509u3xbgmhIwQ"), {
+        "title": "特斯拉AI总监Karpathy写了个GPT的Pytorch训练库，仅300行代码", "site_name": "机器之心"},
+        section="开源项目", extras=[github_link("karpathy/mingpt")],
+        extra_records={"github:karpathy/mingpt": {"full_name": "karpathy/minGPT",
+                                                  "html_url": "https://github.com/karpathy/minGPT"}})
+    lines = body(md(item)).split("\n")
+    assert lines[0] == ("- [karpathy/minGPT: 特斯拉AI总监Karpathy写了个GPT的Pytorch训练库，仅300行代码 | 机器之心]"
+                        "(https://mp.weixin.qq.com/s/aPA0PEqVn509u3xbgmhIwQ)  ")
+    assert lines[1] == "代码：https://github.com/karpathy/minGPT  "
 
 
 def test_zhihu_source_is_zhihu():
