@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -55,8 +56,8 @@ KNOWN_SOURCES = {"zhuanlan.zhihu.com": "知乎", "www.zhihu.com": "知乎", "zhi
 
 _ARXIV_IN_TEXT = re.compile(
     r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)",
-    re.I)
-_GITHUB_REPO = re.compile(r"^https?://(?:www\.)?github\.com/([\w.\-]+)/([\w.\-]+)", re.I)
+    re.IGNORECASE)
+_GITHUB_REPO = re.compile(r"^https?://(?:www\.)?github\.com/([\w.\-]+)/([\w.\-]+)", re.IGNORECASE)
 
 
 @dataclass
@@ -111,7 +112,7 @@ def github_key_and_url(url: str) -> tuple[str, str] | None:
 def arxiv_ids_in(*texts: str | None) -> list[str]:
     found: list[str] = []
     for text in texts:
-        for match in _ARXIV_IN_TEXT.finditer(text or ""):
+        for match in _ARXIV_IN_TEXT.finditer(str(text or "")):
             if match.group(1) not in found:
                 found.append(match.group(1))
     return found
@@ -303,6 +304,19 @@ class DraftTemplate:
                                     failures_block=block)
 
 
+_LOADED: dict[str, DraftTemplate] = {}
+
+
+def load_template(template: str | None = None) -> DraftTemplate:
+    """A built-in template is compiled once per process; a template file is read every time."""
+    name = template or DEFAULT_TEMPLATE
+    if name not in BUILTIN_TEMPLATES and name not in BUILTIN_TEMPLATES.values():
+        return DraftTemplate(name)
+    if name not in _LOADED:
+        _LOADED[name] = DraftTemplate(name)
+    return _LOADED[name]
+
+
 def section_order(names: Iterable[str]) -> list[str]:
     """The four fixed sections, then any custom ones in the order they first appear."""
     custom: list[str] = []
@@ -321,7 +335,7 @@ def render_markdown(entries: Sequence[Entry], *, template: str | None = None, da
                     diagnostics: Sequence[Diagnostic] = ()) -> str:
     """A new draft of the issue dated `date` (YYYY-MM-DD); `template` is a built-in name
     (`embedded-ai`, `plain`) or a path to a Jinja2 file."""
-    loaded = DraftTemplate(template)
+    loaded = load_template(template)
     views = [v for v in entry_views(entries) if v.status != "failed"]
     return loaded.document(views, date=date, failures=_failure_items(entries, diagnostics))
 
@@ -348,5 +362,16 @@ def render_json(entries: Sequence[Entry]) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
-__all__ = ["EntryView", "LinkLine", "entry_view", "entry_views", "render_markdown", "render_json",
-           "DraftTemplate", "section_order", "FAILED_START", "FAILED_END"]
+__all__ = [
+    "FAILED_END",
+    "FAILED_START",
+    "DraftTemplate",
+    "EntryView",
+    "LinkLine",
+    "entry_view",
+    "entry_views",
+    "load_template",
+    "render_json",
+    "render_markdown",
+    "section_order",
+]

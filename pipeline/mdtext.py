@@ -69,7 +69,7 @@ def safe_url(url: object) -> str | None:
 
 # A URL as it can appear in a draft: inside `(...)` or bare, ended by whitespace, brackets,
 # quotes or CJK punctuation; trailing sentence punctuation is not part of it.
-_URL_IN_TEXT = re.compile(r"https?://[^\s<>()\[\]\"'`，。；：、！？（）「」『』“”‘’《》【】]+", re.I)
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>()\[\]\"'`，。；：、！？（）「」『』“”‘’《》【】]+", re.IGNORECASE)
 
 
 def urls_in_text(text: str) -> list[str]:

@@ -10,11 +10,20 @@ Merging the same entries again returns the identical text.
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from pipeline import mdtext
-from pipeline.draft import (FAILED_END, DraftTemplate, EntryView, _compare_key, _failure_items,
-                            entry_views, render_markdown, section_order)
+from pipeline.draft import (
+    FAILED_END,
+    DraftTemplate,
+    EntryView,
+    _compare_key,
+    _failure_items,
+    entry_views,
+    load_template,
+    render_markdown,
+    section_order,
+)
 from pipeline.models import Diagnostic, Entry
 
 _BOUNDARY = re.compile(r"^#{1,2}(?!#)\s*(.*?)\s*#*\s*$")  # an H1 or H2 heading ends a section
@@ -47,7 +56,7 @@ def _safe_key(canonical_key: Callable[[str], str | None], url: str | None) -> st
         return None
     try:
         return _compare_key(canonical_key(url))
-    except Exception:  # a malformed URL in the editor's text is simply not a key
+    except ValueError:  # a malformed URL in the editor's text is simply not a key
         return None
 
 
@@ -140,7 +149,12 @@ def merge_draft(existing: str, entries: Sequence[Entry], *, canonical_key: Calla
     """
     if not existing.strip():
         return render_markdown(entries, template=template, date=date, diagnostics=diagnostics)
-    loaded = DraftTemplate(template)
+    if "\r\n" in existing and existing.count("\r\n") == existing.count("\n"):
+        # A Windows-edited draft: merge as LF and give it back with its own line endings.
+        merged = merge_draft(existing.replace("\r\n", "\n"), entries, canonical_key=canonical_key,
+                             template=template, date=date, diagnostics=diagnostics)
+        return merged.replace("\n", "\r\n")
+    loaded = load_template(template)
     lines = existing.split("\n")
     present = _keys_present(lines, find_failures_block(lines), canonical_key)
 

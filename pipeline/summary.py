@@ -23,13 +23,13 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 # Boilerplate that says nothing about the content: WeChat follow prompts, "read more" links,
 # share prompts, collapsed-text markers, and a leading "Abstract:" label.
 _BOILERPLATE = [
-    re.compile(r"^\s*(abstract|summary|摘要|简介)\s*[:：.]\s*", re.I),
+    re.compile(r"^\s*(abstract|summary|摘要|简介)\s*[:：.]\s*", re.IGNORECASE),
     re.compile(r"点击(上方|下方|蓝字)[^。！？!\n]{0,40}?(关注|星标|置顶)[^。！？!\n]{0,30}[。！？!]?"),
     re.compile(r"(点击)?(左下角)?[「“\"]?阅读原文[」”\"]?[^。！？!\n]{0,20}[。！？!]?"),
     re.compile(r"(点击)?(右上角)?(分享|转发)(到|至)?(朋友圈|给朋友|微信)[。！？!]?"),
-    re.compile(r"\bclick here\b[^.!?\n]{0,80}[.!?]?", re.I),
-    re.compile(r"\b(share (this|on)|share via)\b[^.!?\n]{0,60}[.!?]?", re.I),
-    re.compile(r"\bread more\b\.?", re.I),
+    re.compile(r"\bclick here\b[^.!?\n]{0,80}[.!?]?", re.IGNORECASE),
+    re.compile(r"\b(share (this|on)|share via)\b[^.!?\n]{0,60}[.!?]?", re.IGNORECASE),
+    re.compile(r"\bread more\b\.?", re.IGNORECASE),
     re.compile(r"(…|\.\.\.)?\s*(展开全文|展开)\s*$"),
 ]
 

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.draft import entry_view, render_json, render_markdown
 from pipeline.models import Diagnostic
-from tests.draft_helpers import arxiv_link, assert_golden, entry, github_link, web_link
+from tests.draft_builders import arxiv_link, assert_golden, entry, github_link, web_link
 
 DATE = "2020-05-15"
 
@@ -247,3 +247,14 @@ def test_json_document():
     assert failed["status"] == "failed" and failed["error"] == "article deleted by its author"
     assert failed["title"] is None and failed["record"] is None
     assert "机器之心" in render_json([WECHAT])  # UTF-8, not \\u escapes
+
+
+@pytest.mark.parametrize("record", [None, {}, {"title": None, "description": None, "site_name": None,
+                                                 "full_name": None, "abstract": None, "code_urls": None,
+                                                 "latest_release": "v1", "stars": None, "venue": None}])
+def test_records_with_missing_fields_still_render(record):
+    for item in (entry(arxiv_link("2001.00001"), record), entry(github_link("o/r"), record),
+                 entry(web_link("https://example.com/a"), record)):
+        lines = body(md(item)).split("\n")
+        assert lines[0].startswith("- [") and lines[-1] == "摘要：〔待编辑〕  "
+        json.loads(render_json([item]))

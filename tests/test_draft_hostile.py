@@ -8,7 +8,7 @@ import pytest
 
 from pipeline import mdtext
 from pipeline.draft import render_markdown
-from tests.draft_helpers import entry, github_link, web_link
+from tests.draft_builders import entry, github_link, web_link
 
 HOSTILE = [
     "line one\nline two\r\n- [fake](https://evil.example)",

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pipeline.draft import render_markdown
 from pipeline.mdtext import urls_in_text
 from pipeline.merge import find_failures_block, merge_draft
-from tests.draft_helpers import arxiv_link, canonical_key, entry, github_link, web_link
+from tests.draft_builders import arxiv_link, canonical_key, entry, github_link, web_link
 
 DATE = "2020-05-15"
 
@@ -125,6 +125,14 @@ def test_renamed_repository_is_not_added_twice():
     once = merge("## 开源项目  \n", [renamed])
     assert "(https://github.com/new/name)" in once
     assert merge(once, [renamed]) == once
+
+
+def test_crlf_draft_keeps_its_line_endings():
+    base = render_markdown([post(1)], date=DATE).replace("\n", "\r\n")
+    merged = merge(base, [post(1), post(2)])
+    assert "Post 2" in merged and merged.count("\r\n") == merged.count("\n")
+    assert is_subsequence(base.split("\r\n"), merged.split("\r\n"))
+    assert merge(merged, [post(1), post(2)]) == merged
 
 
 def test_empty_existing_draft_is_a_new_draft():

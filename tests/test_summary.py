@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.summary import (clean_text, draft_summary, format_count, github_facts, split_sentences)
+from pipeline.summary import (
+    clean_text,
+    draft_summary,
+    format_count,
+    github_facts,
+    split_sentences,
+)
 
 
 @pytest.mark.parametrize("text, sentences", [
