@@ -206,7 +206,8 @@ def _paper(view: EntryView, key: str, record: dict[str, Any]) -> None:
 
 
 def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
-    full_name = mdtext.one_line(record.get("full_name") or main.key.split(":", 1)[1], 140)
+    as_linked = main.url.rstrip("/").split("github.com/")[-1] if "github.com/" in main.url else main.key[7:]
+    full_name = mdtext.one_line(record.get("full_name") or as_linked, 140)
     description = mdtext.one_line(record.get("description") or "")
     view.title = mdtext.one_line(f"{full_name}: {description}" if description else full_name,
                                  mdtext.TITLE_LIMIT)
