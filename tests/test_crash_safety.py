@@ -49,8 +49,13 @@ def _command(*args: str) -> list[str]:
 def _cache_is_whole(folder: Path) -> None:
     if not (folder / "enrich.sqlite3").exists():
         return  # killed before the cache was first created
-    db = sqlite3.connect(folder / "enrich.sqlite3")
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db = sqlite3.connect(folder / "enrich.sqlite3", timeout=10)
+    try:
+        verdict = db.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        files = sorted((p.name, p.stat().st_size) for p in folder.iterdir())
+        pytest.fail(f"the cache did not open after a kill: {exc}; files: {files}")
+    assert verdict == "ok"
     for (record,) in db.execute("SELECT record FROM records WHERE record IS NOT NULL"):
         assert record.startswith("{") and record.endswith("}")
     db.close()
