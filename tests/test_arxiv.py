@@ -25,7 +25,7 @@ from tests.fakes import (
     FakeClock,
     Paper,
     Version,
-    _feed_xml,
+    feed_xml,
     simple_paper,
 )
 from tests.localserver import Reply
@@ -203,7 +203,7 @@ def test_an_unreadable_answer_is_not_mistaken_for_unknown_papers(server, fake, c
 def test_a_spuriously_empty_feed_for_a_batch_is_retried_not_remembered(server, fake, clock):
     fake.add(simple_paper("2104.14129"))
     fake.add(simple_paper("2008.02382"))
-    empty = _feed_xml("id_list=2104.14129,2008.02382", [], 0, 0, 2)
+    empty = feed_xml("id_list=2104.14129,2008.02382", [], 0, 0, 2)
     fake.forced.append(Reply(200, empty, ATOM))
     results = fetch_all(make_fetcher(server, clock), [link("arxiv:2104.14129"), link("arxiv:2008.02382")])
     assert all(r.ok for r in results.values()) and len(fake.asked) == 2

@@ -15,7 +15,17 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.lock import FileLock
-from tests.fakes import API_PATH, FakeArxiv, FakeClock, Paper, Version, gh_headers, ok, release_json, repo_json
+from tests.fakes import (
+    API_PATH,
+    FakeArxiv,
+    FakeClock,
+    Paper,
+    Version,
+    gh_headers,
+    ok,
+    release_json,
+    repo_json,
+)
 from tests.localserver import Reply
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from pipeline.cache import Freshness
 from pipeline.cli import main
