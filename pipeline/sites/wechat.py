@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from pipeline.sites.common import PageUnavailable, ParsedPage, clean_text, resolve_url, to_iso_date, unix_to_iso, CHINA_TZ
 
@@ -26,13 +27,28 @@ def recognizes(page: ParsedPage) -> bool:
 _STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
 
 
-def _js_var(text: str, pattern: str) -> str | None:
-    """The first string literal matched by `pattern` (which must contain {s} where the literal sits)."""
-    match = re.search(pattern.format(s=_STR), text)
-    if not match:
-        return None
-    raw = match.group(1) if match.group(1) is not None else match.group(2)
-    return js_unescape(raw)
+@lru_cache(maxsize=None)
+def _js_pattern(before: str, after: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return re.compile(f"(?:{before})\\Z"), re.compile(after.format(s=_STR))
+
+
+def _js_var(text: str, before: str, key: str, after: str) -> str | None:
+    """The string literal of the first `<before>key<after>` in the page's scripts.
+
+    `after` must contain {s} where the literal sits. The literal `key` (WeChat writes `var x = `
+    with single spaces) is found with str.find and the patterns are matched only around it: a
+    regex search over 2-4 MB of inline JS per field would cost more than parsing the whole page.
+    """
+    before_re, after_re = _js_pattern(before, after)
+    start = text.find(key)
+    while start != -1:
+        if before_re.search(text, max(0, start - 32), start):
+            match = after_re.match(text, start + len(key))
+            if match:
+                raw = match.group(1) if match.group(1) is not None else match.group(2)
+                return js_unescape(raw)
+        start = text.find(key, start + 1)
+    return None
 
 
 _JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
@@ -101,11 +117,11 @@ def _check_negative(page: ParsedPage) -> None:
 def _account(page: ParsedPage) -> str | None:
     text = page.text
     for candidate in (
-        _js_var(text, r"var\s+nickname\s*=\s*(?:htmlDecode\(\s*)?{s}"),
+        _js_var(text, r"(?<![\w$.])", "var nickname", r"\s*=\s*(?:htmlDecode\(\s*)?{s}"),
         page.select_text("#js_name"),
         page.select_text(".wx_follow_nickname"),
         # cgiData's own nick_name is always wrapped in JsDecode(); the ad block's bare one is not.
-        _js_var(text, r"nick_name\s*:\s*JsDecode\(\s*{s}"),
+        _js_var(text, "", "nick_name", r"\s*:\s*JsDecode\(\s*{s}"),
         page.select_text(".profile_nickname"),
     ):
         value = _decoded(candidate)
@@ -116,16 +132,16 @@ def _account(page: ParsedPage) -> str | None:
 
 def _published(page: ParsedPage) -> str | None:
     text = page.text
-    for pattern in (
-        r"var\s+ct\s*=\s*{s}",
-        r"window\.ct\s*=\s*{s}",
-        r"var\s+create_time\s*=\s*{s}",
-        r"ori_create_time\s*:\s*{s}",
+    for before, key, after in (
+        (r"(?<![\w$.])", "var ct", r"\s*=\s*{s}"),
+        ("", "window.ct", r"\s*=\s*{s}"),
+        (r"(?<![\w$.])", "var create_time", r"\s*=\s*{s}"),
+        ("", "ori_create_time", r"\s*:\s*{s}"),
     ):
-        value = _js_var(text, pattern)
+        value = _js_var(text, before, key, after)
         if value and value.strip().isdigit():
             return unix_to_iso(value, CHINA_TZ)
-    local = _js_var(text, r"create_time\s*:\s*JsDecode\(\s*{s}")
+    local = _js_var(text, "", "create_time", r"\s*:\s*JsDecode\(\s*{s}")
     return to_iso_date(local, CHINA_TZ)
 
 
@@ -137,23 +153,23 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
         # og:title and msg_title hold the bare headline; #activity-name may also hold badges
         # such as "已付费" (paid article).
         _headline(page.first_meta("og:title"))
-        or _headline(_js_var(text, r"(?:var|window\.)\s*msg_title\s*=\s*{s}"))
+        or _headline(_js_var(text, r"(?:(?<![\w$.])var |window\.)", "msg_title", r"\s*=\s*{s}"))
         or page.select_text("#activity-name")
         or _headline(page.first_meta("twitter:title"))
     )
     author = _decoded(
-        _js_var(text, r"var\s+author\s*=\s*{s}")
+        _js_var(text, r"(?<![\w$.])", "var author", r"\s*=\s*{s}")
         or page.select_text("#js_author_name")
         or page.first_meta("og:article:author", "author")
-        or _js_var(text, r"\bauthor\s*:\s*JsDecode\(\s*{s}")
+        or _js_var(text, r"(?<![\w$])", "author", r"\s*:\s*JsDecode\(\s*{s}")
     )
     description = _decoded(
         page.first_meta("og:description")
-        or _js_var(text, r"var\s+msg_desc\s*=\s*(?:htmlDecode\(\s*)?{s}")
+        or _js_var(text, r"(?<![\w$.])", "var msg_desc", r"\s*=\s*(?:htmlDecode\(\s*)?{s}")
         or page.first_meta("description")
     )
-    link = _decoded(page.first_meta("og:url") or _js_var(text, r"var\s+msg_link\s*=\s*{s}"))
-    image = _decoded(page.first_meta("og:image") or _js_var(text, r"var\s+msg_cdn_url\s*=\s*{s}"))
+    link = _decoded(page.first_meta("og:url") or _js_var(text, r"(?<![\w$.])", "var msg_link", r"\s*=\s*{s}"))
+    image = _decoded(page.first_meta("og:image") or _js_var(text, r"(?<![\w$.])", "var msg_cdn_url", r"\s*=\s*{s}"))
     return {
         "title": title,
         "site_name": _account(page),
