@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import timezone
+from functools import lru_cache
 
 from pipeline.decode import decode_html
 from pipeline.models import WebRecord
@@ -55,10 +56,13 @@ _BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】
 _SECOND_LEVEL = {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"}
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=4096)
 def _squash(text: str) -> str:
     """Lower-case letters and digits only (CJK kept), for loose name comparisons."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in text if ch.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 def _host_key(host: str) -> str:
@@ -200,7 +204,7 @@ def _first(*candidates: object) -> str | None:
     return None
 
 
-def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict]) -> str | None:
+def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: list[str]) -> str | None:
     publisher = _ld_name(_ld_first(ld, "publisher"), by_id)
     websites = [obj for obj in page.json_ld if "WebSite" in _types(obj)]
     website = _ld_name(websites[0], by_id) if websites else []
@@ -210,7 +214,7 @@ def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict]) -> str 
         website[0] if website else None,
         page.first_meta("application-name", "apple-mobile-web-app-title"),
         known_site_name(page.host),
-        *site_headings(page),
+        *logos,
     )
 
 
@@ -256,13 +260,12 @@ def site_headings(page: ParsedPage) -> list[str]:
     return found
 
 
-def _title(page: ParsedPage, ld: list[dict], site_names: list[str]) -> str | None:
+def _title(page: ParsedPage, ld: list[dict], site_names: list[str], logos: list[str]) -> str | None:
     """The headline most sources agree on (after removing site names), ties going to the main <h1>.
 
     Social titles (og/twitter) are often rewritten for sharing while the <h1> and <title> keep the
     headline; a vote between sources recovers it without trusting any one of them blindly.
     """
-    logos = site_headings(page)
     site_names = site_names + logos
     headings = [heading for heading in page.h1_texts()[:3] if heading not in logos]
     sources = [
@@ -330,15 +333,19 @@ _LATER_DATE_METAS = (
 
 
 def _published(page: ParsedPage, ld: list[dict], default_tz: timezone | None) -> str | None:
-    candidates = [page.first_meta(*_DATE_METAS), _ld_first(ld, "datePublished")]
-    candidates.append(page.first_meta(*_LATER_DATE_METAS))
-    node = page.tree.css_first('[itemprop="datePublished"]')
-    if node is not None:
-        candidates.append(node.attributes.get("content") or node.attributes.get("datetime") or node.text())
-    node = page.tree.css_first("time[pubdate], article time[datetime]")
-    if node is not None:
-        candidates.append(node.attributes.get("datetime"))
-    for candidate in candidates:
+    def candidates():
+        # Lazily: the markup queries walk the whole tree and are needed only when meta and JSON-LD are silent.
+        yield page.first_meta(*_DATE_METAS)
+        yield _ld_first(ld, "datePublished")
+        yield page.first_meta(*_LATER_DATE_METAS)
+        node = page.tree.css_first('[itemprop="datePublished"]')
+        if node is not None:
+            yield node.attributes.get("content") or node.attributes.get("datetime") or node.text()
+        node = page.tree.css_first("time[pubdate], article time[datetime]")
+        if node is not None:
+            yield node.attributes.get("datetime")
+
+    for candidate in candidates():
         if isinstance(candidate, str):
             iso = to_iso_date(candidate, default_tz)
             if iso:
@@ -384,10 +391,11 @@ def generic_fields(page: ParsedPage) -> dict[str, str | None]:
     """Every field by the generic ordered rules, for any page."""
     ld = _article_objects(page)
     by_id = _ld_by_id(page)
-    site_name = _site_name(page, ld, by_id)
+    logos = site_headings(page)
+    site_name = _site_name(page, ld, by_id, logos)
     site_names = [name for name in (site_name, known_site_name(page.host)) if name]
     return {
-        "title": _title(page, ld, site_names),
+        "title": _title(page, ld, site_names, logos),
         "site_name": site_name,
         "description": _first(
             page.first_meta("og:description"),

@@ -25,7 +25,6 @@ class PageUnavailable(Exception):
         self.permanent = permanent
 
 
-_SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z][a-z0-9]{1,31});", re.I)
 
 
@@ -38,8 +37,9 @@ def clean_text(value: object) -> str | None:
     for _ in range(2):  # "&amp;amp;" in the source is common; a third level is not
         if "&" in value and _ENTITY.search(value):
             value = html.unescape(value)
-    value = _SPACE.sub(" ", value.replace("\u200b", "").replace("\ufeff", "")).strip()
-    return value or None
+    if "\u200b" in value or "\ufeff" in value:
+        value = value.replace("\u200b", "").replace("\ufeff", "")
+    return " ".join(value.split()) or None
 
 
 def host_of(url: str | None) -> str:

@@ -20,7 +20,9 @@ def recognizes(page: ParsedPage) -> bool:
     # Pages elsewhere may load WeChat's JS SDK from res.wx.qq.com; only WeChat's own pages
     # combine it with its article or message-page markup.
     text = page.text
-    return "res.wx.qq.com/mmbizwap" in text or ("res.wx.qq.com" in text and (
+    if "res.wx.qq.com" not in text:
+        return False
+    return "res.wx.qq.com/mmbizwap" in text or ((
         "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES))
 
 # A JS string literal in single or double quotes, with backslash escapes inside.
