@@ -15,6 +15,7 @@ from pipeline.sites.common import (
     PageUnavailable,
     ParsedPage,
     clean_text,
+    element_text,
     host_of,
     resolve_url,
     to_iso_date,
@@ -248,8 +249,8 @@ def site_headings(page: ParsedPage) -> list[str]:
     title = page.title_tag or ""
     declared = {_squash(v) for v in (page.first_meta("og:title"), page.first_meta("twitter:title")) if v}
     found = []
-    for node in page.tree.css("h1")[:3]:
-        heading = clean_text(node.text(deep=True, separator=" "))
+    for node in page.h1_nodes[:3]:
+        heading = element_text(node)
         key = _squash(heading or "")
         if not key or key in declared or not _looks_like_logo(node):
             continue

@@ -151,6 +151,31 @@ def to_iso_date(value: str | None, default_tz: timezone | None = None) -> str | 
     return None
 
 
+# --- element text ------------------------------------------------------------------------
+
+_INVISIBLE_TAGS = frozenset(("style", "script", "noscript", "template"))
+_BOUNDARY_BEFORE_PUNCTUATION = re.compile(r"\s*\x00\s*(?=[:,.;!?])")
+
+
+def element_text(node) -> str | None:
+    """The visible text of an element: style/script contents skipped, pieces joined by spaces.
+
+    Headlines are often split into kicker/headline spans with a visually hidden ":" between them;
+    joining every piece with a space would give "Kicker : Headline", so no space is put before
+    punctuation that starts a piece.
+    """
+    pieces = []
+    for child in node.traverse(include_text=True):
+        if child.tag != "-text":
+            continue
+        parent = child.parent
+        if parent is not None and parent.tag in _INVISIBLE_TAGS:
+            continue
+        pieces.append(child.text_content or "")
+    joined = _BOUNDARY_BEFORE_PUNCTUATION.sub("", "\x00".join(pieces)).replace("\x00", " ")
+    return clean_text(joined)
+
+
 # --- the parsed page ---------------------------------------------------------------------
 
 
@@ -233,10 +258,14 @@ class ParsedPage:
                         stack.extend(item["@graph"])
         return objects
 
+    @cached_property
+    def h1_nodes(self) -> list:
+        return self.tree.css("h1")
+
     def h1_texts(self) -> list[str]:
         texts = []
-        for node in self.tree.css("h1"):
-            text = clean_text(node.text(deep=True, separator=" "))
+        for node in self.h1_nodes:
+            text = element_text(node)
             if text:
                 texts.append(text)
         return texts
