@@ -261,14 +261,68 @@ def site_headings(page: ParsedPage) -> list[str]:
     return found
 
 
+# og:title, twitter:title and <title> are usually written by one SEO plugin from one field, so
+# their agreement is weaker evidence than the <h1> agreeing with the JSON-LD headline.
+_SOCIAL_SOURCES = frozenset(("og", "twitter", "title"))
+_SOCIAL_ECHO = 0.2
+_LEADING_DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})\s+(?=\S)")
+_KICKER = re.compile(r"^(.{2,100}?):\s+(.+)$")
+_KICKER_MAX_WORDS = 4
+
+
+def _title_site_parts(title: str | None, site_names: list[str], host: str) -> list[str]:
+    """The squashed ends of a "Site - Headline" <title> that name the site."""
+    parts = []
+    for sep in _SEPARATORS:
+        if title and sep in title:
+            pieces = title.split(sep)
+            for piece in (pieces[0], pieces[-1]):
+                if _is_site_part(piece, site_names, host) and len(_squash(piece)) >= 4:
+                    parts.append(_squash(piece))
+    return parts
+
+
+def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], shown: set[str]) -> None:
+    """Join the votes of "Kicker: Headline" and "Headline" (one source dropped the kicker).
+
+    The variant the page shows in its <h1> (`shown`) takes the votes: "Chronik: X" in og:title
+    with "X" as the <h1> is a section label, "«Quote»: X" as the <h1> is part of the headline. A
+    long kicker is a department label ("Medienmitteilung der …direktion"), whatever the <h1> shows.
+    """
+    for long_key in list(votes):
+        if long_key not in votes:
+            continue
+        match = _KICKER.match(chosen[long_key][1])
+        if not match:
+            continue
+        short_key = _squash(match.group(2))
+        if short_key == long_key or short_key not in votes:
+            continue
+        if len(match.group(1).split()) > _KICKER_MAX_WORDS or short_key in shown:
+            keep, drop = short_key, long_key
+        elif long_key in shown:
+            keep, drop = long_key, short_key
+        else:
+            continue
+        votes[keep] += votes.pop(drop)
+        if chosen[drop][0] < chosen[keep][0]:
+            chosen[keep] = (chosen[drop][0], chosen[keep][1])
+
+
 def _title(page: ParsedPage, ld: list[dict], site_names: list[str], logos: list[str]) -> str | None:
     """The headline most sources agree on (after removing site names), ties going to the main <h1>.
 
-    Social titles (og/twitter) are often rewritten for sharing while the <h1> and <title> keep the
+    Social titles (og/twitter) are often rewritten for sharing while the <h1> and JSON-LD keep the
     headline; a vote between sources recovers it without trusting any one of them blindly.
     """
     site_names = site_names + logos
-    headings = [heading for heading in page.h1_texts()[:3] if heading not in logos]
+    headings = [_LEADING_DATE.sub("", heading) for heading in page.h1_texts()[:3] if heading not in logos]
+    # An <h1> starting with the name the <title> gives as the site's ("ProNATs e.V. Verein zur …"
+    # for "Kinder und Arbeit » ProNATs e.V.") is the site's banner, unless the <title> repeats it.
+    site_parts = _title_site_parts(page.title_tag, site_names, page.host)
+    title_key = _squash(page.title_tag or "")
+    headings = [h for h in headings
+                if not any(_squash(h).startswith(part) and _squash(h) not in title_key for part in site_parts)]
     sources = [
         ("og", page.first_meta("og:title")),
         ("twitter", page.first_meta("twitter:title")),
@@ -278,8 +332,10 @@ def _title(page: ParsedPage, ld: list[dict], site_names: list[str], logos: list[
     ]
     if len(headings) <= 2:  # many <h1>s mean the template uses them for boxes and teasers
         sources += [("h1", heading) for heading in headings]
-    votes: dict[str, float] = {}
+    other_votes: dict[str, float] = {}
+    social_votes: dict[str, list[float]] = {}
     chosen: dict[str, tuple[int, str]] = {}
+    shown: set[str] = set()
     for source, candidate in sources:
         text = clean_text(candidate) if isinstance(candidate, str) else None
         if not text:
@@ -289,12 +345,21 @@ def _title(page: ParsedPage, ld: list[dict], site_names: list[str], logos: list[
         if not headline or (_is_site_part(headline, site_names, page.host) and len(_squash(headline)) <= 40):
             continue
         key = _squash(headline)
-        votes[key] = votes.get(key, 0.0) + _TITLE_WEIGHTS[source]
+        if source == "h1":
+            shown.add(key)
+        if source in _SOCIAL_SOURCES:
+            social_votes.setdefault(key, []).append(_TITLE_WEIGHTS[source])
+        else:
+            other_votes[key] = other_votes.get(key, 0.0) + _TITLE_WEIGHTS[source]
         rank = _TITLE_ORDER.index(source)
         if key not in chosen or rank < chosen[key][0]:
             chosen[key] = (rank, headline)
-    if not votes:
+    if not chosen:
         return headings[0] if headings else None
+    votes = {key: other_votes.get(key, 0.0) for key in chosen}
+    for key, weights in social_votes.items():
+        votes[key] += max(weights) + _SOCIAL_ECHO * (len(weights) - 1)
+    _merge_kickers(votes, chosen, shown)
     best = max(votes, key=lambda key: (votes[key], -chosen[key][0]))
     return chosen[best][1]
 
