@@ -7,6 +7,7 @@ import unicodedata
 from datetime import timezone
 from functools import lru_cache
 
+from pipeline.byline import byline_from_markup, pick_author, published
 from pipeline.decode import decode_html
 from pipeline.models import WebRecord
 from pipeline.sites import rules_for
@@ -364,59 +365,27 @@ def _title(page: ParsedPage, ld: list[dict], site_names: list[str], logos: list[
     return chosen[best][1]
 
 
-_BY_PREFIX = re.compile(r"^(by|von|par|por|di|door)\s+", re.I)
-
-
-def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_name: str | None) -> str | None:
+def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_names: list[str]) -> str | None:
     ld_authors = _ld_name(_ld_first(ld, "author"), by_id)
     citation = page.meta.get("citation_author") or []
     article_author = page.first_meta("article:author")
     if article_author and article_author.startswith(("http://", "https://")):
         article_author = None
-    byline = page.select_text('[itemprop="author"] [itemprop="name"]') or page.select_text('a[rel="author"]')
-    author = _first(
+
+    def is_site(name: str, names: list[str]) -> bool:
+        return _is_site_part(name, names, page.host)
+
+    found = pick_author([
         page.first_meta("author"),
         article_author,
         ", ".join(dict.fromkeys(ld_authors)) if ld_authors else None,
         ", ".join(citation) if citation else None,
         page.first_meta("dc.creator", "dcterms.creator", "parsely-author", "sailthru.author", "byl"),
-        byline,
-    )
-    if author:
-        author = _BY_PREFIX.sub("", author).strip() or None
-    return author
-
-
-_DATE_METAS = (
-    "article:published_time", "og:published_time", "og:article:published_time",
-)
-_LATER_DATE_METAS = (
-    "citation_publication_date", "citation_date", "citation_online_date", "dc.date", "dc.date.issued",
-    "dcterms.created", "dcterms.issued", "dcterms.date", "date", "pubdate", "publishdate", "publish_date",
-    "publish-date", "sailthru.date", "parsely-pub-date", "article.published", "datepublished",
-    "dc.date.created", "originalpublicationdate", "og:updated_time",
-)
-
-
-def _published(page: ParsedPage, ld: list[dict], default_tz: timezone | None) -> str | None:
-    def candidates():
-        # Lazily: the markup queries walk the whole tree and are needed only when meta and JSON-LD are silent.
-        yield page.first_meta(*_DATE_METAS)
-        yield _ld_first(ld, "datePublished")
-        yield page.first_meta(*_LATER_DATE_METAS)
-        node = page.tree.css_first('[itemprop="datePublished"]')
-        if node is not None:
-            yield node.attributes.get("content") or node.attributes.get("datetime") or node.text()
-        node = page.tree.css_first("time[pubdate], article time[datetime]")
-        if node is not None:
-            yield node.attributes.get("datetime")
-
-    for candidate in candidates():
-        if isinstance(candidate, str):
-            iso = to_iso_date(candidate, default_tz)
-            if iso:
-                return iso
-    return None
+    ], site_names, is_site)
+    if found and not is_site(found, site_names):
+        return found
+    # Metadata silent or naming only the site: the visible byline may name the person.
+    return byline_from_markup(page) or found
 
 
 def _language(page: ParsedPage, ld: list[dict]) -> str | None:
@@ -470,8 +439,8 @@ def generic_fields(page: ParsedPage) -> dict[str, str | None]:
             _ld_first(ld, "description") if isinstance(_ld_first(ld, "description"), str) else None,
             page.first_meta("dc.description", "dcterms.description", "citation_abstract"),
         ),
-        "author": _author(page, ld, by_id, site_name),
-        "published": _published(page, ld, _default_tz(page)),
+        "author": _author(page, ld, by_id, site_names),
+        "published": published(page, _ld_first(ld, "datePublished"), _default_tz(page)),
         "canonical_url": _canonical(page),
         "language": _language(page, ld),
         "image": _image(page, ld),
