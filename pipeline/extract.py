@@ -464,7 +464,9 @@ def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> W
         # (og:site_name on WeChat is "微信公众平台", never the account).
         fields["site_name"] = None
     for key, value in site_fields.items():
-        if value:
-            fields[key] = value
+        # None: the site rule does not know, the generic value stays; "": the site rule knows the
+        # generic value is wrong for this site (cnblogs' code line numbers as og:description).
+        if value is not None:
+            fields[key] = value or None
     media = (content_type or "").split(";")[0].strip().lower() or None
     return WebRecord(url=url, content_type=media, **fields)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -70,6 +70,52 @@ def resolve_url(value: str | None, base: str | None) -> str | None:
     except ValueError:
         return None
     return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+# --- JavaScript string variables ---------------------------------------------------------
+
+# A JS string literal in single or double quotes, with backslash escapes inside.
+_STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
+
+
+@lru_cache(maxsize=None)
+def _js_pattern(before: str, after: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return re.compile(f"(?:{before})\\Z"), re.compile(after.format(s=_STR))
+
+
+def js_var(text: str, before: str, key: str, after: str) -> str | None:
+    """The string literal of the first `<before>key<after>` in the page's scripts.
+
+    `after` must contain {s} where the literal sits. The literal `key` (pages write `var x = `
+    with single spaces) is found with str.find and the patterns are matched only around it: a
+    regex search over 2-4 MB of inline JS per field would cost more than parsing the whole page.
+    """
+    before_re, after_re = _js_pattern(before, after)
+    start = text.find(key)
+    while start != -1:
+        if before_re.search(text, max(0, start - 32), start):
+            match = after_re.match(text, start + len(key))
+            if match:
+                raw = match.group(1) if match.group(1) is not None else match.group(2)
+                return js_unescape(raw)
+        start = text.find(key, start + 1)
+    return None
+
+
+_JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\n", "t": " ", "b": "", "f": "", "v": "", "0": ""}
+
+
+def js_unescape(raw: str) -> str:
+    """Undo JavaScript string escapes (`\\x0a`, `\\x26`, `\\u4e2d`, `\\n`, `\\'`)."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "xu" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _SIMPLE_ESCAPES.get(code, code)
+
+    return _JS_ESCAPE.sub(one, raw)
 
 
 # --- dates -------------------------------------------------------------------------------

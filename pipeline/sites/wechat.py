@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
 
-from pipeline.sites.common import PageUnavailable, ParsedPage, clean_text, resolve_url, to_iso_date, unix_to_iso, CHINA_TZ
+from pipeline.sites.common import (
+    CHINA_TZ,
+    PageUnavailable,
+    ParsedPage,
+    clean_text,
+    js_unescape,
+    js_var as _js_var,
+    resolve_url,
+    to_iso_date,
+    unix_to_iso,
+)
 
 HOSTS = ("mp.weixin.qq.com",)
 _ABOUT_TITLES = ("关于公众号", "关于服务号")
@@ -24,50 +33,6 @@ def recognizes(page: ParsedPage) -> bool:
         return False
     return "res.wx.qq.com/mmbizwap" in text or ((
         "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES))
-
-# A JS string literal in single or double quotes, with backslash escapes inside.
-_STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
-
-
-@lru_cache(maxsize=None)
-def _js_pattern(before: str, after: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    return re.compile(f"(?:{before})\\Z"), re.compile(after.format(s=_STR))
-
-
-def _js_var(text: str, before: str, key: str, after: str) -> str | None:
-    """The string literal of the first `<before>key<after>` in the page's scripts.
-
-    `after` must contain {s} where the literal sits. The literal `key` (WeChat writes `var x = `
-    with single spaces) is found with str.find and the patterns are matched only around it: a
-    regex search over 2-4 MB of inline JS per field would cost more than parsing the whole page.
-    """
-    before_re, after_re = _js_pattern(before, after)
-    start = text.find(key)
-    while start != -1:
-        if before_re.search(text, max(0, start - 32), start):
-            match = after_re.match(text, start + len(key))
-            if match:
-                raw = match.group(1) if match.group(1) is not None else match.group(2)
-                return js_unescape(raw)
-        start = text.find(key, start + 1)
-    return None
-
-
-_JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
-_SIMPLE_ESCAPES = {"n": "\n", "r": "\n", "t": " ", "b": "", "f": "", "v": "", "0": ""}
-
-
-def js_unescape(raw: str) -> str:
-    """Undo JavaScript string escapes (`\\x0a`, `\\x26`, `\\u4e2d`, `\\n`, `\\'`)."""
-
-    def one(match: re.Match[str]) -> str:
-        code = match.group(1)
-        if code[0] in "xu" and len(code) > 1:
-            return chr(int(code[1:], 16))
-        return _SIMPLE_ESCAPES.get(code, code)
-
-    return _JS_ESCAPE.sub(one, raw)
-
 
 def _decoded(value: str | None) -> str | None:
     """A value from the page's JS or meta tags: JS escapes and HTML entities undone, spaces collapsed."""
