@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timezone
+from datetime import date, timezone
 
 from pipeline.sites.common import ParsedPage, clean_text, element_text, to_iso_date
 
@@ -25,7 +25,8 @@ _NODES_PER_SELECTOR = 6
 # Comment sections and forms name commenters ("Name *"), not the article's author; loose "author"
 # classes also mark author boxes in sidebars, teasers and follow buttons.
 _COMMENT_AREA = re.compile(r"comment|respond|reply", re.I)
-_NOT_BYLINE_AREA = re.compile(r"comment|respond|reply|form|related|footer|sidebar|widget|share|follow|tweet|teaser", re.I)
+_NOT_BYLINE_AREA = re.compile(
+    r"comment|respond|reply|form|related|footer|sidebar|widget|share|follow|tweet|teaser", re.I)
 _STRONG_SELECTORS = 2  # itemprop name and rel=author mean the author wherever they sit, outside comments
 # Parts of a byline block that are not the name: job titles, dates, bios, avatars.
 _NOT_NAME_PART = re.compile(r"title|role|job|position|date|time|bio|desc|avatar|photo|image|label|prefix", re.I)
@@ -141,6 +142,77 @@ _LATER_DATE_METAS = (
 )
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate((
+        "january jan januar janvier jänner enero ene",
+        "february feb februar février fevrier febrero",
+        "march mar märz maerz mars marzo",
+        "april apr avril abril",
+        "may mai mayo",
+        "june jun juni juin junio",
+        "july jul juli juillet julio",
+        "august aug août aout agosto ago",
+        "september sep sept septembre septiembre",
+        "october oct oktober okt octobre octubre",
+        "november nov novembre noviembre",
+        "december dec dezember dez décembre decembre diciembre dic",
+    ), start=1)
+    for name in names.split()
+}
+_MONTH = r"([A-Za-zÀ-ÿ]{3,10})\.?"
+_VISIBLE_DATES = (
+    ("ymd", re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")),
+    ("ymd", re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")),
+    ("dmy", re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4}|\d{2})\b")),
+    ("d_month_y", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+(?:de\s+)?" + _MONTH + r",?\s+(?:de\s+)?(\d{4})\b", re.I)),
+    ("month_d_y", re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", re.I)),
+)
+_DATE_CLASSES = ('[class*="date"], [class*="Date"], [class*="publish"], [class*="time"], [class*="meta"], time')
+_DATE_NODES = 12
+
+
+def date_from_text(text: str | None) -> str | None:
+    """The first calendar date written in visible text ("27.01.2022", "7. Jun 2017", "April 13, 2020")."""
+    if not text:
+        return None
+    for kind, pattern in _VISIBLE_DATES:
+        match = pattern.search(text)
+        if not match:
+            continue
+        groups = match.groups()
+        if kind == "ymd":
+            year, month, day = int(groups[0]), int(groups[1]), int(groups[2])
+        elif kind == "dmy":
+            day, month, year = int(groups[0]), int(groups[1]), int(groups[2])
+            year += 2000 if year < 100 else 0
+        else:
+            day_text, month_name, year_text = (groups[0], groups[1], groups[2]) if kind == "d_month_y" else (
+                groups[1], groups[0], groups[2])
+            month = _MONTHS.get(month_name.lower().rstrip("."))
+            if month is None:
+                continue
+            day, year = int(day_text), int(year_text)
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _visible_date(page: ParsedPage) -> str | None:
+    """A date written in the article's date/meta elements, outside comments, teasers and sidebars."""
+    for node in page.tree.css(_DATE_CLASSES)[:_DATE_NODES * 3]:
+        if not _in_byline_area(node, strict=True):
+            continue
+        text = clean_text(node.text(deep=True, separator=" "))
+        if text and len(text) <= 120:
+            found = date_from_text(text)
+            if found:
+                return found
+    return None
+
+
 def published(page: ParsedPage, ld_published: object, default_tz: timezone | None) -> str | None:
     """The publication time from metadata, JSON-LD, then date markup in the article."""
 
@@ -158,6 +230,7 @@ def published(page: ParsedPage, ld_published: object, default_tz: timezone | Non
         node = page.tree.css_first("time[datetime]")
         if node is not None:
             yield node.attributes.get("datetime")
+        yield _visible_date(page)
 
     for candidate in candidates():
         if isinstance(candidate, str):

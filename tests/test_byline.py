@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.byline import byline_name
+from pipeline.byline import byline_name, date_from_text
 from pipeline.extract import extract_page
 
 
@@ -99,3 +99,39 @@ def test_published_prefers_metadata_over_markup():
     html = _html('<meta property="article:published_time" content="2024-05-01T08:00:00Z">',
                  '<h1>Launch</h1><time datetime="2024-06-30">30 June</time>')
     assert extract_page(html, "https://news.example/launch").published == "2024-05-01T08:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("27.01.2022", "2022-01-27"),
+        ("Stand: 04.02.2022", "2022-02-04"),
+        ("Von Deutscher Tennis Bund 4. 2. 2022.", "2022-02-04"),
+        ("28.01.22 / 0 Kommentare", "2022-01-28"),
+        ("7. Jun 2017, 11:19", "2017-06-07"),
+        ("20. Mai 2007", "2007-05-20"),
+        ("le 07 Mai 2020", "2020-05-07"),
+        ("30 septembre 2018", "2018-09-30"),
+        ("Posted on September 21, 2020 by Adi Tzlil", "2020-09-21"),
+        ("Apr 27th, 2020", "2020-04-27"),
+        ("2019年04月13日 09時00分", "2019-04-13"),
+        ("Thursday, May 26, 2016", "2016-05-26"),
+        ("31.02.2022", None),
+        ("at 2:33 PM", None),
+    ],
+)
+def test_date_from_text(text, expected):
+    assert date_from_text(text) == expected
+
+
+def test_published_from_visible_date_when_nothing_else_has_it():
+    html = _html("<title>Lehrgang</title>",
+                 '<article><h1>Lehrgang</h1><span class="date">02.02.2022</span><p>Text.</p></article>'
+                 '<aside class="sidebar"><span class="date">01.09.2021</span></aside>')
+    assert extract_page(html, "https://verband.example/news/1").published == "2022-02-02"
+
+
+def test_visible_date_in_comments_is_not_the_publication_date():
+    html = _html("<title>Lehrgang</title>",
+                 '<h1>Lehrgang</h1><div class="comments"><span class="comment-date">am 9. Juni 2017</span></div>')
+    assert extract_page(html, "https://verband.example/news/1").published is None
