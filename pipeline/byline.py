@@ -9,25 +9,39 @@ from pipeline.sites.common import ParsedPage, clean_text, element_text, to_iso_d
 
 # --- author ---------------------------------------------------------------------------------
 
-# Byline elements, most specific first; the loose class matches come last because templates also
-# use "author" for comment authors, author boxes and "follow the author" buttons.
-_BYLINE_SELECTORS = (
-    '[itemprop="author"] [itemprop="name"]',
-    'a[rel="author"]',
-    '[class*="byline-name"], [class*="byline__name"], [class*="author-name"], [class*="author__name"], '
-    '[class*="authorname"], [class*="AuthorName"]',
-    '[itemprop="author"]',
-    '[class*="byline"]',
-    '[class*="author"]',
-    "address",
-)
+# Byline elements, found in one pass over the tree and ranked most specific first; the loose class
+# matches rank last because templates also use "author" for comment authors, author boxes and
+# "follow the author" buttons.
+_BYLINE_QUERY = '[itemprop="author"], a[rel="author"], [class*="byline"], [class*="author"], [class*="AuthorName"], address'
+_NAME_CLASS = re.compile(r"(byline|author)[-_]*name|authorname", re.I)
+_RANK_ITEMPROP_NAME, _RANK_REL, _RANK_NAME_CLASS, _RANK_ITEMPROP, _RANK_BYLINE, _RANK_AUTHOR, _RANK_ADDRESS = range(7)
+_STRONG_RANKS = 2  # itemprop name and rel=author mean the author wherever they sit, outside comments
+
+
+def _byline_rank(node) -> tuple[int, object]:
+    """How specific a byline element is, and the node holding the name."""
+    attrs = node.attributes
+    classes = attrs.get("class") or ""
+    if (attrs.get("itemprop") or "").lower() == "author":
+        name = node.css_first('[itemprop="name"]')
+        return (_RANK_ITEMPROP_NAME, name) if name is not None else (_RANK_ITEMPROP, node)
+    if node.tag == "a" and "author" in (attrs.get("rel") or "").lower().split():
+        return _RANK_REL, node
+    if _NAME_CLASS.search(classes):
+        return _RANK_NAME_CLASS, node
+    if "byline" in classes.lower():
+        return _RANK_BYLINE, node
+    if node.tag == "address" and "author" not in classes.lower():
+        return _RANK_ADDRESS, node
+    return _RANK_AUTHOR, node
+
+
 _NODES_PER_SELECTOR = 6
 # Comment sections and forms name commenters ("Name *"), not the article's author; loose "author"
 # classes also mark author boxes in sidebars, teasers and follow buttons.
 _COMMENT_AREA = re.compile(r"comment|respond|reply", re.I)
 _NOT_BYLINE_AREA = re.compile(
     r"comment|respond|reply|form|related|footer|sidebar|widget|share|follow|tweet|teaser", re.I)
-_STRONG_SELECTORS = 2  # itemprop name and rel=author mean the author wherever they sit, outside comments
 # Parts of a byline block that are not the name: job titles, dates, bios, avatars.
 _NOT_NAME_PART = re.compile(r"title|role|job|position|date|time|bio|desc|avatar|photo|image|label|prefix", re.I)
 # "By", "Von:", and "Posted on May 2, 2020 by": words before the lead-in only when they hold a date
@@ -102,11 +116,17 @@ def _name_text(node) -> str | None:
 
 def byline_from_markup(page: ParsedPage) -> str | None:
     """The author named by the page's visible byline, if it has one that reads as a name."""
-    for rank, selector in enumerate(_BYLINE_SELECTORS):
-        for node in page.tree.css(selector)[:_NODES_PER_SELECTOR]:
-            if not _in_byline_area(node, strict=rank >= _STRONG_SELECTORS):
+    ranked: dict[int, list] = {}
+    for node in page.tree.css(_BYLINE_QUERY):
+        rank, holder = _byline_rank(node)
+        bucket = ranked.setdefault(rank, [])
+        if len(bucket) < _NODES_PER_SELECTOR:
+            bucket.append(holder)
+    for rank in sorted(ranked):
+        for node in ranked[rank]:
+            if not _in_byline_area(node, strict=rank >= _STRONG_RANKS):
                 continue
-            name = byline_name(_name_text(node) if selector != "address" else element_text(node))
+            name = byline_name(element_text(node) if rank == _RANK_ADDRESS else _name_text(node))
             if name:
                 return name
     return None

@@ -367,7 +367,7 @@ def _title(page: ParsedPage, ld: list[dict], site_names: list[str], logos: list[
 
 def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_names: list[str]) -> str | None:
     ld_authors = _ld_name(_ld_first(ld, "author"), by_id)
-    citation = page.meta.get("citation_author") or []
+    citation = page.meta_values("citation_author")
     article_author = page.first_meta("article:author")
     if article_author and article_author.startswith(("http://", "https://")):
         article_author = None

@@ -241,15 +241,12 @@ class ParsedPage:
         return host_of(self.url)
 
     @cached_property
-    def meta(self) -> dict[str, list[str]]:
-        """Meta contents by lower-case property/name/itemprop/http-equiv, in page order."""
+    def _raw_meta(self) -> dict[str, list[str]]:
+        """Raw meta contents by lower-case property/name/itemprop/http-equiv, in page order."""
         found: dict[str, list[str]] = {}
         for node in self.tree.css("meta"):
             attrs = node.attributes
             content = attrs.get("content")
-            if content is None:
-                continue
-            content = clean_text(content)
             if not content:
                 continue
             for attr in ("property", "name", "itemprop", "http-equiv"):
@@ -259,11 +256,17 @@ class ParsedPage:
                         found.setdefault(one, []).append(content)
         return found
 
+    def meta_values(self, name: str) -> list[str]:
+        """The cleaned, non-empty contents of every meta tag with this name (cleaned on demand:
+        pages carry dozens of meta tags and the rules read a few)."""
+        return [text for text in map(clean_text, self._raw_meta.get(name, ())) if text]
+
     def first_meta(self, *names: str) -> str | None:
         for name in names:
-            values = self.meta.get(name)
-            if values:
-                return values[0]
+            for raw in self._raw_meta.get(name, ()):
+                text = clean_text(raw)
+                if text:
+                    return text
         return None
 
     def select_text(self, selector: str) -> str | None:
