@@ -50,3 +50,8 @@ def test_qdaily_article_header_not_teaser_grid():
     assert record.site_name == "好奇心日报"
     assert record.author == "王小二"
     assert record.published == "2017-03-01T14:27:02+08:00"
+
+
+def test_cnblogs_and_qdaily_saved_elsewhere_are_recognized():
+    assert extract_page(page("cnblogs_post.html"), "file:///saved/post.html").author == "码农老周"
+    assert extract_page(page("qdaily_article.html"), "file:///saved/a.html").author == "王小二"
