@@ -17,9 +17,7 @@ from pipeline.sites.common import (
     ParsedPage,
     clean_text,
     element_text,
-    host_of,
     resolve_url,
-    to_iso_date,
 )
 from pipeline.sites.names import known_site_name, register_site_names
 
