@@ -270,3 +270,38 @@ def test_the_command_runs_as_a_program(site):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().startswith("3 entries: 3 fetched, 0 from cache, 0 failed; GitHub: 4783 requests left")
     assert re.search(r"^- \[lmbxmu/HRank: ", proc.stdout, re.M)
+
+
+def test_cache_commands_look_inside(site):
+    site.sources(SOURCES)
+    site.run("sources.txt")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["cache", "stats"], stdout=out, stderr=err) == 0
+    assert re.search(r"4 records", out.getvalue()) and re.search(r"github\s+2 fresh", out.getvalue())
+    out = io.StringIO()
+    assert main(["cache", "show", "https://github.com/LMBXMU/HRank/issues/3"], stdout=out, stderr=err) == 0
+    shown = json.loads(out.getvalue())
+    assert shown["key"] == "github:lmbxmu/hrank" and shown["record"]["stars"] == 250 and shown["etag"] == 'W/"abc"'
+    assert main(["cache", "show", "arxiv:0000.00000"], stdout=io.StringIO(), stderr=err) == 1
+    out = io.StringIO()
+    assert main(["cache", "prune", "--days", "0"], stdout=out, stderr=err) == 0
+    assert out.getvalue().startswith("removed 4 records")
+
+
+def test_progress_is_a_counter_on_a_terminal_and_log_lines_elsewhere(caplog):
+    from pipeline.run import Outcome, Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    progress = Progress(2, screen, enabled=True)
+    progress("web:https://a.org/", Outcome("ok"))
+    progress("web:https://b.org/", Outcome("failed", error="HTTP 404"))
+    progress.finish()
+    assert "[1/2] ok" in screen.getvalue() and "[2/2] failed" in screen.getvalue()
+    plain = io.StringIO()
+    with caplog.at_level("INFO", logger="pipeline"):
+        Progress(1, plain, enabled=False)("web:https://b.org/", Outcome("failed", error="HTTP 404"))
+    assert plain.getvalue() == "" and "failed web:https://b.org/: HTTP 404" in caplog.text
