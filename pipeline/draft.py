@@ -87,7 +87,7 @@ class EntryView:
 # ---------------------------------------------------------------------------------------------
 # Keys for links found inside records (local and deliberately small: only to avoid repeats).
 
-def _compare_key(key: str | None) -> str | None:
+def compare_key(key: str | None) -> str | None:
     """Keys compared loosely: case-insensitive, an arXiv version does not make another paper."""
     if not key:
         return None
@@ -130,14 +130,14 @@ def entry_view(entry: Entry, all_keys: Iterable[str] = ()) -> EntryView:
     """The view of one entry; `all_keys` are the main keys of every entry in this run."""
     main = entry.source.main
     record = entry.record or {}
-    others = {_compare_key(k) for k in all_keys} - {_compare_key(main.key)}
+    others = {compare_key(k) for k in all_keys} - {compare_key(main.key)}
     view = EntryView(key=main.key, kind=main.kind, section=entry.section, line=entry.source.line,
                      status=entry.status, url=mdtext.safe_url(main.url), title=main.url,
                      error=entry.error)
     if entry.source.note:
         view.note = mdtext.one_line(entry.source.note, mdtext.NOTE_LIMIT)
 
-    seen = {_compare_key(main.key)}
+    seen = {compare_key(main.key)}
 
     def add_code_lines(paper_record: dict[str, Any]) -> None:
         for code_url in paper_record.get("code_urls") or []:
@@ -147,7 +147,7 @@ def entry_view(entry: Entry, all_keys: Iterable[str] = ()) -> EntryView:
 
     def add_line(label: str, url: str | None, key: str | None, *, skip_other_entries: bool) -> None:
         safe = mdtext.safe_url(url)
-        compare = _compare_key(key)
+        compare = compare_key(key)
         if safe is None or (compare and compare in seen) or (skip_other_entries and compare in others):
             return
         seen.add(compare)
@@ -247,7 +247,7 @@ def _md_view(view: EntryView) -> dict[str, Any]:
     }
 
 
-def _failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
     def shown(url: str) -> str:
         return mdtext.safe_url(url) or mdtext.escape(url, 300)
 
@@ -340,7 +340,7 @@ def render_markdown(entries: Sequence[Entry], *, template: str | None = None, da
     (`embedded-ai`, `plain`) or a path to a Jinja2 file."""
     loaded = load_template(template)
     views = [v for v in entry_views(entries) if v.status != "failed"]
-    return loaded.document(views, date=date, failures=_failure_items(entries, diagnostics))
+    return loaded.document(views, date=date, failures=failure_items(entries, diagnostics))
 
 
 # ---------------------------------------------------------------------------------------------
