@@ -269,7 +269,10 @@ class HttpClient:
 
     def __post_init__(self) -> None:
         if self.retry is None:
-            self.retry = RetryPolicy(deadline=self.limits.deadline, max_delay=self.limits.deadline)
+            # Back-off gives up a little before the link's deadline, so a link that keeps failing
+            # reports its real reason (HTTP 429, HTTP 503) rather than "timed out".
+            budget = 0.8 * self.limits.deadline
+            self.retry = RetryPolicy(deadline=budget, max_delay=budget)
         self._clients: dict[str, httpx.AsyncClient] | None = None
         self._ssl: ssl.SSLContext | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}

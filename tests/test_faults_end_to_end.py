@@ -1,0 +1,79 @@
+"""A whole run over a server that misbehaves in every way at once: every link ends ok or failed
+with a precise reason, the run stays within its stated bound, exits 1, and prints no traceback."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import time
+
+from pipeline.cli import main
+from tests.localserver import Reply, hang, reset, streamed
+
+PAGE = "<html><head><title>Fine page</title></head><body><p>ok</p></body></html>"
+BOT_WALL = (
+    "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+    "<div id='challenge-running'>Checking your browser before accessing</div>"
+    "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script></body></html>"
+)
+# The per-link deadline for this test (30 s by default). All links run at once, so the run's
+# bound is one deadline plus start-up.
+DEADLINE = 3.0
+
+
+def test_every_fault_ends_well(server, tmp_path, monkeypatch, capsys):
+    bomb = gzip.compress(b"<html><body>" + b"\0" * (40 * 1024 * 1024))
+    faults = {
+        "/flaky": None,  # 500 then success, set below
+        "/down": Reply(503, "down"),
+        "/busy": Reply(429, "slow down", {"Retry-After": "0"}),
+        "/reset": Reply(raw=reset()),
+        "/hang": Reply(raw=hang(5)),
+        "/trickle": Reply(raw=streamed(lambda: iter([b"<"] * 100), {"Content-Type": "text/html"}, interval=0.3)),
+        "/truncated": Reply(raw=streamed(lambda: iter([b"<html><title>Cut"]), {"Content-Type": "text/html", "Content-Length": "5000"})),
+        "/bomb": Reply(200, bomb, {"Content-Encoding": "gzip"}),
+        "/loop": Reply(302, "", {"Location": "/loop"}),
+        "/wall": Reply(200, BOT_WALL),
+        "/binary": Reply(200, bytes(range(256)) * 40),
+        "/malformed": Reply(200, "<html><head><title>Broken <b>page</title><body><div><p>unclosed"),
+        "/paper.pdf": Reply(200, b"%PDF-1.4 " + b"x" * 1000, {"Content-Type": "application/pdf"}),
+    }
+    for path, reply in faults.items():
+        if reply is not None:
+            server.route(path, reply)
+    server.sequence("/flaky", Reply(500, "oops"), Reply(200, PAGE))
+    for n in range(30):
+        server.route(f"/hop/{n}", Reply(302, "", {"Location": f"/hop/{n + 1}"}))
+    (tmp_path / "sources.txt").write_text(
+        "".join(server.url(p) + "\n" for p in [*faults, "/hop/0"]), encoding="utf-8")
+    (tmp_path / "enrich.toml").write_text(
+        f"[web]\ndeadline = {DEADLINE}\nread_timeout = 0.5\nconnect_timeout = 0.5\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENRICH_CONFIG", str(tmp_path / "enrich.toml"))
+    out, err = io.StringIO(), io.StringIO()
+    started = time.monotonic()
+    code = main(["sources.txt", "--allow-private-hosts", "--format", "json"], io.BytesIO(), out, err)
+    elapsed = time.monotonic() - started
+    entries = {e["url"].rsplit("/", 1)[-1] if "/hop/" not in e["url"] else "hop": e for e in json.loads(out.getvalue())["entries"]}
+    status = {name: (e["status"], e["error"]) for name, e in entries.items()}
+    assert code == 1
+    assert status["flaky"] == ("ok", None) and entries["flaky"]["title"] == "Fine page"
+    assert status["down"] == ("failed", "HTTP 503")
+    assert status["busy"][0] == "failed" and "429" in status["busy"][1]
+    assert status["reset"][0] == "failed" and "connection" in status["reset"][1]
+    assert status["hang"] == ("failed", "timed out after 0.5 s (no data)")  # the read timeout
+    assert status["trickle"] == ("failed", f"timed out after {DEADLINE:g} s")
+    assert status["truncated"][0] == "failed"
+    assert status["bomb"][0] == "ok" and "5 MB" in entries["bomb"]["record"]["note"]
+    assert status["loop"] == ("failed", "redirect loop")
+    assert status["hop"] == ("failed", "too many redirects (more than 10)")
+    assert status["wall"] == ("failed", "blocked by a bot check")
+    assert status["binary"][0] in ("ok", "failed") and status["malformed"][0] == "ok"
+    assert status["paper.pdf"][0] == "ok" and entries["paper.pdf"]["record"]["note"] == "PDF document, not parsed"
+    assert all(e["status"] == "ok" or e["error"] for e in entries.values())
+    # The bound: every link runs at once, none may take longer than its deadline (plus the
+    # retries' back-off inside it); generous slack for a loaded machine.
+    assert elapsed < DEADLINE + 5
+    captured = capsys.readouterr()
+    assert "Traceback" not in err.getvalue() + captured.err + captured.out
