@@ -1,0 +1,378 @@
+"""Entries -> the draft: one view per entry, shared by the Markdown templates and the JSON document.
+
+Rendering choices (the reference format, `嵌入式AI简报`, leaves these open):
+- Paper entry line: `- [<venue>][<id>] [<title>](<url>)`; the venue tag only when the record
+  knows one (`[CVPR 2020][2002.10179] [...]`), the id with its version when the editor pinned one.
+- Open-source: `- [<owner>/<repo>: <description>](<url>)`, with GitHub's current name and URL
+  (a renamed repository also says `原名 <old name>` in its facts line). No source.
+- Web: `- [<title> | <source>](<url>)`, source = the page's site name (a few hosts have a known
+  name: 知乎, InfoQ, NVIDIA Developer); no ` | ` when unknown.
+- Labelled lines `<label>：<bare url>`: extra links by kind: arXiv 论文, GitHub 代码, web 博客
+  on blog hosts (blog.*, *.blog*, medium, substack, 知乎专栏, *.github.io, WeChat articles) and
+  链接 elsewhere. A paper's code links add `代码：` lines and a repository whose description or
+  homepage names an arXiv paper adds a `论文：` line, unless that link is another entry's main link
+  in this run; no link is said twice in one entry.
+- A web write-up with an arXiv extra in 论文 gets the paper's id tag and a `标题：<paper title>`
+  line; one with a GitHub extra in 开源项目 gets the `<owner>/<repo>: ` prefix.
+- `摘要：<draft>〔待编辑〕`: the draft is marked unfinished by `〔待编辑〕` after its first line
+  (the plain template uses `[draft]`); GitHub entries add a facts line (language, stars,
+  licence, release, archived, former name). The JSON summary carries no marker.
+- A new draft's empty section holds the placeholder `<!-- 本节暂无条目 -->` (invisible when
+  rendered; the merge keeps it, like every other line already in the file).
+- The editor's note from sources.txt: its own line, `备注：<note>`, after the summary.
+- Failed links are not in their section; they are listed in a tool-owned block at the end,
+  between `<!-- enrich:failed -->` and `<!-- /enrich:failed -->`, which each run rewrites.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from pipeline import mdtext
+from pipeline.models import SECTIONS, Diagnostic, Entry
+from pipeline.summary import draft_summary, github_facts
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+BUILTIN_TEMPLATES = {"embedded-ai": "embedded-ai.md.j2", "plain": "plain.md.j2"}
+DEFAULT_TEMPLATE = "embedded-ai"
+
+FAILED_START = "<!-- enrich:failed：本块由 enrich 生成，每次运行都会重写 -->"
+FAILED_END = "<!-- /enrich:failed -->"
+
+LABEL_BY_KIND = {"arxiv": "论文", "github": "代码"}
+_BLOG_HOSTS = ("medium.com", "substack.com", "zhuanlan.zhihu.com", "mp.weixin.qq.com", "github.io",
+               "towardsdatascience.com", "dev.to", "hashnode.dev")
+KNOWN_SOURCES = {"zhuanlan.zhihu.com": "知乎", "www.zhihu.com": "知乎", "zhihu.com": "知乎",
+                 "www.infoq.cn": "InfoQ", "infoq.cn": "InfoQ",
+                 "devblogs.nvidia.com": "NVIDIA Developer", "developer.nvidia.com": "NVIDIA Developer"}
+
+_ARXIV_IN_TEXT = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)",
+    re.IGNORECASE)
+_GITHUB_REPO = re.compile(r"^https?://(?:www\.)?github\.com/([\w.\-]+)/([\w.\-]+)", re.IGNORECASE)
+
+
+@dataclass
+class LinkLine:
+    label: str
+    url: str
+    key: str | None
+
+
+@dataclass
+class EntryView:
+    """What an entry says, as plain text (the templates escape it; JSON uses it as is)."""
+
+    key: str
+    kind: str
+    section: str
+    line: int
+    status: str
+    url: str | None  # http(s) only; None means the entry line shows text, not a link
+    title: str
+    source: str | None = None
+    tags: list[str] = field(default_factory=list)
+    links: list[LinkLine] = field(default_factory=list)
+    summary: str = ""  # paragraphs separated by "\n"
+    note: str | None = None
+    error: str | None = None
+    paper_title: str | None = None  # the paper's own title when the entry links a write-up of it
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys for links found inside records (local and deliberately small: only to avoid repeats).
+
+def _compare_key(key: str | None) -> str | None:
+    """Keys compared loosely: case-insensitive, an arXiv version does not make another paper."""
+    if not key:
+        return None
+    if key.lower().startswith(("github:", "arxiv:")):  # web URLs keep their case: paths are case-sensitive
+        key = key.lower()
+    return re.sub(r"^(arxiv:.+?)v\d+$", r"\1", key)
+
+
+def github_key_and_url(url: str) -> tuple[str, str] | None:
+    match = _GITHUB_REPO.match(url.strip())
+    if not match:
+        return None
+    owner, repo = match.group(1), re.sub(r"\.git$", "", match.group(2))
+    if not repo or owner.lower() in {"orgs", "topics", "features", "about", "sponsors"}:
+        return None
+    return f"github:{owner}/{repo}".lower(), f"https://github.com/{owner}/{repo}"
+
+
+def arxiv_ids_in(*texts: str | None) -> list[str]:
+    found: list[str] = []
+    for text in texts:
+        for match in _ARXIV_IN_TEXT.finditer(str(text or "")):
+            if match.group(1) not in found:
+                found.append(match.group(1))
+    return found
+
+
+def _web_label(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    path = urlsplit(url).path.lower()
+    blog = (host.startswith("blog.") or ".blog" in host or "blog" in host.split(".")[0]
+            or path.startswith("/blog") or any(host == h or host.endswith("." + h) for h in _BLOG_HOSTS))
+    return "博客" if blog else "链接"
+
+
+# ---------------------------------------------------------------------------------------------
+# The view
+
+def entry_view(entry: Entry, all_keys: Iterable[str] = ()) -> EntryView:
+    """The view of one entry; `all_keys` are the main keys of every entry in this run."""
+    main = entry.source.main
+    record = entry.record or {}
+    others = {_compare_key(k) for k in all_keys} - {_compare_key(main.key)}
+    view = EntryView(key=main.key, kind=main.kind, section=entry.section, line=entry.source.line,
+                     status=entry.status, url=mdtext.safe_url(main.url), title=main.url,
+                     error=entry.error)
+    if entry.source.note:
+        view.note = mdtext.one_line(entry.source.note, mdtext.NOTE_LIMIT)
+
+    seen = {_compare_key(main.key)}
+
+    def add_code_lines(paper_record: dict[str, Any]) -> None:
+        for code_url in paper_record.get("code_urls") or []:
+            repo = github_key_and_url(str(code_url))
+            if repo:
+                add_line("代码", repo[1], repo[0], skip_other_entries=True)
+
+    def add_line(label: str, url: str | None, key: str | None, *, skip_other_entries: bool) -> None:
+        safe = mdtext.safe_url(url)
+        compare = _compare_key(key)
+        if safe is None or (compare and compare in seen) or (skip_other_entries and compare in others):
+            return
+        seen.add(compare)
+        view.links.append(LinkLine(label, safe, key))
+
+    for extra in entry.source.extras:
+        label = LABEL_BY_KIND.get(extra.kind) or _web_label(extra.url)
+        url = extra.url
+        if extra.kind == "github":  # a renamed repository: link to where it lives now
+            url = mdtext.safe_url((entry.extra_records.get(extra.key) or {}).get("html_url")) or url
+        add_line(label, url, extra.key, skip_other_entries=False)
+
+    if main.kind == "arxiv":
+        _paper(view, main.key, record)
+        add_code_lines(record)
+    elif main.kind == "github":
+        _repository(view, main, record)
+        for paper_id in arxiv_ids_in(record.get("description"), record.get("homepage")):
+            add_line("论文", f"https://arxiv.org/abs/{paper_id}", f"arxiv:{paper_id}",
+                     skip_other_entries=True)
+    else:
+        _web_page(view, main.url, record)
+        _write_up(view, entry, add_code_lines)
+    return view
+
+
+def _write_up(view: EntryView, entry: Entry, add_code_lines) -> None:
+    """A web write-up of a paper or a repository (its link is an extra on the same line) takes
+    the reference format's shapes: `[<arXiv id>] [<headline> | <source>]` plus a `标题：<paper
+    title>` line, or `[<owner>/<repo>: <headline> | <source>]` in 开源项目."""
+    paper = next((x for x in entry.source.extras if x.kind == "arxiv"), None)
+    if paper is not None and entry.section == "论文":
+        paper_record = entry.extra_records.get(paper.key) or {}
+        if paper_record.get("venue"):
+            view.tags.append(mdtext.one_line(paper_record["venue"], 40))
+        view.tags.append(paper.key.split(":", 1)[1])
+        if paper_record.get("title"):
+            view.paper_title = mdtext.one_line(paper_record["title"], mdtext.TITLE_LIMIT)
+        add_code_lines(paper_record)
+    repo = next((x for x in entry.source.extras if x.kind == "github"), None)
+    if repo is not None and entry.section == "开源项目":
+        full_name = (entry.extra_records.get(repo.key) or {}).get("full_name") or repo.url.split("github.com/")[-1]
+        view.title = mdtext.one_line(f"{full_name}: {view.title}", mdtext.TITLE_LIMIT)
+
+
+def _paper(view: EntryView, key: str, record: dict[str, Any]) -> None:
+    if record.get("venue"):
+        view.tags.append(mdtext.one_line(record["venue"], 40))
+    view.tags.append(key.split(":", 1)[1])
+    if record.get("title"):
+        view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
+    view.summary = draft_summary(record.get("abstract"))
+
+
+def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
+    as_linked = main.url.rstrip("/").split("github.com/")[-1] if "github.com/" in main.url else main.key[7:]
+    full_name = mdtext.one_line(record.get("full_name") or as_linked, 140)
+    description = mdtext.one_line(record.get("description") or "")
+    view.title = mdtext.one_line(f"{full_name}: {description}" if description else full_name,
+                                 mdtext.TITLE_LIMIT)
+    current = record.get("html_url") or (f"https://github.com/{full_name}" if record.get("full_name") else None)
+    view.url = mdtext.safe_url(current) or view.url
+    paragraphs = [draft_summary(description), github_facts(record)]
+    view.summary = "\n".join(p for p in paragraphs if p)
+
+
+def _web_page(view: EntryView, url: str, record: dict[str, Any]) -> None:
+    if record.get("title"):
+        view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
+    host = (urlsplit(url).hostname or "").lower()
+    source = record.get("site_name") or KNOWN_SOURCES.get(host)
+    if source and mdtext.one_line(source) != view.title:
+        view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
+    view.summary = draft_summary(record.get("description")) or mdtext.one_line(record.get("note") or "")
+
+
+def entry_views(entries: Sequence[Entry]) -> list[EntryView]:
+    keys = [e.source.main.key for e in entries]
+    return [entry_view(e, keys) for e in entries]
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+def _md_view(view: EntryView) -> dict[str, Any]:
+    """The view with every text escaped for Markdown: what templates receive."""
+    return {
+        "key": view.key, "kind": view.kind, "section": mdtext.escape(view.section),
+        "line": view.line, "status": view.status, "url": view.url,
+        "title": mdtext.escape(view.title, mdtext.TITLE_LIMIT),
+        "source": mdtext.escape(view.source) if view.source else None,
+        "tags": [mdtext.escape(t) for t in view.tags],
+        "links": [{"label": mdtext.escape(l.label), "url": l.url, "key": l.key} for l in view.links],
+        "summary": [mdtext.escape_line(p) for p in view.summary.split("\n") if p.strip()],
+        "note": mdtext.escape(view.note) if view.note else None,
+        "paper_title": mdtext.escape(view.paper_title) if view.paper_title else None,
+    }
+
+
+def _failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+    items = [{"line": e.source.line, "url": mdtext.safe_url(e.source.main.url) or mdtext.escape(e.source.main.url, 300),
+              "reason": mdtext.escape(e.error or "failed", mdtext.REASON_LIMIT)}
+             for e in entries if e.status == "failed"]
+    items += [{"line": d.line, "url": None, "reason": mdtext.escape(d.message, mdtext.REASON_LIMIT)}
+              for d in diagnostics]
+    return sorted(items, key=lambda item: (item["line"] is None, item["line"] or 0))
+
+
+class DraftTemplate:
+    """A loaded template: the whole-document body plus the macros the merge needs."""
+
+    def __init__(self, template: str | None = None):
+        name = template or DEFAULT_TEMPLATE
+        search = [str(TEMPLATES_DIR)]
+        if name in BUILTIN_TEMPLATES or name in BUILTIN_TEMPLATES.values():
+            file_name = BUILTIN_TEMPLATES.get(name, name)
+        else:
+            path = Path(name)
+            if not path.is_file():
+                raise ValueError(f"no such template: {name} (built in: {', '.join(BUILTIN_TEMPLATES)})")
+            search.insert(0, str(path.resolve().parent))
+            file_name = path.name
+        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(search), autoescape=False,
+                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                                      undefined=jinja2.StrictUndefined)
+        self.template = self.env.get_template(file_name)
+        module = self.template.make_module({"date": "", "sections": [], "entry_count": 0,
+                                            "failures_block": ""})
+        fallback = None
+        if not all(hasattr(module, m) for m in ("entry", "section_heading", "failures")):
+            fallback = self.env.get_template(BUILTIN_TEMPLATES[DEFAULT_TEMPLATE]).make_module(
+                {"date": "", "sections": [], "entry_count": 0, "failures_block": ""})
+        self.macros = {m: getattr(module, m, None) or getattr(fallback, m) for m in
+                       ("entry", "section_heading", "failures")}
+
+    def entry_lines(self, view: EntryView) -> list[str]:
+        return str(self.macros["entry"](_md_view(view))).strip("\n").split("\n")
+
+    def heading(self, section: str) -> str:
+        return str(self.macros["section_heading"](mdtext.escape(section))).strip("\n")
+
+    def failures_lines(self, items: list[dict[str, Any]]) -> list[str]:
+        """The tool-owned block, markers included; [] when nothing failed."""
+        if not items:
+            return []
+        inner = str(self.macros["failures"](items)).strip("\n").split("\n")
+        return [FAILED_START, *inner, FAILED_END]
+
+    def document(self, views: list[EntryView], *, date: str, failures: list[dict[str, Any]]) -> str:
+        block = "\n".join(self.failures_lines(failures))
+        return self.template.render(date=date, sections=group_by_section(views), entry_count=len(views),
+                                    failures_block=block)
+
+
+_LOADED: dict[str, DraftTemplate] = {}
+
+
+def load_template(template: str | None = None) -> DraftTemplate:
+    """A built-in template is compiled once per process; a template file is read every time."""
+    name = template or DEFAULT_TEMPLATE
+    if name not in BUILTIN_TEMPLATES and name not in BUILTIN_TEMPLATES.values():
+        return DraftTemplate(name)
+    if name not in _LOADED:
+        _LOADED[name] = DraftTemplate(name)
+    return _LOADED[name]
+
+
+def section_order(names: Iterable[str]) -> list[str]:
+    """The four fixed sections, then any custom ones in the order they first appear."""
+    custom: list[str] = []
+    for name in names:
+        if name not in SECTIONS and name not in custom:
+            custom.append(name)
+    return [*SECTIONS, *custom]
+
+
+def group_by_section(views: list[EntryView]) -> list[dict[str, Any]]:
+    return [{"name": mdtext.escape(name), "entries": [_md_view(v) for v in views if v.section == name]}
+            for name in section_order(v.section for v in views)]
+
+
+def render_markdown(entries: Sequence[Entry], *, template: str | None = None, date: str,
+                    diagnostics: Sequence[Diagnostic] = ()) -> str:
+    """A new draft of the issue dated `date` (YYYY-MM-DD); `template` is a built-in name
+    (`embedded-ai`, `plain`) or a path to a Jinja2 file."""
+    loaded = load_template(template)
+    views = [v for v in entry_views(entries) if v.status != "failed"]
+    return loaded.document(views, date=date, failures=_failure_items(entries, diagnostics))
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+def entry_json(entry: Entry, view: EntryView) -> dict[str, Any]:
+    failed = entry.status == "failed"
+    return {
+        "key": view.key, "kind": view.kind, "section": view.section, "line": view.line,
+        "url": entry.source.main.url, "title": None if failed and not entry.record else view.title,
+        "source": view.source, "summary": view.summary or None, "note": view.note,
+        "links": [{"label": l.label, "url": l.url, "key": l.key} for l in view.links],
+        "status": entry.status, "error": entry.error, "cached": entry.cached,
+        "fetched_at": entry.fetched_at, "record": entry.record,
+    }
+
+
+def render_json(entries: Sequence[Entry]) -> str:
+    """The `--format json` document: {"entries": [...]}, UTF-8 text, indented."""
+    views = entry_views(entries)
+    document = {"entries": [entry_json(e, v) for e, v in zip(entries, views)]}
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+__all__ = [
+    "FAILED_END",
+    "FAILED_START",
+    "DraftTemplate",
+    "EntryView",
+    "LinkLine",
+    "entry_view",
+    "entry_views",
+    "load_template",
+    "render_json",
+    "render_markdown",
+    "section_order",
+]
