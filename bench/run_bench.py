@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fakes import Farm, LinkSet, make_links, write_sources  # noqa: E402
 
+PROFILE = False  # --profile: run enrich under bench/sampler.py
 RUN_TIMEOUT = 900.0  # one child process, seconds: a hung run is killed, not waited for
 WECHAT_SHARE_OF_MIXED = 0.58
 MIX = {"github": 0.15, "arxiv": 0.08}  # the rest is web, 58 points of it WeChat-like
@@ -130,11 +131,14 @@ def child_env(farm: Farm) -> dict[str, str]:
 
 def run_enrich(farm: Farm, work: Path, scenario: str, phase: str, count: int) -> Measure:
     farm.reset_counts()
-    argv = [sys.executable, "-m", "pipeline", str(work / "sources.txt"), "--cache-dir", str(work / "cache"), "--format", "md", "-q"]
+    runner = [sys.executable, str(Path(__file__).resolve().parent / "sampler.py"), str(work / f"{phase}.profile"), "-m"] if PROFILE else [sys.executable, "-m"]
+    argv = [*runner, "pipeline", str(work / "sources.txt"), "--cache-dir", str(work / "cache"), "--format", "md", "-q"]
     wall, peak, code = run_child(argv, child_env(farm), work, work / f"{phase}.md", work / f"{phase}.err")
     stderr_lines = (work / f"{phase}.err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
     summary = next((l for l in reversed(stderr_lines) if re.match(r"\d+ entries:", l)), stderr_lines[-1] if stderr_lines else "")
     measure = Measure(scenario, phase, count, wall, peak, dict(sorted(farm.counts.items())), code, summary)
+    if PROFILE:
+        measure.notes.append(f"profile: {work / (phase + '.profile')} (the folder is kept)")
     if code not in (0, 1):
         measure.notes.append(f"enrich exited {code}: " + " | ".join(stderr_lines[-3:]))
     failed = re.search(r"(\d+) failed", summary)
@@ -360,6 +364,7 @@ def parse_args(argv=None):
     tune.add_argument("--trafilatura-sleep", type=float, default=0.0, metavar="S", help="trafilatura's per-domain back-off between rounds (its default is 5 s; default here 0 so both tools are held only by concurrency)")
     out = parser.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="machine-readable results on stdout")
+    out.add_argument("--profile", action="store_true", help="run enrich under a sampling profiler (all threads); the profiles stay in the kept folder")
     out.add_argument("--keep", action="store_true", help="keep the temporary folder (sources, cache, drafts, logs)")
     out.add_argument("--max-seconds", type=float, default=3600, help="the servers stop by themselves after this long (default 3600)")
     args = parser.parse_args(argv)
@@ -377,6 +382,9 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    global PROFILE
+    PROFILE = args.profile
+    args.keep = args.keep or args.profile
     limits = Limits.from_pipeline(args.connections, args.per_host)
     if args.all:
         scenarios = preset_all(args)
