@@ -6,7 +6,7 @@ Rendering choices (the reference format, `嵌入式AI简报`, leaves these open)
 - Open-source: `- [<owner>/<repo>: <description>](<url>)`, with GitHub's current name and URL
   (a renamed repository also says `原名 <old name>` in its facts line). No source.
 - Web: `- [<title> | <source>](<url>)`, source = the page's site name (a few hosts have a known
-  name: 知乎, InfoQ, NVIDIA Developer); no ` | ` when unknown.
+  name from the site table in `pipeline.sites.names`); no ` | ` when unknown.
 - Labelled lines `<label>：<bare url>`: extra links by kind: arXiv 论文, GitHub 代码, web 博客
   on blog hosts (blog.*, *.blog*, medium, substack, 知乎专栏, *.github.io, WeChat articles) and
   链接 elsewhere. A paper's code links add `代码：` lines and a repository whose description or
@@ -38,6 +38,7 @@ import jinja2
 
 from pipeline import mdtext
 from pipeline.models import SECTIONS, Diagnostic, Entry
+from pipeline.sites.names import known_site_name
 from pipeline.summary import draft_summary, github_facts
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -50,10 +51,6 @@ FAILED_END = "<!-- /enrich:failed -->"
 LABEL_BY_KIND = {"arxiv": "论文", "github": "代码"}
 _BLOG_HOSTS = ("medium.com", "substack.com", "zhuanlan.zhihu.com", "mp.weixin.qq.com", "github.io",
                "towardsdatascience.com", "dev.to", "hashnode.dev")
-KNOWN_SOURCES = {"zhuanlan.zhihu.com": "知乎", "www.zhihu.com": "知乎", "zhihu.com": "知乎",
-                 "www.infoq.cn": "InfoQ", "infoq.cn": "InfoQ",
-                 "devblogs.nvidia.com": "NVIDIA Developer", "developer.nvidia.com": "NVIDIA Developer"}
-
 _ARXIV_IN_TEXT = re.compile(
     r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)",
     re.IGNORECASE)
@@ -221,7 +218,7 @@ def _web_page(view: EntryView, url: str, record: dict[str, Any]) -> None:
     if record.get("title"):
         view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
     host = (urlsplit(url).hostname or "").lower()
-    source = record.get("site_name") or KNOWN_SOURCES.get(host)
+    source = record.get("site_name") or known_site_name(host)
     if source and mdtext.one_line(source) != view.title:
         view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
     view.summary = draft_summary(record.get("description")) or mdtext.one_line(record.get("note") or "")
@@ -251,7 +248,11 @@ def _md_view(view: EntryView) -> dict[str, Any]:
 
 
 def _failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
-    items = [{"line": e.source.line, "url": mdtext.safe_url(e.source.main.url) or mdtext.escape(e.source.main.url, 300),
+    def shown(url: str) -> str:
+        return mdtext.safe_url(url) or mdtext.escape(url, 300)
+
+    # A failed entry's extra links are listed with it: they are not in the draft anywhere else.
+    items = [{"line": e.source.line, "url": " ".join(shown(link.url) for link in e.source.links),
               "reason": mdtext.escape(e.error or "failed", mdtext.REASON_LIMIT)}
              for e in entries if e.status == "failed"]
     items += [{"line": d.line, "url": None, "reason": mdtext.escape(d.message, mdtext.REASON_LIMIT)}
@@ -301,8 +302,9 @@ class DraftTemplate:
 
     def document(self, views: list[EntryView], *, date: str, failures: list[dict[str, Any]]) -> str:
         block = "\n".join(self.failures_lines(failures))
-        return self.template.render(date=date, sections=group_by_section(views), entry_count=len(views),
+        text = self.template.render(date=date, sections=group_by_section(views), entry_count=len(views),
                                     failures_block=block)
+        return text if text.endswith("\n") else text + "\n"  # a text file ends with a newline
 
 
 _LOADED: dict[str, DraftTemplate] = {}

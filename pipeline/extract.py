@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import timezone
+from functools import lru_cache
 
+from pipeline.byline import byline_from_markup, pick_author, published
 from pipeline.decode import decode_html
 from pipeline.models import WebRecord
 from pipeline.sites import rules_for
@@ -14,9 +16,8 @@ from pipeline.sites.common import (
     PageUnavailable,
     ParsedPage,
     clean_text,
-    host_of,
+    element_text,
     resolve_url,
-    to_iso_date,
 )
 from pipeline.sites.names import known_site_name, register_site_names
 
@@ -55,10 +56,13 @@ _BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】
 _SECOND_LEVEL = {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"}
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=4096)
 def _squash(text: str) -> str:
     """Lower-case letters and digits only (CJK kept), for loose name comparisons."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in text if ch.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 def _host_key(host: str) -> str:
@@ -200,7 +204,7 @@ def _first(*candidates: object) -> str | None:
     return None
 
 
-def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict]) -> str | None:
+def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: list[str]) -> str | None:
     publisher = _ld_name(_ld_first(ld, "publisher"), by_id)
     websites = [obj for obj in page.json_ld if "WebSite" in _types(obj)]
     website = _ld_name(websites[0], by_id) if websites else []
@@ -210,7 +214,7 @@ def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict]) -> str 
         website[0] if website else None,
         page.first_meta("application-name", "apple-mobile-web-app-title"),
         known_site_name(page.host),
-        *site_headings(page),
+        *logos,
     )
 
 
@@ -244,8 +248,8 @@ def site_headings(page: ParsedPage) -> list[str]:
     title = page.title_tag or ""
     declared = {_squash(v) for v in (page.first_meta("og:title"), page.first_meta("twitter:title")) if v}
     found = []
-    for node in page.tree.css("h1")[:3]:
-        heading = clean_text(node.text(deep=True, separator=" "))
+    for node in page.h1_nodes[:3]:
+        heading = element_text(node)
         key = _squash(heading or "")
         if not key or key in declared or not _looks_like_logo(node):
             continue
@@ -256,15 +260,68 @@ def site_headings(page: ParsedPage) -> list[str]:
     return found
 
 
-def _title(page: ParsedPage, ld: list[dict], site_names: list[str]) -> str | None:
+# og:title, twitter:title and <title> are usually written by one SEO plugin from one field, so
+# their agreement is weaker evidence than the <h1> agreeing with the JSON-LD headline.
+_SOCIAL_SOURCES = frozenset(("og", "twitter", "title"))
+_SOCIAL_ECHO = 0.2
+_LEADING_DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})\s+(?=\S)")
+_KICKER = re.compile(r"^(.{2,100}?):\s+(.+)$")
+_KICKER_MAX_WORDS = 4
+
+
+def _title_site_parts(title: str | None, site_names: list[str], host: str) -> list[str]:
+    """The squashed ends of a "Site - Headline" <title> that name the site."""
+    parts = []
+    for sep in _SEPARATORS:
+        if title and sep in title:
+            pieces = title.split(sep)
+            for piece in (pieces[0], pieces[-1]):
+                if _is_site_part(piece, site_names, host) and len(_squash(piece)) >= 4:
+                    parts.append(_squash(piece))
+    return parts
+
+
+def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], shown: set[str]) -> None:
+    """Join the votes of "Kicker: Headline" and "Headline" (one source dropped the kicker).
+
+    The variant the page shows in its <h1> (`shown`) takes the votes: "Chronik: X" in og:title
+    with "X" as the <h1> is a section label, "«Quote»: X" as the <h1> is part of the headline. A
+    long kicker is a department label ("Medienmitteilung der …direktion"), whatever the <h1> shows.
+    """
+    for long_key in list(votes):
+        if long_key not in votes:
+            continue
+        match = _KICKER.match(chosen[long_key][1])
+        if not match:
+            continue
+        short_key = _squash(match.group(2))
+        if short_key == long_key or short_key not in votes:
+            continue
+        if len(match.group(1).split()) > _KICKER_MAX_WORDS or short_key in shown:
+            keep, drop = short_key, long_key
+        elif long_key in shown:
+            keep, drop = long_key, short_key
+        else:
+            continue
+        votes[keep] += votes.pop(drop)
+        if chosen[drop][0] < chosen[keep][0]:
+            chosen[keep] = (chosen[drop][0], chosen[keep][1])
+
+
+def _title(page: ParsedPage, ld: list[dict], site_names: list[str], logos: list[str]) -> str | None:
     """The headline most sources agree on (after removing site names), ties going to the main <h1>.
 
-    Social titles (og/twitter) are often rewritten for sharing while the <h1> and <title> keep the
+    Social titles (og/twitter) are often rewritten for sharing while the <h1> and JSON-LD keep the
     headline; a vote between sources recovers it without trusting any one of them blindly.
     """
-    logos = site_headings(page)
     site_names = site_names + logos
-    headings = [heading for heading in page.h1_texts()[:3] if heading not in logos]
+    headings = [_LEADING_DATE.sub("", heading) for heading in page.h1_texts()[:3] if heading not in logos]
+    # An <h1> starting with the name the <title> gives as the site's ("ProNATs e.V. Verein zur …"
+    # for "Kinder und Arbeit » ProNATs e.V.") is the site's banner, unless the <title> repeats it.
+    site_parts = _title_site_parts(page.title_tag, site_names, page.host)
+    title_key = _squash(page.title_tag or "")
+    headings = [h for h in headings
+                if not any(_squash(h).startswith(part) and _squash(h) not in title_key for part in site_parts)]
     sources = [
         ("og", page.first_meta("og:title")),
         ("twitter", page.first_meta("twitter:title")),
@@ -274,8 +331,10 @@ def _title(page: ParsedPage, ld: list[dict], site_names: list[str]) -> str | Non
     ]
     if len(headings) <= 2:  # many <h1>s mean the template uses them for boxes and teasers
         sources += [("h1", heading) for heading in headings]
-    votes: dict[str, float] = {}
+    other_votes: dict[str, float] = {}
+    social_votes: dict[str, list[float]] = {}
     chosen: dict[str, tuple[int, str]] = {}
+    shown: set[str] = set()
     for source, candidate in sources:
         text = clean_text(candidate) if isinstance(candidate, str) else None
         if not text:
@@ -285,65 +344,46 @@ def _title(page: ParsedPage, ld: list[dict], site_names: list[str]) -> str | Non
         if not headline or (_is_site_part(headline, site_names, page.host) and len(_squash(headline)) <= 40):
             continue
         key = _squash(headline)
-        votes[key] = votes.get(key, 0.0) + _TITLE_WEIGHTS[source]
+        if source == "h1":
+            shown.add(key)
+        if source in _SOCIAL_SOURCES:
+            social_votes.setdefault(key, []).append(_TITLE_WEIGHTS[source])
+        else:
+            other_votes[key] = other_votes.get(key, 0.0) + _TITLE_WEIGHTS[source]
         rank = _TITLE_ORDER.index(source)
         if key not in chosen or rank < chosen[key][0]:
             chosen[key] = (rank, headline)
-    if not votes:
+    if not chosen:
         return headings[0] if headings else None
+    votes = {key: other_votes.get(key, 0.0) for key in chosen}
+    for key, weights in social_votes.items():
+        votes[key] += max(weights) + _SOCIAL_ECHO * (len(weights) - 1)
+    _merge_kickers(votes, chosen, shown)
     best = max(votes, key=lambda key: (votes[key], -chosen[key][0]))
     return chosen[best][1]
 
 
-_BY_PREFIX = re.compile(r"^(by|von|par|por|di|door)\s+", re.I)
-
-
-def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_name: str | None) -> str | None:
+def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_names: list[str]) -> str | None:
     ld_authors = _ld_name(_ld_first(ld, "author"), by_id)
-    citation = page.meta.get("citation_author") or []
+    citation = page.meta_values("citation_author")
     article_author = page.first_meta("article:author")
     if article_author and article_author.startswith(("http://", "https://")):
         article_author = None
-    byline = page.select_text('[itemprop="author"] [itemprop="name"]') or page.select_text('a[rel="author"]')
-    author = _first(
+
+    def is_site(name: str, names: list[str]) -> bool:
+        return _is_site_part(name, names, page.host)
+
+    found = pick_author([
         page.first_meta("author"),
         article_author,
         ", ".join(dict.fromkeys(ld_authors)) if ld_authors else None,
         ", ".join(citation) if citation else None,
         page.first_meta("dc.creator", "dcterms.creator", "parsely-author", "sailthru.author", "byl"),
-        byline,
-    )
-    if author:
-        author = _BY_PREFIX.sub("", author).strip() or None
-    return author
-
-
-_DATE_METAS = (
-    "article:published_time", "og:published_time", "og:article:published_time",
-)
-_LATER_DATE_METAS = (
-    "citation_publication_date", "citation_date", "citation_online_date", "dc.date", "dc.date.issued",
-    "dcterms.created", "dcterms.issued", "dcterms.date", "date", "pubdate", "publishdate", "publish_date",
-    "publish-date", "sailthru.date", "parsely-pub-date", "article.published", "datepublished",
-    "dc.date.created", "originalpublicationdate", "og:updated_time",
-)
-
-
-def _published(page: ParsedPage, ld: list[dict], default_tz: timezone | None) -> str | None:
-    candidates = [page.first_meta(*_DATE_METAS), _ld_first(ld, "datePublished")]
-    candidates.append(page.first_meta(*_LATER_DATE_METAS))
-    node = page.tree.css_first('[itemprop="datePublished"]')
-    if node is not None:
-        candidates.append(node.attributes.get("content") or node.attributes.get("datetime") or node.text())
-    node = page.tree.css_first("time[pubdate], article time[datetime]")
-    if node is not None:
-        candidates.append(node.attributes.get("datetime"))
-    for candidate in candidates:
-        if isinstance(candidate, str):
-            iso = to_iso_date(candidate, default_tz)
-            if iso:
-                return iso
-    return None
+    ], site_names, is_site)
+    if found and not is_site(found, site_names):
+        return found
+    # Metadata silent or naming only the site: the visible byline may name the person.
+    return byline_from_markup(page) or found
 
 
 def _language(page: ParsedPage, ld: list[dict]) -> str | None:
@@ -384,10 +424,11 @@ def generic_fields(page: ParsedPage) -> dict[str, str | None]:
     """Every field by the generic ordered rules, for any page."""
     ld = _article_objects(page)
     by_id = _ld_by_id(page)
-    site_name = _site_name(page, ld, by_id)
+    logos = site_headings(page)
+    site_name = _site_name(page, ld, by_id, logos)
     site_names = [name for name in (site_name, known_site_name(page.host)) if name]
     return {
-        "title": _title(page, ld, site_names),
+        "title": _title(page, ld, site_names, logos),
         "site_name": site_name,
         "description": _first(
             page.first_meta("og:description"),
@@ -396,8 +437,8 @@ def generic_fields(page: ParsedPage) -> dict[str, str | None]:
             _ld_first(ld, "description") if isinstance(_ld_first(ld, "description"), str) else None,
             page.first_meta("dc.description", "dcterms.description", "citation_abstract"),
         ),
-        "author": _author(page, ld, by_id, site_name),
-        "published": _published(page, ld, _default_tz(page)),
+        "author": _author(page, ld, by_id, site_names),
+        "published": published(page, _ld_first(ld, "datePublished"), _default_tz(page)),
         "canonical_url": _canonical(page),
         "language": _language(page, ld),
         "image": _image(page, ld),
@@ -421,7 +462,9 @@ def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> W
         # (og:site_name on WeChat is "微信公众平台", never the account).
         fields["site_name"] = None
     for key, value in site_fields.items():
-        if value:
-            fields[key] = value
+        # None: the site rule does not know, the generic value stays; "": the site rule knows the
+        # generic value is wrong for this site (cnblogs' code line numbers as og:description).
+        if value is not None:
+            fields[key] = value or None
     media = (content_type or "").split(";")[0].strip().lower() or None
     return WebRecord(url=url, content_type=media, **fields)

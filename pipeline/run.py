@@ -16,7 +16,10 @@ from datetime import date as date_type
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+import jinja2
+
 from pipeline import draft
+from pipeline.merge import merge_draft
 from pipeline.cache import Cache, Freshness, Lookup
 from pipeline.config import Config
 from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
@@ -245,8 +248,9 @@ def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic]
     if options.format == "json":
         return draft.render_json(entries)
     if existing is not None:
-        return draft.merge_draft(
-            existing, entries, canonical_key=_canonical_key, template=options.template, date=issue_date
+        return merge_draft(
+            existing, entries, canonical_key=_canonical_key, template=options.template, date=issue_date,
+            diagnostics=diagnostics,
         )
     return draft.render_markdown(entries, template=options.template, date=issue_date, diagnostics=diagnostics)
 
@@ -319,6 +323,7 @@ def make_fetchers(kinds: set[str], options: Options, config: Config) -> dict[str
             base_url=os.environ.get("ENRICH_GITHUB_API") or "https://api.github.com",
             token=github_token(),
             max_rate_limit_wait=float(config.github.get("rate_limit_wait", 60)),
+            seconds_between_requests=float(config.github.get("seconds_between_requests", 0.25)),
         )
     if "web" in kinds:
         from pipeline.fetchers.web import WebFetcher
@@ -384,6 +389,10 @@ def execute(
             date_type.fromisoformat(options.date)
         except ValueError:
             raise UsageError(f"--date must be YYYY-MM-DD, not {options.date!r}") from None
+    try:
+        draft.load_template(options.template)  # a bad template costs nothing: checked before fetching
+    except (ValueError, OSError, jinja2.TemplateError) as exc:
+        raise UsageError(f"template: {exc}") from exc
     if config.sites:
         from pipeline.sites.names import register_site_names
 

@@ -39,7 +39,7 @@ class Paper:
 _API_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?")
 
 
-def _entry_xml(paper: Paper, number: int) -> str:
+def entry_xml(paper: Paper, number: int) -> str:
     v = paper.versions[number - 1]
     full = f"{paper.id}v{number}"
     parts = [
@@ -67,7 +67,7 @@ def _entry_xml(paper: Paper, number: int) -> str:
     return "\n".join(parts)
 
 
-def _feed_xml(query_title: str, entries: list[str], total: int, start: int, per_page: int) -> str:
+def feed_xml(query_title: str, entries: list[str], total: int, start: int, per_page: int) -> str:
     return "\n".join([
         "<?xml version='1.0' encoding='UTF-8'?>",
         '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
@@ -84,7 +84,7 @@ def _feed_xml(query_title: str, entries: list[str], total: int, start: int, per_
     ])
 
 
-def _error_xml(bad: str) -> str:
+def error_xml(bad: str) -> str:
     anchor = "incorrect_id_format_for_" + bad
     return "\n".join([
         "<?xml version='1.0' encoding='UTF-8'?>",
@@ -133,7 +133,7 @@ class FakeArxiv:
             return self.forced.pop(0)
         for wanted in ids:
             if not _API_ID.fullmatch(wanted) or wanted in self.rejected:
-                return Reply(400, _error_xml(wanted), ATOM)
+                return Reply(400, error_xml(wanted), ATOM)
         entries = []
         for wanted in ids:
             base, _, number = wanted.partition("v") if "/" not in wanted else _split_old(wanted)
@@ -142,10 +142,10 @@ class FakeArxiv:
                 continue  # the real API leaves unknown ids out
             n = int(number) if number else len(paper.versions)
             if 1 <= n <= len(paper.versions):
-                entries.append(_entry_xml(paper, n))
+                entries.append(entry_xml(paper, n))
         start, page = int(req.param("start", "0")), int(req.param("max_results", "10"))
         title = f"search_query=&id_list={','.join(ids)}&start={start}&max_results={page}"
-        return Reply(200, _feed_xml(title, entries[start:start + page], len(entries), start, page), ATOM)
+        return Reply(200, feed_xml(title, entries[start:start + page], len(entries), start, page), ATOM)
 
 
 def _split_old(wanted: str) -> tuple[str, str, str]:

@@ -20,10 +20,12 @@ from pipeline.models import ArxivRecord, Link
 from pipeline.retry import RetryPolicy
 from tests.fakes import (
     API_PATH,
+    ATOM,
     FakeArxiv,
     FakeClock,
     Paper,
     Version,
+    feed_xml,
     simple_paper,
 )
 from tests.localserver import Reply
@@ -196,6 +198,19 @@ def test_an_unreadable_answer_is_not_mistaken_for_unknown_papers(server, fake, c
     results = fetch_all(make_fetcher(server, clock), [link("arxiv:2104.14129")])
     result = results["arxiv:2104.14129"]
     assert result.error == "the arXiv API sent an unreadable answer" and not result.permanent
+
+
+def test_a_spuriously_empty_feed_for_a_batch_is_retried_not_remembered(server, fake, clock):
+    fake.add(simple_paper("2104.14129"))
+    fake.add(simple_paper("2008.02382"))
+    empty = feed_xml("id_list=2104.14129,2008.02382", [], 0, 0, 2)
+    fake.forced.append(Reply(200, empty, ATOM))
+    results = fetch_all(make_fetcher(server, clock), [link("arxiv:2104.14129"), link("arxiv:2008.02382")])
+    assert all(r.ok for r in results.values()) and len(fake.asked) == 2
+    fake.forced.extend([Reply(200, empty, ATOM)] * 3)
+    results = fetch_all(make_fetcher(server, clock), [link("arxiv:2104.14129"), link("arxiv:2008.02382")])
+    assert {(r.error, r.permanent) for r in results.values()} == {
+        ("the arXiv API answered 2 ids with an empty feed", False)}
 
 
 # ---------------------------------------------------------------------------------------------

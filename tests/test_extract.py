@@ -94,3 +94,73 @@ def test_homepage_style_og_title_falls_back_to_headline():
 def test_garbage_does_not_crash():
     record = extract_page(b"\x00\xff<html><title>", "https://example.com/")
     assert record.url == "https://example.com/"
+
+
+def _html(head: str, body: str = "") -> bytes:
+    return f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>".encode()
+
+
+def test_headline_kept_by_h1_and_json_ld_over_rewritten_social_title():
+    # og:title, twitter:title and <title> come from one SEO field; the <h1> and the JSON-LD
+    # headline are the article's own and outvote it.
+    html = _html(
+        '<meta property="og:title" content="Dead Cells Might Be A Good Thing">'
+        '<meta name="twitter:title" content="Dead Cells Might Be A Good Thing">'
+        '<meta property="og:site_name" content="Giggles">'
+        "<title>Dead Cells Might Be A Good Thing | Giggles</title>"
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Wait, are dead cells good?"}</script>',
+        "<article><h1>Wait, are dead cells good?</h1></article>",
+    )
+    assert extract_page(html, "https://giggles.example/a").title == "Wait, are dead cells good?"
+
+
+def test_headline_split_into_kicker_spans_has_no_space_before_colon():
+    html = _html(
+        "<title>Patent: Maker must destroy phones - Tech.example</title>",
+        '<h1><style>.k{display:block}</style><span class="k">Patent</span><span class="hidden">:</span> '
+        "<span>Maker must destroy phones</span></h1>",
+    )
+    assert extract_page(html, "https://tech.example/n/1").title == "Patent: Maker must destroy phones"
+
+
+def test_kicker_follows_what_the_h1_shows():
+    # A section label before the colon in the social titles, the bare headline as <h1>.
+    section = _html(
+        '<meta property="og:title" content="Chronik: Lotte ist tot">'
+        "<title>Chronik: Lotte ist tot - wien.example</title>",
+        "<h1>Lotte ist tot</h1>",
+    )
+    assert extract_page(section, "https://wien.example/s/1").title == "Lotte ist tot"
+    # A quote kicker shown in the <h1> belongs to the headline.
+    quote = _html(
+        '<meta property="og:title" content="Kramer misses the Games - ski.example">'
+        "<title>Kramer misses the Games - ski.example</title>",
+        '<h1>"Pure void": Kramer misses the Games</h1>',
+    )
+    assert extract_page(quote, "https://ski.example/k").title == '"Pure void": Kramer misses the Games'
+    # A long department label in the <h1> is not part of the headline.
+    department = _html(
+        '<meta property="og:title" content="Press releases">'
+        "<title>Boosters remain available until February</title>",
+        "<h1><span>Press release of the Health, Social and Integration Directorate</span>"
+        "<span>:</span>Boosters remain available until February</h1>",
+    )
+    assert extract_page(department, "https://canton.example/pr?id=1").title == "Boosters remain available until February"
+
+
+def test_date_before_the_headline_in_the_h1_is_dropped():
+    html = _html(
+        '<meta name="twitter:title" content="Oil report November 2021">'
+        "<title>AGENCY - Statistics - Oil report November 2021</title>",
+        '<h1><a href="/">Federal Agency for Oil</a></h1>'
+        '<h1><span class="date">27.01.2022</span> Oil report November 2021</h1>',
+    )
+    assert extract_page(html, "https://www.agency.example/news/1").title == "Oil report November 2021"
+
+
+def test_h1_starting_with_the_titles_site_name_is_a_banner():
+    html = _html(
+        "<title>Children and work » KidsNet e.V.</title>",
+        "<h1>KidsNet e.V. Association for working children and youth</h1><h2>Children and work</h2>",
+    )
+    assert extract_page(html, "https://www.kidsnet.example/info/").title == "Children and work"

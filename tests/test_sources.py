@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.models import Diagnostic, SourceLine
-from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries, section_name
+from pipeline.sources import (
+    SourceError,
+    decode_lines,
+    parse_lines,
+    plan_entries,
+    section_name,
+)
 
 
 def parse(text: str) -> list:

@@ -368,6 +368,11 @@ class ArxivFetcher:
             response = self._session.last_response
             if response is None or not _is_atom_feed(response.content):
                 raise TransientError("the arXiv API sent an unreadable answer")
+            if len(batch) > 1:
+                # The API is known to answer a good batch with an empty feed now and then; several
+                # ids all unknown at once is far less likely, so retry rather than remember them
+                # as "no such paper" for a day.
+                raise TransientError(f"the arXiv API answered {len(batch)} ids with an empty feed")
         return results
 
     def _timeout_reason(self, exc: requests.Timeout) -> str:

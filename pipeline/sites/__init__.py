@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from pipeline.sites import wechat, zhihu
+from pipeline.sites import cnblogs, csdn, qdaily, wechat, zhihu
 from pipeline.sites.common import ParsedPage, host_matches
 
-_RULES: tuple[ModuleType, ...] = (wechat, zhihu)
+_RULES: tuple[ModuleType, ...] = (wechat, zhihu, csdn, cnblogs, qdaily)
 
 
 def rules_for(page: ParsedPage) -> ModuleType | None:

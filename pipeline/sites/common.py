@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -25,7 +25,6 @@ class PageUnavailable(Exception):
         self.permanent = permanent
 
 
-_SPACE = re.compile(r"\s+")
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z][a-z0-9]{1,31});", re.I)
 
 
@@ -38,8 +37,9 @@ def clean_text(value: object) -> str | None:
     for _ in range(2):  # "&amp;amp;" in the source is common; a third level is not
         if "&" in value and _ENTITY.search(value):
             value = html.unescape(value)
-    value = _SPACE.sub(" ", value.replace("\u200b", "").replace("\ufeff", "")).strip()
-    return value or None
+    if "\u200b" in value or "\ufeff" in value:
+        value = value.replace("\u200b", "").replace("\ufeff", "")
+    return " ".join(value.split()) or None
 
 
 def host_of(url: str | None) -> str:
@@ -70,6 +70,52 @@ def resolve_url(value: str | None, base: str | None) -> str | None:
     except ValueError:
         return None
     return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+# --- JavaScript string variables ---------------------------------------------------------
+
+# A JS string literal in single or double quotes, with backslash escapes inside.
+_STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
+
+
+@lru_cache(maxsize=None)
+def _js_pattern(before: str, after: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    return re.compile(f"(?:{before})\\Z"), re.compile(after.format(s=_STR))
+
+
+def js_var(text: str, before: str, key: str, after: str) -> str | None:
+    """The string literal of the first `<before>key<after>` in the page's scripts.
+
+    `after` must contain {s} where the literal sits. The literal `key` (pages write `var x = `
+    with single spaces) is found with str.find and the patterns are matched only around it: a
+    regex search over 2-4 MB of inline JS per field would cost more than parsing the whole page.
+    """
+    before_re, after_re = _js_pattern(before, after)
+    start = text.find(key)
+    while start != -1:
+        if before_re.search(text, max(0, start - 32), start):
+            match = after_re.match(text, start + len(key))
+            if match:
+                raw = match.group(1) if match.group(1) is not None else match.group(2)
+                return js_unescape(raw)
+        start = text.find(key, start + 1)
+    return None
+
+
+_JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\n", "t": " ", "b": "", "f": "", "v": "", "0": ""}
+
+
+def js_unescape(raw: str) -> str:
+    """Undo JavaScript string escapes (`\\x0a`, `\\x26`, `\\u4e2d`, `\\n`, `\\'`)."""
+
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "xu" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return _SIMPLE_ESCAPES.get(code, code)
+
+    return _JS_ESCAPE.sub(one, raw)
 
 
 # --- dates -------------------------------------------------------------------------------
@@ -151,6 +197,31 @@ def to_iso_date(value: str | None, default_tz: timezone | None = None) -> str | 
     return None
 
 
+# --- element text ------------------------------------------------------------------------
+
+_INVISIBLE_TAGS = frozenset(("style", "script", "noscript", "template"))
+_BOUNDARY_BEFORE_PUNCTUATION = re.compile(r"\s*\x00\s*(?=[:,.;!?])")
+
+
+def element_text(node) -> str | None:
+    """The visible text of an element: style/script contents skipped, pieces joined by spaces.
+
+    Headlines are often split into kicker/headline spans with a visually hidden ":" between them;
+    joining every piece with a space would give "Kicker : Headline", so no space is put before
+    punctuation that starts a piece.
+    """
+    pieces = []
+    for child in node.traverse(include_text=True):
+        if child.tag != "-text":
+            continue
+        parent = child.parent
+        if parent is not None and parent.tag in _INVISIBLE_TAGS:
+            continue
+        pieces.append(child.text_content or "")
+    joined = _BOUNDARY_BEFORE_PUNCTUATION.sub("", "\x00".join(pieces)).replace("\x00", " ")
+    return clean_text(joined)
+
+
 # --- the parsed page ---------------------------------------------------------------------
 
 
@@ -170,15 +241,12 @@ class ParsedPage:
         return host_of(self.url)
 
     @cached_property
-    def meta(self) -> dict[str, list[str]]:
-        """Meta contents by lower-case property/name/itemprop/http-equiv, in page order."""
+    def _raw_meta(self) -> dict[str, list[str]]:
+        """Raw meta contents by lower-case property/name/itemprop/http-equiv, in page order."""
         found: dict[str, list[str]] = {}
         for node in self.tree.css("meta"):
             attrs = node.attributes
             content = attrs.get("content")
-            if content is None:
-                continue
-            content = clean_text(content)
             if not content:
                 continue
             for attr in ("property", "name", "itemprop", "http-equiv"):
@@ -188,11 +256,17 @@ class ParsedPage:
                         found.setdefault(one, []).append(content)
         return found
 
+    def meta_values(self, name: str) -> list[str]:
+        """The cleaned, non-empty contents of every meta tag with this name (cleaned on demand:
+        pages carry dozens of meta tags and the rules read a few)."""
+        return [text for text in map(clean_text, self._raw_meta.get(name, ())) if text]
+
     def first_meta(self, *names: str) -> str | None:
         for name in names:
-            values = self.meta.get(name)
-            if values:
-                return values[0]
+            for raw in self._raw_meta.get(name, ()):
+                text = clean_text(raw)
+                if text:
+                    return text
         return None
 
     def select_text(self, selector: str) -> str | None:
@@ -233,10 +307,14 @@ class ParsedPage:
                         stack.extend(item["@graph"])
         return objects
 
+    @cached_property
+    def h1_nodes(self) -> list:
+        return self.tree.css("h1")
+
     def h1_texts(self) -> list[str]:
         texts = []
-        for node in self.tree.css("h1"):
-            text = clean_text(node.text(deep=True, separator=" "))
+        for node in self.h1_nodes:
+            text = element_text(node)
             if text:
                 texts.append(text)
         return texts

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pipeline.sites.common import host_matches
-
 # The registered domain (or a more specific subdomain) -> the name an editor writes as the source.
 # The most specific matching domain wins, so a subdomain can differ from its parent.
 _BUILTIN: dict[str, str] = {
@@ -84,12 +82,13 @@ def register_site_names(mapping: dict[str, str]) -> None:
 
 def known_site_name(host: str) -> str | None:
     """The registered name of the most specific domain `host` belongs to, if any."""
-    host = host.lower().removeprefix("www.")
-    best: str | None = None
-    for domain in _names:
-        if host_matches(host, domain) and (best is None or len(domain) > len(best)):
-            best = domain
-    return _names[best] if best else None
+    labels = host.lower().removeprefix("www.").split(".")
+    # Longest suffix first: "blog.csdn.net" before "csdn.net".
+    for start in range(len(labels)):
+        name = _names.get(".".join(labels[start:]))
+        if name:
+            return name
+    return None
 
 
 def reset_site_names() -> None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import html
 import re
 
-from pipeline.sites.common import PageUnavailable, ParsedPage, clean_text, resolve_url, to_iso_date, unix_to_iso, CHINA_TZ
+from pipeline.sites.common import (
+    CHINA_TZ,
+    PageUnavailable,
+    ParsedPage,
+    clean_text,
+    js_unescape,
+    js_var as _js_var,
+    resolve_url,
+    to_iso_date,
+    unix_to_iso,
+)
 
 HOSTS = ("mp.weixin.qq.com",)
 _ABOUT_TITLES = ("关于公众号", "关于服务号")
@@ -19,37 +29,10 @@ def recognizes(page: ParsedPage) -> bool:
     # Pages elsewhere may load WeChat's JS SDK from res.wx.qq.com; only WeChat's own pages
     # combine it with its article or message-page markup.
     text = page.text
-    return "res.wx.qq.com/mmbizwap" in text or ("res.wx.qq.com" in text and (
+    if "res.wx.qq.com" not in text:
+        return False
+    return "res.wx.qq.com/mmbizwap" in text or ((
         "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES))
-
-# A JS string literal in single or double quotes, with backslash escapes inside.
-_STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
-
-
-def _js_var(text: str, pattern: str) -> str | None:
-    """The first string literal matched by `pattern` (which must contain {s} where the literal sits)."""
-    match = re.search(pattern.format(s=_STR), text)
-    if not match:
-        return None
-    raw = match.group(1) if match.group(1) is not None else match.group(2)
-    return js_unescape(raw)
-
-
-_JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
-_SIMPLE_ESCAPES = {"n": "\n", "r": "\n", "t": " ", "b": "", "f": "", "v": "", "0": ""}
-
-
-def js_unescape(raw: str) -> str:
-    """Undo JavaScript string escapes (`\\x0a`, `\\x26`, `\\u4e2d`, `\\n`, `\\'`)."""
-
-    def one(match: re.Match[str]) -> str:
-        code = match.group(1)
-        if code[0] in "xu" and len(code) > 1:
-            return chr(int(code[1:], 16))
-        return _SIMPLE_ESCAPES.get(code, code)
-
-    return _JS_ESCAPE.sub(one, raw)
-
 
 def _decoded(value: str | None) -> str | None:
     """A value from the page's JS or meta tags: JS escapes and HTML entities undone, spaces collapsed."""
@@ -101,11 +84,11 @@ def _check_negative(page: ParsedPage) -> None:
 def _account(page: ParsedPage) -> str | None:
     text = page.text
     for candidate in (
-        _js_var(text, r"var\s+nickname\s*=\s*(?:htmlDecode\(\s*)?{s}"),
+        _js_var(text, r"(?<![\w$.])", "var nickname", r"\s*=\s*(?:htmlDecode\(\s*)?{s}"),
         page.select_text("#js_name"),
         page.select_text(".wx_follow_nickname"),
         # cgiData's own nick_name is always wrapped in JsDecode(); the ad block's bare one is not.
-        _js_var(text, r"nick_name\s*:\s*JsDecode\(\s*{s}"),
+        _js_var(text, "", "nick_name", r"\s*:\s*JsDecode\(\s*{s}"),
         page.select_text(".profile_nickname"),
     ):
         value = _decoded(candidate)
@@ -116,16 +99,16 @@ def _account(page: ParsedPage) -> str | None:
 
 def _published(page: ParsedPage) -> str | None:
     text = page.text
-    for pattern in (
-        r"var\s+ct\s*=\s*{s}",
-        r"window\.ct\s*=\s*{s}",
-        r"var\s+create_time\s*=\s*{s}",
-        r"ori_create_time\s*:\s*{s}",
+    for before, key, after in (
+        (r"(?<![\w$.])", "var ct", r"\s*=\s*{s}"),
+        ("", "window.ct", r"\s*=\s*{s}"),
+        (r"(?<![\w$.])", "var create_time", r"\s*=\s*{s}"),
+        ("", "ori_create_time", r"\s*:\s*{s}"),
     ):
-        value = _js_var(text, pattern)
+        value = _js_var(text, before, key, after)
         if value and value.strip().isdigit():
             return unix_to_iso(value, CHINA_TZ)
-    local = _js_var(text, r"create_time\s*:\s*JsDecode\(\s*{s}")
+    local = _js_var(text, "", "create_time", r"\s*:\s*JsDecode\(\s*{s}")
     return to_iso_date(local, CHINA_TZ)
 
 
@@ -137,23 +120,23 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
         # og:title and msg_title hold the bare headline; #activity-name may also hold badges
         # such as "已付费" (paid article).
         _headline(page.first_meta("og:title"))
-        or _headline(_js_var(text, r"(?:var|window\.)\s*msg_title\s*=\s*{s}"))
+        or _headline(_js_var(text, r"(?:(?<![\w$.])var |window\.)", "msg_title", r"\s*=\s*{s}"))
         or page.select_text("#activity-name")
         or _headline(page.first_meta("twitter:title"))
     )
     author = _decoded(
-        _js_var(text, r"var\s+author\s*=\s*{s}")
+        _js_var(text, r"(?<![\w$.])", "var author", r"\s*=\s*{s}")
         or page.select_text("#js_author_name")
         or page.first_meta("og:article:author", "author")
-        or _js_var(text, r"\bauthor\s*:\s*JsDecode\(\s*{s}")
+        or _js_var(text, r"(?<![\w$])", "author", r"\s*:\s*JsDecode\(\s*{s}")
     )
     description = _decoded(
         page.first_meta("og:description")
-        or _js_var(text, r"var\s+msg_desc\s*=\s*(?:htmlDecode\(\s*)?{s}")
+        or _js_var(text, r"(?<![\w$.])", "var msg_desc", r"\s*=\s*(?:htmlDecode\(\s*)?{s}")
         or page.first_meta("description")
     )
-    link = _decoded(page.first_meta("og:url") or _js_var(text, r"var\s+msg_link\s*=\s*{s}"))
-    image = _decoded(page.first_meta("og:image") or _js_var(text, r"var\s+msg_cdn_url\s*=\s*{s}"))
+    link = _decoded(page.first_meta("og:url") or _js_var(text, r"(?<![\w$.])", "var msg_link", r"\s*=\s*{s}"))
+    image = _decoded(page.first_meta("og:image") or _js_var(text, r"(?<![\w$.])", "var msg_cdn_url", r"\s*=\s*{s}"))
     return {
         "title": title,
         "site_name": _account(page),

@@ -13,7 +13,7 @@ SITE_NAME = "知乎"
 
 def recognizes(page: ParsedPage) -> bool:
     """A Zhihu page saved or served under another address."""
-    return page.tree.css_first("script#js-initialData") is not None and "zhihu" in page.text[:5000]
+    return "zhihu" in page.text[:5000] and page.tree.css_first("script#js-initialData") is not None
 
 _INBOX_PREFIX = re.compile(r"^\(\s*[\d+]+\s*封私信\s*(?:/\s*[\d+]+\s*条消息\s*)?\)\s*|^\(\s*[\d+]+\s*条消息\s*\)\s*")
 _SITE_SUFFIX = re.compile(r"\s*[-–—|｜]\s*知乎(?:专栏)?\s*$")

@@ -1,0 +1,67 @@
+"""The README's examples are true: its sources.txt sample, draft sample, config file and options."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from pipeline.cache import Freshness
+from pipeline.cli import main
+from pipeline.config import load_config
+from pipeline.http import HttpLimits
+from pipeline.sources import parse_lines, plan_entries
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def block_after(heading: str, lang: str) -> str:
+    section = README.split(heading, 1)[1]
+    return re.search(rf"```{lang}\n(.*?)```", section, re.S).group(1)
+
+
+def test_the_two_opening_commands_are_the_ones_ci_runs():
+    first, second = re.findall(r"```sh\n(.*?)\n```", README, re.S)[:2]
+    assert first.endswith("enrich sources.txt")
+    assert second in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_sources_sample_parses_as_described():
+    entries, diagnostics = plan_entries(parse_lines(block_after("## sources.txt", "text").splitlines()))
+    assert diagnostics == []
+    assert [(e.section, e.main.key, [x.key for x in e.extras], e.note) for e in entries] == [
+        ("论文", "arxiv:1907.05550", ["web:https://ai.googleblog.com/2020/05/speeding-up-neural-network-training.html"], None),
+        ("论文", "github:lmbxmu/hrank", [], "CVPR2020 oral, check the ImageNet numbers"),
+    ]
+
+
+def test_draft_sample_is_what_the_end_to_end_run_writes():
+    golden = (ROOT / "tests" / "golden" / "end-to-end.md").read_text(encoding="utf-8")
+    sample = block_after("## The draft", "markdown")
+    for line in sample.splitlines():
+        assert line in golden.splitlines(), line
+
+
+def test_config_sample_loads(tmp_path):
+    path = tmp_path / "enrich.toml"
+    path.write_text(block_after("## Configuration", "toml"), encoding="utf-8")
+    config = load_config(str(path))
+    assert Freshness.from_config(config.cache).arxiv_pinned is None
+    assert HttpLimits(**config.web).per_host == 4
+    assert config.sites == {"example-ai.cn": "Example AI"}
+    assert tomllib.loads(path.read_text(encoding="utf-8"))["github"]["rate_limit_wait"] == 60
+
+
+def test_every_option_the_readme_names_is_in_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = capsys.readouterr().out
+    for option in sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", README)) - {"--days"}):
+        assert option in help_text, option
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        main(["cache", "--help"], stdout=out)
