@@ -348,6 +348,8 @@ class Farm:
                         break
             except (ConnectionError, asyncio.IncompleteReadError, ValueError, UnicodeError):
                 pass
+            except asyncio.CancelledError:
+                pass  # the farm is stopping with this keep-alive connection still open
             finally:
                 writer.close()
 

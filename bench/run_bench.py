@@ -191,30 +191,36 @@ def run_trafilatura(farm: Farm, work: Path, links: LinkSet, scenario: str, threa
 
 
 def fill_cache_quickly(farm: Farm, work: Path) -> float:
-    """Fills the cache as a cold run would, through the real pipeline, but with no latency and the
-    arXiv spacing and GitHub pacing switched off: the warm figure needs a full cache, not the
-    hour a polite cold run of thousands of links takes. Returns the seconds it took."""
-    from pipeline.config import Config
+    """Fills the cache as a cold run would, through the pipeline's own reading, fetchers and
+    cache, but with no latency, the arXiv spacing and GitHub pacing switched off and no draft
+    rendered: the warm figure needs a full cache, not the hour a polite cold run of thousands of
+    links takes. Returns the seconds it took."""
+    from pipeline.cache import Cache
     from pipeline.fetchers.arxiv import ArxivFetcher
     from pipeline.fetchers.github import GithubFetcher
     from pipeline.fetchers.web import WebFetcher
-    from pipeline.run import Options, execute
-
-    def unpaced(kinds, options, config):
-        made = {}
-        if "arxiv" in kinds:
-            made["arxiv"] = ArxivFetcher(f"{farm.api_base}/api/query", min_interval=0)
-        if "github" in kinds:
-            made["github"] = GithubFetcher(farm.api_base, seconds_between_requests=0)
-        if "web" in kinds:
-            made["web"] = WebFetcher(allow_private_hosts=True)
-        return made
+    from pipeline.run import fetch_links, read_sources
+    from pipeline.secrets import Redactor
 
     saved, farm.latency = farm.latency, 0.0
+    started = time.perf_counter()
     try:
-        started = time.perf_counter()
-        options = Options(sources=[str(work / "sources.txt")], cache_dir=str(work / "cache"), format="md")
-        execute(options, Config(), stdin=io.BytesIO(), stdout=io.StringIO(), stderr=io.StringIO(), fetcher_factory=unpaced)
+        entries, _ = read_sources([str(work / "sources.txt")], io.BytesIO())
+        links = {link.key: link for entry in entries for link in entry.links}
+        fetchers = {
+            "arxiv": ArxivFetcher(f"{farm.api_base}/api/query", min_interval=0),
+            "github": GithubFetcher(farm.api_base, seconds_between_requests=0),
+            "web": WebFetcher(allow_private_hosts=True),
+        }
+        cache = Cache(work / "cache")
+        try:
+            lookups = cache.lookup_many(links, {k: l.kind for k, l in links.items()})
+            outcomes = fetch_links(links, lookups, fetchers, cache, Redactor())
+        finally:
+            cache.close()
+        failed = sum(o.status == "failed" for o in outcomes.values())
+        if failed:
+            raise RuntimeError(f"{failed} links failed while filling the cache")
         return time.perf_counter() - started
     finally:
         farm.latency = saved
