@@ -23,14 +23,13 @@ def main() -> None:
     leaf: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     samples = [0]
-    me = threading.get_ident()
     stop = threading.Event()
 
     def sample() -> None:
         deadline = time.monotonic() + 3600  # bounded, whatever the profiled program does
         while not stop.is_set() and time.monotonic() < deadline:
             for ident, frame in sys._current_frames().items():
-                if ident in (me, sampler.ident):
+                if ident == sampler.ident:
                     continue
                 top = f"{frame.f_code.co_filename.rsplit('/', 2)[-2:]!s} {frame.f_code.co_name}"
                 if frame.f_code.co_name in IDLE:
