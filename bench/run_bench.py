@@ -8,7 +8,7 @@ wall time with the least the politeness limits allow (and, optionally, with traf
 Every origin is a local asyncio server on 127.0.0.1 (one port per web host, one for the fake
 GitHub and arXiv APIs) that answers after `--latency` seconds and counts requests by kind.
 `enrich` runs as a child process (`python -m pipeline SOURCES --cache-dir ... --format md -q`),
-cold (empty cache) and then warm (same cache); its peak memory is the child's own `ru_maxrss`.
+cold (empty cache) and then warm (same cache); its peak memory is the child's own VmHWM (bench/peak.py).
 
 The ideal time is what the limits allow when nothing else costs anything: web pages x latency
 / connections (connections = min(total limit, hosts x per-host limit)); arXiv (batches - 1) x
@@ -100,27 +100,37 @@ class Measure:
     notes: list[str] = field(default_factory=list)
 
 
-def run_child(argv: list[str], env: dict[str, str], cwd: Path, stdout_path: Path, stderr_path: Path) -> tuple[float, float, int]:
+def wrapped(peak_file: Path) -> list[str]:
+    """The start of a child's command line: Python under bench/peak.py, which records the
+    child's own peak memory (see there why not ru_maxrss)."""
+    return [sys.executable, str(Path(__file__).resolve().parent / "peak.py"), str(peak_file)]
+
+
+def run_child(argv: list[str], env: dict[str, str], cwd: Path, stdout_path: Path, stderr_path: Path, peak_file: Path) -> tuple[float, float, int]:
     """Runs one fresh child to its end (killed after RUN_TIMEOUT): wall seconds, its own peak
-    resident memory in MB (`ru_maxrss` from wait4, so other children do not blur it), exit code."""
+    resident memory in MB (written by bench/peak.py), exit code."""
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         started = time.perf_counter()
         child = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         killer = threading.Timer(RUN_TIMEOUT, child.kill)
         killer.start()
         try:
-            _, status, usage = os.wait4(child.pid, 0)
+            _, status, _usage = os.wait4(child.pid, 0)
         finally:
             killer.cancel()
         wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait for it again
-    return wall, usage.ru_maxrss / 1024, child.returncode
+    try:
+        peak_mb = int(peak_file.read_text()) / 1024
+    except (OSError, ValueError):
+        peak_mb = 0.0
+    return wall, peak_mb, child.returncode
 
 
 def child_env(farm: Farm) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and k not in ("GITHUB_TOKEN", "GH_TOKEN", "ENRICH_CONFIG", "ENRICH_CACHE_DIR")}
     env.update(
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(Path(__file__).resolve().parent)]),  # pipeline, sampler
         NO_PROXY="127.0.0.1,localhost",
         ENRICH_ARXIV_API=f"{farm.api_base}/api/query",
         ENRICH_GITHUB_API=farm.api_base,
@@ -131,9 +141,9 @@ def child_env(farm: Farm) -> dict[str, str]:
 
 def run_enrich(farm: Farm, work: Path, scenario: str, phase: str, count: int) -> Measure:
     farm.reset_counts()
-    runner = [sys.executable, str(Path(__file__).resolve().parent / "sampler.py"), str(work / f"{phase}.profile"), "-m"] if PROFILE else [sys.executable, "-m"]
-    argv = [*runner, "pipeline", str(work / "sources.txt"), "--cache-dir", str(work / "cache"), "--format", "md", "-q"]
-    wall, peak, code = run_child(argv, child_env(farm), work, work / f"{phase}.md", work / f"{phase}.err")
+    runner = ["-m", "sampler", str(work / f"{phase}.profile")] if PROFILE else []
+    argv = [*wrapped(work / f"{phase}.peak"), *runner, "-m", "pipeline", str(work / "sources.txt"), "--cache-dir", str(work / "cache"), "--format", "md", "-q"]
+    wall, peak, code = run_child(argv, child_env(farm), work, work / f"{phase}.md", work / f"{phase}.err", work / f"{phase}.peak")
     stderr_lines = (work / f"{phase}.err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
     summary = next((l for l in reversed(stderr_lines) if re.match(r"\d+ entries:", l)), stderr_lines[-1] if stderr_lines else "")
     measure = Measure(scenario, phase, count, wall, peak, dict(sorted(farm.counts.items())), code, summary)
@@ -179,8 +189,10 @@ def run_trafilatura(farm: Farm, work: Path, links: LinkSet, scenario: str, threa
     farm.reset_counts()
     url_file = work / "web-urls.txt"
     url_file.write_text("\n".join(links.web) + "\n", encoding="utf-8")
-    argv = [sys.executable, "-c", TRAFILATURA_SCRIPT, str(url_file), str(threads), str(sleep_time)]
-    wall, peak, code = run_child(argv, child_env(farm), work, work / "trafilatura.out", work / "trafilatura.err")
+    script = work / "trafilatura_batch.py"
+    script.write_text(TRAFILATURA_SCRIPT, encoding="utf-8")
+    argv = [*wrapped(work / "trafilatura.peak"), str(script), str(url_file), str(threads), str(sleep_time)]
+    wall, peak, code = run_child(argv, child_env(farm), work, work / "trafilatura.out", work / "trafilatura.err", work / "trafilatura.peak")
     measure = Measure(scenario, "trafilatura", len(links.web), wall, peak, dict(sorted(farm.counts.items())), code)
     try:
         result = json.loads((work / "trafilatura.out").read_text().strip().splitlines()[-1])
