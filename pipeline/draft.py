@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,13 +88,17 @@ class EntryView:
 # ---------------------------------------------------------------------------------------------
 # Keys for links found inside records (local and deliberately small: only to avoid repeats).
 
-def _compare_key(key: str | None) -> str | None:
+_ARXIV_VERSION = re.compile(r"^(arxiv:.+?)v\d+$")
+
+
+def compare_key(key: str | None) -> str | None:
     """Keys compared loosely: case-insensitive, an arXiv version does not make another paper."""
     if not key:
         return None
-    if key.lower().startswith(("github:", "arxiv:")):  # web URLs keep their case: paths are case-sensitive
-        key = key.lower()
-    return re.sub(r"^(arxiv:.+?)v\d+$", r"\1", key)
+    if key.startswith("web:"):  # web URLs keep their case: paths are case-sensitive
+        return key
+    key = key.lower()
+    return _ARXIV_VERSION.sub(r"\1", key) if key.startswith("arxiv:") else key
 
 
 def github_key_and_url(url: str) -> tuple[str, str] | None:
@@ -126,18 +131,20 @@ def _web_label(url: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # The view
 
-def entry_view(entry: Entry, all_keys: Iterable[str] = ()) -> EntryView:
-    """The view of one entry; `all_keys` are the main keys of every entry in this run."""
+def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = ()) -> EntryView:
+    """The view of one entry; `all_keys` are the main keys of every entry in this run (pass a
+    set of `compare_key` values to share it between entries)."""
     main = entry.source.main
     record = entry.record or {}
-    others = {_compare_key(k) for k in all_keys} - {_compare_key(main.key)}
+    everyone = all_keys if isinstance(all_keys, AbstractSet) else {compare_key(k) for k in all_keys}
+    others = _AllBut(everyone, compare_key(main.key))
     view = EntryView(key=main.key, kind=main.kind, section=entry.section, line=entry.source.line,
                      status=entry.status, url=mdtext.safe_url(main.url), title=main.url,
                      error=entry.error)
     if entry.source.note:
         view.note = mdtext.one_line(entry.source.note, mdtext.NOTE_LIMIT)
 
-    seen = {_compare_key(main.key)}
+    seen = {compare_key(main.key)}
 
     def add_code_lines(paper_record: dict[str, Any]) -> None:
         for code_url in paper_record.get("code_urls") or []:
@@ -147,7 +154,7 @@ def entry_view(entry: Entry, all_keys: Iterable[str] = ()) -> EntryView:
 
     def add_line(label: str, url: str | None, key: str | None, *, skip_other_entries: bool) -> None:
         safe = mdtext.safe_url(url)
-        compare = _compare_key(key)
+        compare = compare_key(key)
         if safe is None or (compare and compare in seen) or (skip_other_entries and compare in others):
             return
         seen.add(compare)
@@ -224,8 +231,18 @@ def _web_page(view: EntryView, url: str, record: dict[str, Any]) -> None:
     view.summary = draft_summary(record.get("description")) or mdtext.one_line(record.get("note") or "")
 
 
+class _AllBut:
+    """Membership in a set minus one element, without copying the set for every entry."""
+
+    def __init__(self, keys: AbstractSet[str | None], excluded: str | None):
+        self.keys, self.excluded = keys, excluded
+
+    def __contains__(self, key: object) -> bool:
+        return key != self.excluded and key in self.keys
+
+
 def entry_views(entries: Sequence[Entry]) -> list[EntryView]:
-    keys = [e.source.main.key for e in entries]
+    keys = frozenset(compare_key(e.source.main.key) for e in entries)
     return [entry_view(e, keys) for e in entries]
 
 
@@ -247,7 +264,7 @@ def _md_view(view: EntryView) -> dict[str, Any]:
     }
 
 
-def _failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
     def shown(url: str) -> str:
         return mdtext.safe_url(url) or mdtext.escape(url, 300)
 
@@ -340,7 +357,7 @@ def render_markdown(entries: Sequence[Entry], *, template: str | None = None, da
     (`embedded-ai`, `plain`) or a path to a Jinja2 file."""
     loaded = load_template(template)
     views = [v for v in entry_views(entries) if v.status != "failed"]
-    return loaded.document(views, date=date, failures=_failure_items(entries, diagnostics))
+    return loaded.document(views, date=date, failures=failure_items(entries, diagnostics))
 
 
 # ---------------------------------------------------------------------------------------------

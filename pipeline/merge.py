@@ -17,8 +17,8 @@ from pipeline.draft import (
     FAILED_END,
     DraftTemplate,
     EntryView,
-    _compare_key,
-    _failure_items,
+    compare_key,
+    failure_items,
     entry_views,
     load_template,
     render_markdown,
@@ -55,7 +55,7 @@ def _safe_key(canonical_key: Callable[[str], str | None], url: str | None) -> st
     if not url:
         return None
     try:
-        return _compare_key(canonical_key(url))
+        return compare_key(canonical_key(url))
     except ValueError:  # a malformed URL in the editor's text is simply not a key
         return None
 
@@ -162,7 +162,7 @@ def merge_draft(existing: str, entries: Sequence[Entry], *, canonical_key: Calla
     for entry, view in zip(entries, entry_views(entries)):
         if entry.status == "failed":
             continue
-        identities = {_compare_key(entry.source.main.key), _safe_key(canonical_key, view.url)} - {None}
+        identities = {compare_key(entry.source.main.key), _safe_key(canonical_key, view.url)} - {None}
         if identities & present:
             continue
         present |= identities  # a link twice in one run is added once
@@ -172,5 +172,5 @@ def merge_draft(existing: str, entries: Sequence[Entry], *, canonical_key: Calla
     for name in order:
         if name in new_by_section:
             lines = _add_section(lines, name, new_by_section[name], loaded, order)
-    lines = _replace_failures(lines, loaded.failures_lines(_failure_items(entries, diagnostics)))
+    lines = _replace_failures(lines, loaded.failures_lines(failure_items(entries, diagnostics)))
     return "\n".join(lines)
