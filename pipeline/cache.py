@@ -192,12 +192,24 @@ class Cache:
         return None
 
     # -- writing -----------------------------------------------------------------------------
+    def store_many(self, results: Iterable[tuple[Kind, FetchResult]]) -> None:
+        """Records the outcomes that arrived together in one transaction: a kill loses at most
+        these, and every committed record is whole (one commit per record would cost a WAL
+        write per link)."""
+        with self.db:
+            self.db.execute("BEGIN")
+            for kind, result in results:
+                self._store(kind, result)
+
     def store(self, kind: Kind, result: FetchResult) -> None:
-        """Records one fetch outcome in its own transaction: a kill loses at most this one.
+        """Records one fetch outcome in its own transaction.
 
         Transient failures are never stored; a permanent failure never erases a record the
         editor may still want (it is kept, and served as stale).
         """
+        self.store_many([(kind, result)])
+
+    def _store(self, kind: Kind, result: FetchResult) -> None:
         now = self.clock()
         if result.ok and result.not_modified:
             self.db.execute(

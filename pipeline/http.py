@@ -9,6 +9,7 @@ import errno
 import ipaddress
 import logging
 import socket
+import ssl
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -247,6 +248,10 @@ def _network_error(exc: httpx.TransportError, timeouts: HttpLimits) -> FetchErro
     return TransientError(f"invalid response: {exc or type(exc).__name__}")
 
 
+def _origin(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.host}:{url.port or ''}"
+
+
 @dataclass
 class HttpClient:
     """One per run: `async with HttpClient(...) as http: page = await http.get(url)`.
@@ -265,40 +270,56 @@ class HttpClient:
     def __post_init__(self) -> None:
         if self.retry is None:
             self.retry = RetryPolicy(deadline=self.limits.deadline, max_delay=self.limits.deadline)
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[str, httpx.AsyncClient] | None = None
+        self._ssl: ssl.SSLContext | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._total_slots: asyncio.Semaphore | None = None
 
     async def __aenter__(self) -> HttpClient:
-        limits = self.limits
-        self._client = httpx.AsyncClient(
-            transport=self.transport,
-            limits=httpx.Limits(max_connections=limits.total, max_keepalive_connections=limits.total),
-            timeout=httpx.Timeout(
-                connect=limits.connect_timeout, read=limits.read_timeout,
-                write=limits.read_timeout, pool=None,  # the pool wait is bounded by the deadline
-            ),
-            follow_redirects=False,  # followed by hand so the guard sees every hop
-            headers={
-                "User-Agent": self.user_agent,
-                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
-                "Accept-Encoding": "gzip, deflate",  # only what the capped decoder inflates
-            },
-        )
-        self._total_slots = asyncio.Semaphore(limits.total)
+        self._clients = {}
+        self._ssl = httpx.create_ssl_context()  # built once: building one per origin is slow
+        self._total_slots = asyncio.Semaphore(self.limits.total)
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._clients is not None:
+            for client in self._clients.values():
+                await client.aclose()
+            self._clients = None
+
+    def _client_for(self, url: httpx.URL) -> httpx.AsyncClient:
+        """One small connection pool per origin: httpcore scans a pool's every connection for
+        every request, so one shared pool of 64 costs far more CPU than 64 pools of a few."""
+        assert self._clients is not None, "use `async with`"
+        origin = _origin(url)
+        client = self._clients.get(origin)
+        if client is None:
+            limits = self.limits
+            client = self._clients[origin] = httpx.AsyncClient(
+                transport=self.transport,
+                verify=self._ssl,
+                limits=httpx.Limits(max_connections=limits.per_host, max_keepalive_connections=limits.per_host),
+                timeout=httpx.Timeout(
+                    connect=limits.connect_timeout, read=limits.read_timeout,
+                    write=limits.read_timeout, pool=None,  # the pool wait is bounded by the deadline
+                ),
+                follow_redirects=False,  # followed by hand so the guard sees every hop
+                headers={
+                    "User-Agent": self.user_agent,
+                    "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+                    "Accept-Encoding": "gzip, deflate",  # only what the capped decoder inflates
+                },
+            )
+        return client
 
     async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
         """Fetches one link within the per-host and total limits and the per-link deadline.
         Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
-        assert self._client is not None and self._total_slots is not None, "use `async with`"
+        assert self._clients is not None and self._total_slots is not None, "use `async with`"
         start = httpx.URL(url)
-        host_slot = self._host_slots.setdefault(start.host, asyncio.Semaphore(self.limits.per_host))
+        # "Per host" is per origin, as connection pools count it: a server on another port is
+        # another server.
+        host_slot = self._host_slots.setdefault(_origin(start), asyncio.Semaphore(self.limits.per_host))
         # The deadline starts once the link holds its slots: waiting in line is not its fault.
         # A redirect to another host counts against the host the link started at.
         async with host_slot, self._total_slots:
@@ -333,7 +354,7 @@ class HttpClient:
             headers["If-Modified-Since"] = last_modified
         self.counter.count += 1
         try:
-            async with self._client.stream("GET", url, headers=headers) as response:
+            async with self._client_for(url).stream("GET", url, headers=headers) as response:
                 return await self._read(response)
         except httpx.TransportError as exc:
             log.debug("GET %s failed: %r", url, exc)

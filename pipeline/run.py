@@ -161,18 +161,24 @@ def fetch_links(
         thread.start()
     running = len(threads)
     while running:
-        item = results.get()
-        if item is None:
-            running -= 1
-            continue
-        kind, result = item
-        if result.error:
-            result.error = redact(result.error)
-        if cache is not None:
-            cache.store(kind, result)
-        outcome = _outcome_from_result(result, lookups.get(result.key, Lookup()), clock())
-        outcomes[result.key] = outcome
-        on_result(result.key, outcome)
+        # Take what has arrived together and store it in one transaction.
+        batch = [results.get()]
+        while len(batch) < 256:
+            try:
+                batch.append(results.get_nowait())
+            except queue.Empty:
+                break
+        arrived = [item for item in batch if item is not None]
+        running -= len(batch) - len(arrived)
+        for _kind, result in arrived:
+            if result.error:
+                result.error = redact(result.error)
+        if cache is not None and arrived:
+            cache.store_many(arrived)
+        for _kind, result in arrived:
+            outcome = _outcome_from_result(result, lookups.get(result.key, Lookup()), clock())
+            outcomes[result.key] = outcome
+            on_result(result.key, outcome)
     return outcomes
 
 
