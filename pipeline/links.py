@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import functools
 import re
 import string
 from urllib.parse import unquote, urlsplit
@@ -173,12 +174,20 @@ def _normalize_host(host: str, text: str) -> str:
     return host
 
 
+@functools.lru_cache(maxsize=None)
+def _all_safe(safe: frozenset[str]):
+    """A matcher that says whether a text holds only characters of `safe`."""
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(safe)) + "]*").fullmatch
+
+
 def _normalize_escapes(text: str, safe: frozenset[str]) -> str:
     """Upper-case %XX escapes, decode the ones of unreserved characters, escape everything unsafe.
 
     A `%` that does not start an escape is escaped itself, so an already-encoded URL is never
     encoded twice and the result is stable when normalized again.
     """
+    if "%" not in text and _all_safe(safe)(text):
+        return text  # the common case, decided in C
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:

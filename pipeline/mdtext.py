@@ -54,7 +54,7 @@ def escape_line(text: object, limit: int | None = None) -> str:
 
 # Characters percent-encoded in a link target: they would end the target, or break the
 # draft-merge scanner that finds URLs in the text.
-_URL_ESCAPES = {c: f"%{ord(c):02X}" for c in ' ()<>[]"`\\{}|^'}
+_URL_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in ' ()<>[]"`\\{}|^'})
 
 
 def safe_url(url: object) -> str | None:
@@ -64,7 +64,7 @@ def safe_url(url: object) -> str | None:
     value = _CONTROL.sub("", url).strip()
     if not re.match(r"(?i)https?://[^/\s]", value) or len(value) > 4096:
         return None
-    return "".join(_URL_ESCAPES.get(c, c) for c in value)
+    return value.translate(_URL_ESCAPES)
 
 
 # A URL as it can appear in a draft: inside `(...)` or bare, ended by whitespace, brackets,

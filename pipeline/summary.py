@@ -33,6 +33,10 @@ _BOILERPLATE = [
     re.compile(r"(…|\.\.\.)?\s*(展开全文|展开)\s*$"),
 ]
 
+# Text without any of these words holds none of the boilerplate above (a cheap first look).
+_BOILERPLATE_HINT = re.compile(r"abstract|summary|摘要|简介|点击|阅读原文|分享|转发|click here|share|read more|展开",
+                               re.IGNORECASE)
+
 # Words after which a period does not end a sentence.
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "fig.", "figs.", "eq.", "eqs.",
                   "no.", "dr.", "mr.", "ms.", "prof.", "sec.", "approx.", "resp.")
@@ -51,6 +55,8 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     text = collapse_whitespace(text)
+    if not _BOILERPLATE_HINT.search(text):
+        return text
     for _ in range(2):  # a removed prompt can expose another one
         for pattern in _BOILERPLATE:
             text = pattern.sub(_GAP, text)
