@@ -248,6 +248,15 @@ def _network_error(exc: httpx.TransportError, timeouts: HttpLimits) -> FetchErro
     return TransientError(f"invalid response: {exc or type(exc).__name__}")
 
 
+def _deadline_reason(failures: list[FetchError], deadline: float) -> str:
+    """Why a link ran out of time: the last failure it was retrying, when that says more than
+    "timed out" (a site answering 503 for 30 s is not a slow site)."""
+    last = failures[-1].reason if failures else None
+    if last is None or last.startswith("timed out"):
+        return f"timed out after {deadline:g} s"
+    return f"{last} (still failing after {deadline:g} s)"
+
+
 def _origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.host}:{url.port or ''}"
 
@@ -325,18 +334,28 @@ class HttpClient:
         host_slot = self._host_slots.setdefault(_origin(start), asyncio.Semaphore(self.limits.per_host))
         # The deadline starts once the link holds its slots: waiting in line is not its fault.
         # A redirect to another host counts against the host the link started at.
+        failures: list[FetchError] = []
         async with host_slot, self._total_slots:
             try:
                 return await asyncio.wait_for(
-                    self._follow(start, etag, last_modified), self.limits.deadline
+                    self._follow(start, etag, last_modified, failures), self.limits.deadline
                 )
             except asyncio.TimeoutError:
-                raise TransientError(f"timed out after {self.limits.deadline:g} s") from None
+                raise TransientError(_deadline_reason(failures, self.limits.deadline)) from None
 
-    async def _follow(self, url: httpx.URL, etag: str | None, last_modified: str | None) -> Page:
+    async def _follow(
+        self, url: httpx.URL, etag: str | None, last_modified: str | None, failures: list[FetchError]
+    ) -> Page:
+        async def attempt(url: httpx.URL) -> Page | httpx.URL:
+            try:
+                return await self._exchange(url, etag, last_modified)
+            except FetchError as exc:
+                failures.append(exc)  # what to say if the deadline ends the retries
+                raise
+
         seen = {str(url)}
         for _hop in range(self.limits.max_redirects + 1):
-            outcome = await self.retry.acall(lambda url=url: self._exchange(url, etag, last_modified))
+            outcome = await self.retry.acall(lambda url=url: attempt(url))
             if isinstance(outcome, Page):
                 return outcome
             url = outcome

@@ -59,10 +59,12 @@ def test_every_fault_ends_well(server, tmp_path, monkeypatch, capsys):
     status = {name: (e["status"], e["error"]) for name, e in entries.items()}
     assert code == 1
     assert status["flaky"] == ("ok", None) and entries["flaky"]["title"] == "Fine page"
-    assert status["down"] == ("failed", "HTTP 503")
+    # Under load the deadline may end the retries before the back-off gives up; the reason
+    # still names the failure.
+    assert status["down"][0] == "failed" and status["down"][1].startswith("HTTP 503")
     assert status["busy"][0] == "failed" and "429" in status["busy"][1]
-    assert status["reset"][0] == "failed" and "connection" in status["reset"][1]
-    assert status["hang"] == ("failed", "timed out after 0.5 s (no data)")  # the read timeout
+    assert status["reset"][0] == "failed" and ("reset" in status["reset"][1] or "connect" in status["reset"][1])
+    assert status["hang"][0] == "failed" and status["hang"][1].startswith("timed out after")
     assert status["trickle"] == ("failed", f"timed out after {DEADLINE:g} s")
     assert status["truncated"][0] == "failed"
     assert status["bomb"][0] == "ok" and "5 MB" in entries["bomb"]["record"]["note"]
@@ -77,3 +79,13 @@ def test_every_fault_ends_well(server, tmp_path, monkeypatch, capsys):
     assert elapsed < DEADLINE + 5
     captured = capsys.readouterr()
     assert "Traceback" not in err.getvalue() + captured.err + captured.out
+
+
+def test_a_link_out_of_time_names_the_failure_it_was_retrying():
+    from pipeline.http import _deadline_reason
+    from pipeline.retry import TransientError
+
+    assert _deadline_reason([], 30) == "timed out after 30 s"
+    assert _deadline_reason([TransientError("timed out after 20 s (no data)")], 30) == "timed out after 30 s"
+    assert _deadline_reason([TransientError("connection reset"), TransientError("HTTP 503")], 30) == (
+        "HTTP 503 (still failing after 30 s)")
