@@ -290,7 +290,8 @@ class Summary:
     notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        text = f"{self.entries} entries: {self.fetched} fetched, {self.from_cache} from cache, {self.failed} failed"
+        noun = "entry" if self.entries == 1 else "entries"
+        text = f"{self.entries} {noun}: {self.fetched} fetched, {self.from_cache} from cache, {self.failed} failed"
         if self.stale:
             text += f", {self.stale} stale"
         if self.extra_failed:

@@ -246,7 +246,7 @@ def test_an_expired_github_record_is_revalidated_with_its_etag(site):
     site.server.route("/repos/lmbxmu/HRank", lambda req: Reply(304, b"", gh_headers()) if req.headers.get("if-none-match") == 'W/"abc"' else Reply(500))
     code, _, err = site.run("sources.txt")
     assert code == 0 and site.server.hits("/repos/lmbxmu/HRank")[-1].headers["if-none-match"] == 'W/"abc"'
-    assert err.strip().splitlines()[-1].startswith("1 entries: 0 fetched, 1 from cache")
+    assert err.strip().splitlines()[-1].startswith("1 entry: 0 fetched, 1 from cache")
 
 
 def test_a_failed_refresh_serves_the_stale_record(site):
