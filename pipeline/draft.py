@@ -249,19 +249,28 @@ def entry_views(entries: Sequence[Entry]) -> list[EntryView]:
 # ---------------------------------------------------------------------------------------------
 # Markdown
 
+class _Fields(dict):
+    """A dict whose keys are also attributes: Jinja's `e.title` tries the attribute first, and
+    a plain dict makes every such lookup fail and retry as an item (a third of the render)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.__dict__ = self
+
+
 def _md_view(view: EntryView) -> dict[str, Any]:
     """The view with every text escaped for Markdown: what templates receive."""
-    return {
+    return _Fields({
         "key": view.key, "kind": view.kind, "section": mdtext.escape(view.section),
         "line": view.line, "status": view.status, "url": view.url,
         "title": mdtext.escape(view.title, mdtext.TITLE_LIMIT),
         "source": mdtext.escape(view.source) if view.source else None,
         "tags": [mdtext.escape(t) for t in view.tags],
-        "links": [{"label": mdtext.escape(l.label), "url": l.url, "key": l.key} for l in view.links],
+        "links": [_Fields(label=mdtext.escape(l.label), url=l.url, key=l.key) for l in view.links],
         "summary": [mdtext.escape_line(p) for p in view.summary.split("\n") if p.strip()],
         "note": mdtext.escape(view.note) if view.note else None,
         "paper_title": mdtext.escape(view.paper_title) if view.paper_title else None,
-    }
+    })
 
 
 def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
@@ -347,7 +356,7 @@ def section_order(names: Iterable[str]) -> list[str]:
 
 
 def group_by_section(views: list[EntryView]) -> list[dict[str, Any]]:
-    return [{"name": mdtext.escape(name), "entries": [_md_view(v) for v in views if v.section == name]}
+    return [_Fields(name=mdtext.escape(name), entries=[_md_view(v) for v in views if v.section == name])
             for name in section_order(v.section for v in views)]
 
 
