@@ -120,9 +120,20 @@ def arxiv_ids_in(*texts: str | None) -> list[str]:
     return found
 
 
+# A canonical http(s) URL's lower-case host (and port); anything else goes through urlsplit.
+_PLAIN_HOST = re.compile(r"https?://([a-z0-9._-]+)(?::\d+)?(?=[/?#]|$)")
+
+
+def _host(url: str) -> str:
+    """`urlsplit(url).hostname` lower-cased, without parsing the whole URL in the common case."""
+    plain = _PLAIN_HOST.match(url)
+    return plain.group(1) if plain else (urlsplit(url).hostname or "").lower()
+
+
 def _web_label(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    path = urlsplit(url).path.lower()
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    path = parts.path.lower()
     blog = (host.startswith("blog.") or ".blog" in host or "blog" in host.split(".")[0]
             or path.startswith("/blog") or any(host == h or host.endswith("." + h) for h in _BLOG_HOSTS))
     return "博客" if blog else "链接"
@@ -224,7 +235,7 @@ def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
 def _web_page(view: EntryView, url: str, record: dict[str, Any]) -> None:
     if record.get("title"):
         view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
-    host = (urlsplit(url).hostname or "").lower()
+    host = _host(url)
     source = record.get("site_name") or known_site_name(host)
     if source and mdtext.one_line(source) != view.title:
         view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
