@@ -17,8 +17,8 @@ NOTE_LIMIT = 500
 REASON_LIMIT = 300
 
 # Characters that could end a link text, start a code span, split a title from its source,
-# or start an escape; `<` is handled separately (as an entity) so no tag can ever open.
-_MD_SPECIAL = re.compile(r"([\\`\[\]|])")
+# or start an escape get a backslash; `<` becomes an entity so no tag can ever open.
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`[]|"} | {"<": "&lt;"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
@@ -34,24 +34,25 @@ def one_line(text: object, limit: int | None = None) -> str:
 
 def escape(text: object, limit: int | None = None) -> str:
     """One line of Markdown text that renders as exactly `text` and can not change structure."""
-    value = one_line(text, limit)
-    value = _MD_SPECIAL.sub(r"\\\1", value)
-    return value.replace("<", "&lt;")
+    # One translate, not a regex substitution: escape runs on every text of every entry.
+    return one_line(text, limit).translate(_MD_ESCAPES)
 
 
 _BLOCK_START = re.compile(r"^(#|>|[-+*=]|\d+[.)]|~~~)")
+_NUMBERED = re.compile(r"^(\d+)([.)])")
 
 
 def escape_line(text: object, limit: int | None = None) -> str:
     """`escape`, and a text that would start a heading, quote or list when it begins a line
     gets a backslash in front of that marker."""
     value = escape(text, limit)
-    number = re.match(r"^(\d+)([.)])", value)
+    number = _NUMBERED.match(value)
     if number:  # "1." starts a list; a backslash only works before the punctuation
         return f"{number.group(1)}\\{value[number.end(1):]}"
     return "\\" + value if _BLOCK_START.match(value) else value
 
 
+_HTTP_URL = re.compile(r"(?i)https?://[^/\s]")
 # Characters percent-encoded in a link target: they would end the target, or break the
 # draft-merge scanner that finds URLs in the text.
 _URL_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in ' ()<>[]"`\\{}|^'})
@@ -62,7 +63,7 @@ def safe_url(url: object) -> str | None:
     if not isinstance(url, str):
         return None
     value = _CONTROL.sub("", url).strip()
-    if not re.match(r"(?i)https?://[^/\s]", value) or len(value) > 4096:
+    if not _HTTP_URL.match(value) or len(value) > 4096:
         return None
     return value.translate(_URL_ESCAPES)
 
