@@ -109,8 +109,8 @@ def _sentence_ends(text: str) -> Iterator[int]:
         if mark[0] in ".!?":
             # Only the last few characters can hold an abbreviation, and only the next
             # non-space character matters: never copy the rest of the text for each mark.
-            before = text[max(end - _LONGEST_ABBREVIATION, 0) : end].lower()
-            if mark[0] == "." and any(before.endswith(a) for a in _ABBREVIATIONS):
+            before = text[max(end - _LONGEST_ABBREVIATION, 0) : end]
+            if mark[0] == "." and before.lower().endswith(_ABBREVIATIONS):
                 continue
             following = _NEXT_WORD.match(text, end)
             if following and following.group(1).islower():
