@@ -25,8 +25,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 def one_line(text: object, limit: int | None = None) -> str:
     """Whitespace (newlines included) collapsed to single spaces, control characters dropped,
     and capped at `limit` characters with `…`."""
-    value = _CONTROL.sub(" ", str(text if text is not None else ""))
-    value = " ".join(value.split())
+    value = str(text if text is not None else "")
+    # Printable text has no whitespace but " " (and no control characters): when it has no
+    # run of spaces and none at either end there is nothing to collapse, the common case.
+    if not value.isprintable() or "  " in value or value[:1] == " " or value[-1:] == " ":
+        value = " ".join(_CONTROL.sub(" ", value).split())
     if limit is not None and len(value) > limit:
         value = value[: limit - 1].rstrip() + "…"
     return value
