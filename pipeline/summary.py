@@ -134,7 +134,7 @@ def split_sentences(text: str) -> list[str]:
 
 
 def is_mostly_cjk(text: str) -> bool:
-    if not text:
+    if not text or text.isascii():  # no CJK at all, without scanning for it
         return False
     return len(_CJK.findall(text)) * 3 >= len(text)
 
