@@ -167,24 +167,18 @@ class Cache:
         """The verdict for every key at once (one query per 500 keys: a warm run is one pass)."""
         now = self.clock()
         keys = list(dict.fromkeys(keys))
-        found: dict[str, Lookup] = {key: Lookup() for key in keys}
+        failure_ttl = self.freshness.failure
+        found: dict[str, Lookup] = {}
         for key, kind, record, error, error_at, fetched_at, etag, last_modified in self._rows(keys):
             if kind != kind_of.get(key, kind):
                 continue
-            cached = Cached(
-                key=key,
-                kind=kind,
-                fetched_at=fetched_at,
-                record=json.loads(record) if record else None,
-                error=error,
-                etag=etag,
-                last_modified=last_modified,
-            )
+            cached = Cached(key, kind, fetched_at, json.loads(record) if record else None, error, etag, last_modified)
             ttl = self.freshness.ttl(key, kind)
-            failure_fresh = error_at is not None and now - error_at < self.freshness.failure
+            failure_fresh = error_at is not None and now - error_at < failure_ttl
             fresh = cached.record is not None and (ttl is None or now - fetched_at < ttl)
-            found[key] = Lookup(cached=cached, fresh=fresh, failure=error if failure_fresh else None)
-        return found
+            found[key] = Lookup(cached, fresh, error if failure_fresh else None)
+        # A key without a usable row is a miss; the verdicts come in the order asked.
+        return {key: found.get(key) or Lookup() for key in keys}
 
     def get(self, key: str) -> Cached | None:
         for key_, kind, record, error, _error_at, fetched_at, etag, last_modified in self._rows([key]):

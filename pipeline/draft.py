@@ -120,9 +120,20 @@ def arxiv_ids_in(*texts: str | None) -> list[str]:
     return found
 
 
+# A canonical http(s) URL's lower-case host (and port); anything else goes through urlsplit.
+_PLAIN_HOST = re.compile(r"https?://([a-z0-9._-]+)(?::\d+)?(?=[/?#]|$)")
+
+
+def _host(url: str) -> str:
+    """`urlsplit(url).hostname` lower-cased, without parsing the whole URL in the common case."""
+    plain = _PLAIN_HOST.match(url)
+    return plain.group(1) if plain else (urlsplit(url).hostname or "").lower()
+
+
 def _web_label(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    path = urlsplit(url).path.lower()
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    path = parts.path.lower()
     blog = (host.startswith("blog.") or ".blog" in host or "blog" in host.split(".")[0]
             or path.startswith("/blog") or any(host == h or host.endswith("." + h) for h in _BLOG_HOSTS))
     return "博客" if blog else "链接"
@@ -224,7 +235,7 @@ def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
 def _web_page(view: EntryView, url: str, record: dict[str, Any]) -> None:
     if record.get("title"):
         view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
-    host = (urlsplit(url).hostname or "").lower()
+    host = _host(url)
     source = record.get("site_name") or known_site_name(host)
     if source and mdtext.one_line(source) != view.title:
         view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
@@ -249,19 +260,28 @@ def entry_views(entries: Sequence[Entry]) -> list[EntryView]:
 # ---------------------------------------------------------------------------------------------
 # Markdown
 
+class _Fields(dict):
+    """A dict whose keys are also attributes: Jinja's `e.title` tries the attribute first, and
+    a plain dict makes every such lookup fail and retry as an item (a third of the render)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.__dict__ = self
+
+
 def _md_view(view: EntryView) -> dict[str, Any]:
     """The view with every text escaped for Markdown: what templates receive."""
-    return {
+    return _Fields({
         "key": view.key, "kind": view.kind, "section": mdtext.escape(view.section),
         "line": view.line, "status": view.status, "url": view.url,
         "title": mdtext.escape(view.title, mdtext.TITLE_LIMIT),
         "source": mdtext.escape(view.source) if view.source else None,
         "tags": [mdtext.escape(t) for t in view.tags],
-        "links": [{"label": mdtext.escape(l.label), "url": l.url, "key": l.key} for l in view.links],
+        "links": [_Fields(label=mdtext.escape(l.label), url=l.url, key=l.key) for l in view.links],
         "summary": [mdtext.escape_line(p) for p in view.summary.split("\n") if p.strip()],
         "note": mdtext.escape(view.note) if view.note else None,
         "paper_title": mdtext.escape(view.paper_title) if view.paper_title else None,
-    }
+    })
 
 
 def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
@@ -347,7 +367,7 @@ def section_order(names: Iterable[str]) -> list[str]:
 
 
 def group_by_section(views: list[EntryView]) -> list[dict[str, Any]]:
-    return [{"name": mdtext.escape(name), "entries": [_md_view(v) for v in views if v.section == name]}
+    return [_Fields(name=mdtext.escape(name), entries=[_md_view(v) for v in views if v.section == name])
             for name in section_order(v.section for v in views)]
 
 

@@ -17,16 +17,19 @@ NOTE_LIMIT = 500
 REASON_LIMIT = 300
 
 # Characters that could end a link text, start a code span, split a title from its source,
-# or start an escape; `<` is handled separately (as an entity) so no tag can ever open.
-_MD_SPECIAL = re.compile(r"([\\`\[\]|])")
+# or start an escape get a backslash; `<` becomes an entity so no tag can ever open.
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in "\\`[]|"} | {"<": "&lt;"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
 def one_line(text: object, limit: int | None = None) -> str:
     """Whitespace (newlines included) collapsed to single spaces, control characters dropped,
     and capped at `limit` characters with `…`."""
-    value = _CONTROL.sub(" ", str(text if text is not None else ""))
-    value = " ".join(value.split())
+    value = str(text if text is not None else "")
+    # Printable text has no whitespace but " " (and no control characters): when it has no
+    # run of spaces and none at either end there is nothing to collapse, the common case.
+    if not value.isprintable() or "  " in value or value[:1] == " " or value[-1:] == " ":
+        value = " ".join(_CONTROL.sub(" ", value).split())
     if limit is not None and len(value) > limit:
         value = value[: limit - 1].rstrip() + "…"
     return value
@@ -34,27 +37,29 @@ def one_line(text: object, limit: int | None = None) -> str:
 
 def escape(text: object, limit: int | None = None) -> str:
     """One line of Markdown text that renders as exactly `text` and can not change structure."""
-    value = one_line(text, limit)
-    value = _MD_SPECIAL.sub(r"\\\1", value)
-    return value.replace("<", "&lt;")
+    # One translate, not a regex substitution: escape runs on every text of every entry.
+    return one_line(text, limit).translate(_MD_ESCAPES)
 
 
 _BLOCK_START = re.compile(r"^(#|>|[-+*=]|\d+[.)]|~~~)")
+_NUMBERED = re.compile(r"^(\d+)([.)])")
 
 
 def escape_line(text: object, limit: int | None = None) -> str:
     """`escape`, and a text that would start a heading, quote or list when it begins a line
     gets a backslash in front of that marker."""
     value = escape(text, limit)
-    number = re.match(r"^(\d+)([.)])", value)
+    number = _NUMBERED.match(value)
     if number:  # "1." starts a list; a backslash only works before the punctuation
         return f"{number.group(1)}\\{value[number.end(1):]}"
     return "\\" + value if _BLOCK_START.match(value) else value
 
 
+_HTTP_URL = re.compile(r"(?i)https?://[^/\s]")
 # Characters percent-encoded in a link target: they would end the target, or break the
 # draft-merge scanner that finds URLs in the text.
 _URL_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in ' ()<>[]"`\\{}|^'})
+_URL_UNSAFE = re.compile("[" + re.escape(' ()<>[]"`\\{}|^') + "]")
 
 
 def safe_url(url: object) -> str | None:
@@ -62,9 +67,10 @@ def safe_url(url: object) -> str | None:
     if not isinstance(url, str):
         return None
     value = _CONTROL.sub("", url).strip()
-    if not re.match(r"(?i)https?://[^/\s]", value) or len(value) > 4096:
+    if not _HTTP_URL.match(value) or len(value) > 4096:
         return None
-    return value.translate(_URL_ESCAPES)
+    # Most URLs hold none of these characters: a search in C is cheaper than a translate.
+    return value.translate(_URL_ESCAPES) if _URL_UNSAFE.search(value) else value
 
 
 # A URL as it can appear in a draft: inside `(...)` or bare, ended by whitespace, brackets,
