@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from pipeline import mdtext
+from pipeline.links import LinkError, canonicalize
 from pipeline.models import SECTIONS, Diagnostic, Entry
 from pipeline.sites.names import known_site_name
 from pipeline.summary import draft_summary, github_facts
@@ -55,7 +56,6 @@ _BLOG_HOSTS = ("medium.com", "substack.com", "zhuanlan.zhihu.com", "mp.weixin.qq
 _ARXIV_IN_TEXT = re.compile(
     r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)",
     re.IGNORECASE)
-_GITHUB_REPO = re.compile(r"^https?://(?:www\.)?github\.com/([\w.\-]+)/([\w.\-]+)", re.IGNORECASE)
 
 
 @dataclass
@@ -102,13 +102,12 @@ def compare_key(key: str | None) -> str | None:
 
 
 def github_key_and_url(url: str) -> tuple[str, str] | None:
-    match = _GITHUB_REPO.match(url.strip())
-    if not match:
+    """The repository a URL names, as (key, canonical URL), by the same rules as sources.txt."""
+    try:
+        link = canonicalize(url)
+    except LinkError:
         return None
-    owner, repo = match.group(1), re.sub(r"\.git$", "", match.group(2))
-    if not repo or owner.lower() in {"orgs", "topics", "features", "about", "sponsors"}:
-        return None
-    return f"github:{owner}/{repo}".lower(), f"https://github.com/{owner}/{repo}"
+    return (link.key, link.url) if link.kind == "github" else None
 
 
 def arxiv_ids_in(*texts: str | None) -> list[str]:
