@@ -31,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -290,7 +289,7 @@ def run_scenario(sc: Scenario, args, limits: Limits) -> list[Measure]:
                 m = run_enrich(farm, work, sc.name, "cold", sc.count)
                 m.ideal_s = ideal["total"]
                 m.ratio_to_ideal = m.wall_s / m.ideal_s if m.ideal_s else None
-                m.notes += [f"ideal by stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in ideal.items() if k != "total" and v)]
+                m.notes += ["ideal by stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in ideal.items() if k != "total" and v)]
                 measures.append(m)
             elif sc.quick_fill:
                 seconds = fill_cache_quickly(farm, work)

@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import queue
-import sys
 import tempfile
 import threading
 import time
