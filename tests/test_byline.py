@@ -4,10 +4,7 @@ import pytest
 
 from pipeline.byline import byline_name, date_from_text
 from pipeline.extract import extract_page
-
-
-def _html(head: str, body: str) -> bytes:
-    return f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>".encode()
+from tests.pages import inline_page
 
 
 @pytest.mark.parametrize(
@@ -31,7 +28,7 @@ def test_byline_name(text, expected):
 
 
 def test_byline_element_when_metadata_is_silent():
-    html = _html(
+    html = inline_page(
         "<title>Forest lands</title>",
         "<article><h1>Forest lands</h1>"
         '<div class="post-byline">By <span class="author-name">Julie Mollins</span>'
@@ -42,7 +39,7 @@ def test_byline_element_when_metadata_is_silent():
 
 
 def test_commenter_is_not_the_author():
-    html = _html(
+    html = inline_page(
         "<title>Forest lands</title>",
         "<article><h1>Forest lands</h1><p>Text.</p></article>"
         '<ol class="comment-list"><li><span class="comment-author vcard">Troll McTroll</span></li></ol>'
@@ -52,7 +49,7 @@ def test_commenter_is_not_the_author():
 
 
 def test_job_title_inside_the_byline_is_dropped():
-    html = _html(
+    html = inline_page(
         "<title>Schools</title>",
         '<div class="byline"><div class="author-name">By Howard Blume <span class="author-title">Staff Writer</span></div>'
         '<span class="byline-date">Dec. 16, 2016</span></div>',
@@ -61,7 +58,7 @@ def test_job_title_inside_the_byline_is_dropped():
 
 
 def test_site_name_as_meta_author_gives_way_to_the_byline():
-    html = _html(
+    html = inline_page(
         '<meta name="author" content="Lesotho Times"><meta property="og:site_name" content="Lesotho Times">',
         '<h1>Budget passed</h1><p class="byline">By Mohloai Mpesi</p>',
     )
@@ -69,7 +66,7 @@ def test_site_name_as_meta_author_gives_way_to_the_byline():
 
 
 def test_site_name_stays_when_there_is_no_byline():
-    html = _html(
+    html = inline_page(
         '<meta name="author" content="Lesotho Times"><meta property="og:site_name" content="Lesotho Times">',
         "<h1>Budget passed</h1>",
     )
@@ -77,26 +74,26 @@ def test_site_name_stays_when_there_is_no_byline():
 
 
 def test_rel_author_link_counts_even_in_the_post_footer():
-    html = _html("<title>Politcamp</title>",
+    html = inline_page("<title>Politcamp</title>",
                  '<h1>Politcamp</h1><footer class="entry-footer">Posted by <a rel="author" href="/u/marc">marc</a></footer>')
     assert extract_page(html, "https://murdeltas.example/politcamp").author == "marc"
 
 
 def test_metadata_author_is_kept_as_written_but_placeholders_are_not():
-    kept = _html('<meta name="author" content="Bradley M. Kuhn (http://ebb.org/bkuhn/)">', "<h1>Events</h1>")
+    kept = inline_page('<meta name="author" content="Bradley M. Kuhn (http://ebb.org/bkuhn/)">', "<h1>Events</h1>")
     assert extract_page(kept, "https://ebb.example/a").author == "Bradley M. Kuhn (http://ebb.org/bkuhn/)"
-    placeholder = _html('<meta name="author" content="null">', '<h1>Events</h1><span class="author">Rodolfo Costa</span>')
+    placeholder = inline_page('<meta name="author" content="null">', '<h1>Events</h1><span class="author">Rodolfo Costa</span>')
     assert extract_page(placeholder, "https://gazeta.example/a").author == "Rodolfo Costa"
 
 
 def test_published_from_time_element_in_article_header():
-    html = _html("<title>Launch</title>",
+    html = inline_page("<title>Launch</title>",
                  '<article><header><h1>Launch</h1><time datetime="2024-05-02T09:30:00+02:00">2 May</time></header></article>')
     assert extract_page(html, "https://news.example/launch").published == "2024-05-02T09:30:00+02:00"
 
 
 def test_published_prefers_metadata_over_markup():
-    html = _html('<meta property="article:published_time" content="2024-05-01T08:00:00Z">',
+    html = inline_page('<meta property="article:published_time" content="2024-05-01T08:00:00Z">',
                  '<h1>Launch</h1><time datetime="2024-06-30">30 June</time>')
     assert extract_page(html, "https://news.example/launch").published == "2024-05-01T08:00:00+00:00"
 
@@ -125,13 +122,13 @@ def test_date_from_text(text, expected):
 
 
 def test_published_from_visible_date_when_nothing_else_has_it():
-    html = _html("<title>Lehrgang</title>",
+    html = inline_page("<title>Lehrgang</title>",
                  '<article><h1>Lehrgang</h1><span class="date">02.02.2022</span><p>Text.</p></article>'
                  '<aside class="sidebar"><span class="date">01.09.2021</span></aside>')
     assert extract_page(html, "https://verband.example/news/1").published == "2022-02-02"
 
 
 def test_visible_date_in_comments_is_not_the_publication_date():
-    html = _html("<title>Lehrgang</title>",
+    html = inline_page("<title>Lehrgang</title>",
                  '<h1>Lehrgang</h1><div class="comments"><span class="comment-date">am 9. Juni 2017</span></div>')
     assert extract_page(html, "https://verband.example/news/1").published is None

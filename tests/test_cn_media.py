@@ -1,14 +1,7 @@
 """Site rules for Chinese tech media: CSDN blog and news, cnblogs, qdaily."""
 
-from pathlib import Path
-
 from pipeline.extract import extract_page
-
-PAGES = Path(__file__).parent / "fixtures" / "pages"
-
-
-def page(name: str) -> bytes:
-    return (PAGES / name).read_bytes()
+from tests.pages import page
 
 
 def test_csdn_blog_post():

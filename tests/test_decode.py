@@ -1,10 +1,7 @@
 """Charset decoding: declarations trusted only when the bytes agree, GBK as GB18030, never raising."""
 
-from pathlib import Path
-
 from pipeline.decode import charset_from_meta, decode_html, normalize_charset
-
-PAGES = Path(__file__).parent / "fixtures" / "pages"
+from tests.pages import PAGES
 
 
 def test_header_charset_is_used_when_bytes_agree():

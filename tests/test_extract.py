@@ -1,16 +1,9 @@
 """Generic extraction: ordered fallbacks, site-name removal, bot walls, decoding."""
 
-from pathlib import Path
-
 import pytest
 
 from pipeline.extract import PageUnavailable, extract_page, strip_site_affix
-
-PAGES = Path(__file__).parent / "fixtures" / "pages"
-
-
-def page(name: str) -> bytes:
-    return (PAGES / name).read_bytes()
+from tests.pages import inline_page, page
 
 
 def test_news_page_with_json_ld_graph():
@@ -96,14 +89,11 @@ def test_garbage_does_not_crash():
     assert record.url == "https://example.com/"
 
 
-def _html(head: str, body: str = "") -> bytes:
-    return f"<!doctype html><html lang='en'><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>".encode()
-
 
 def test_headline_kept_by_h1_and_json_ld_over_rewritten_social_title():
     # og:title, twitter:title and <title> come from one SEO field; the <h1> and the JSON-LD
     # headline are the article's own and outvote it.
-    html = _html(
+    html = inline_page(
         '<meta property="og:title" content="Dead Cells Might Be A Good Thing">'
         '<meta name="twitter:title" content="Dead Cells Might Be A Good Thing">'
         '<meta property="og:site_name" content="Giggles">'
@@ -115,7 +105,7 @@ def test_headline_kept_by_h1_and_json_ld_over_rewritten_social_title():
 
 
 def test_headline_split_into_kicker_spans_has_no_space_before_colon():
-    html = _html(
+    html = inline_page(
         "<title>Patent: Maker must destroy phones - Tech.example</title>",
         '<h1><style>.k{display:block}</style><span class="k">Patent</span><span class="hidden">:</span> '
         "<span>Maker must destroy phones</span></h1>",
@@ -125,21 +115,21 @@ def test_headline_split_into_kicker_spans_has_no_space_before_colon():
 
 def test_kicker_follows_what_the_h1_shows():
     # A section label before the colon in the social titles, the bare headline as <h1>.
-    section = _html(
+    section = inline_page(
         '<meta property="og:title" content="Chronik: Lotte ist tot">'
         "<title>Chronik: Lotte ist tot - wien.example</title>",
         "<h1>Lotte ist tot</h1>",
     )
     assert extract_page(section, "https://wien.example/s/1").title == "Lotte ist tot"
     # A quote kicker shown in the <h1> belongs to the headline.
-    quote = _html(
+    quote = inline_page(
         '<meta property="og:title" content="Kramer misses the Games - ski.example">'
         "<title>Kramer misses the Games - ski.example</title>",
         '<h1>"Pure void": Kramer misses the Games</h1>',
     )
     assert extract_page(quote, "https://ski.example/k").title == '"Pure void": Kramer misses the Games'
     # A long department label in the <h1> is not part of the headline.
-    department = _html(
+    department = inline_page(
         '<meta property="og:title" content="Press releases">'
         "<title>Boosters remain available until February</title>",
         "<h1><span>Press release of the Health, Social and Integration Directorate</span>"
@@ -149,7 +139,7 @@ def test_kicker_follows_what_the_h1_shows():
 
 
 def test_date_before_the_headline_in_the_h1_is_dropped():
-    html = _html(
+    html = inline_page(
         '<meta name="twitter:title" content="Oil report November 2021">'
         "<title>AGENCY - Statistics - Oil report November 2021</title>",
         '<h1><a href="/">Federal Agency for Oil</a></h1>'
@@ -159,7 +149,7 @@ def test_date_before_the_headline_in_the_h1_is_dropped():
 
 
 def test_h1_starting_with_the_titles_site_name_is_a_banner():
-    html = _html(
+    html = inline_page(
         "<title>Children and work » KidsNet e.V.</title>",
         "<h1>KidsNet e.V. Association for working children and youth</h1><h2>Children and work</h2>",
     )

@@ -1,18 +1,12 @@
 """WeChat and Zhihu site rules, and the known-site-name table."""
 
-from pathlib import Path
-
 import pytest
 
 from pipeline.extract import PageUnavailable, extract_page
 from pipeline.sites.names import known_site_name, register_site_names, reset_site_names
+from tests.pages import page
 
-PAGES = Path(__file__).parent / "fixtures" / "pages"
 WECHAT = "https://mp.weixin.qq.com/s/AbCdEf"
-
-
-def page(name: str) -> bytes:
-    return (PAGES / name).read_bytes()
 
 
 def test_wechat_classic_article():
