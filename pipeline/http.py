@@ -14,9 +14,11 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
+import httpcore
 import httpx
 
 from pipeline import HOMEPAGE, __version__
+from pipeline.netbackend import PinnedBackend
 from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,8 @@ class AddressGuard:
     """Refuses hosts that resolve to loopback, private, link-local and other non-public
     addresses, so a link cannot make the tool probe the editor's own network.
 
+    A host is resolved and checked once per run; the connection then goes to exactly the
+    addresses checked (see pipeline/netbackend.py), never to a second answer of the resolver.
     `allowed_origins` exempts exact (host, port) pairs, e.g. a test's own local server, without
     opening the rest of the private space: a redirect from it to another loopback address is
     still refused. `resolve` is injectable for runs without DNS."""
@@ -127,15 +131,23 @@ class AddressGuard:
     allow_private: bool = False
     allowed_origins: Collection[tuple[str, int]] = ()
     resolve: Resolver = resolve_host
+    _checked: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     async def check(self, url: httpx.URL) -> None:
-        if self.allow_private:
-            return
-        host, port = url.host, url.port or (443 if url.scheme == "https" else 80)
-        if (host, port) in set(self.allowed_origins):
-            return
+        port = url.port or (443 if url.scheme == "https" else 80)
+        await self.addresses(url.raw_host.decode("ascii"), port)
+
+    async def addresses(self, host: str, port: int) -> tuple[str, ...]:
+        """The checked addresses to connect to, or () when the host is exempt and may be
+        reached by name. Raises RefusedAddress, or TransientError when the name does not resolve
+        (not remembered: a retry resolves again)."""
+        if self.allow_private or (host, port) in self.allowed_origins:
+            return ()
+        checked = self._checked.get((host, port))
+        if checked is not None:
+            return checked
         try:
-            addresses = [str(ipaddress.ip_address(host))]
+            addresses = [str(ipaddress.ip_address(host.strip("[]")))]
         except ValueError:
             try:
                 addresses = await self.resolve(host, port)
@@ -146,6 +158,8 @@ class AddressGuard:
             raise RefusedAddress(
                 f"refused: {host} resolves to a private address (use --allow-private-hosts)"
             )
+        checked = self._checked[(host, port)] = tuple(dict.fromkeys(addresses))
+        return checked
 
 
 def media_type(content_type: str | None) -> str | None:
@@ -228,7 +242,7 @@ def _network_error(exc: httpx.TransportError, timeouts: HttpLimits) -> FetchErro
         return TransientError(f"timed out after {timeouts.read_timeout:g} s (no data)")
     if any(isinstance(c, socket.gaierror) for c in causes):
         return TransientError("could not resolve host")
-    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in str(exc).lower():
+    if any(isinstance(c, OSError) and c.errno == errno.ECONNREFUSED for c in causes) or "refused" in str(exc).lower():
         return TransientError("could not connect (connection refused)")
     if any(isinstance(c, ConnectionResetError) for c in causes) or any(
         isinstance(c, OSError) and c.errno == errno.ECONNRESET for c in causes
@@ -289,7 +303,6 @@ class HttpClient:
 
     async def __aenter__(self) -> HttpClient:
         self._clients = {}
-        self._ssl = httpx.create_ssl_context()  # built once: building one per origin is slow
         self._total_slots = asyncio.Semaphore(self.limits.total)
         return self
 
@@ -307,10 +320,12 @@ class HttpClient:
         client = self._clients.get(origin)
         if client is None:
             limits = self.limits
+            pool_limits = httpx.Limits(max_connections=limits.per_host, max_keepalive_connections=limits.per_host)
+            tls = self._tls_context(url)
             client = self._clients[origin] = httpx.AsyncClient(
-                transport=self.transport,
-                verify=self._ssl,
-                limits=httpx.Limits(max_connections=limits.per_host, max_keepalive_connections=limits.per_host),
+                transport=self.transport or self._pinned_transport(pool_limits, tls),
+                verify=tls,
+                limits=pool_limits,
                 timeout=httpx.Timeout(
                     connect=limits.connect_timeout, read=limits.read_timeout,
                     write=limits.read_timeout, pool=None,  # the pool wait is bounded by the deadline
@@ -323,6 +338,31 @@ class HttpClient:
                 },
             )
         return client
+
+    def _tls_context(self, url: httpx.URL) -> ssl.SSLContext:
+        """The run's one verifying TLS context, built at the first https origin (loading the CA
+        bundle takes 20 ms; once per origin would add up). A pool serves one origin, so a plain
+        HTTP origin's pool never uses its context: it gets an empty one, which would refuse
+        every certificate if it ever were."""
+        if url.scheme != "https":
+            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()
+        return self._ssl
+
+    def _pinned_transport(self, limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+        """httpx's own transport over a pool whose connections go only to checked addresses.
+        httpx has no parameter for httpcore's network backend, hence the pool is replaced (the
+        tests of the address guard fail if a new httpx stops using it)."""
+        transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=tls,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=PinnedBackend(self.guard.addresses),
+        )
+        return transport
 
     async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
         """Fetches one link within the per-host and total limits and the per-link deadline.
@@ -337,9 +377,8 @@ class HttpClient:
         failures: list[FetchError] = []
         async with host_slot, self._total_slots:
             try:
-                return await asyncio.wait_for(
-                    self._follow(start, etag, last_modified, failures), self.limits.deadline
-                )
+                async with asyncio.timeout(self.limits.deadline):  # not wait_for: no task per link
+                    return await self._follow(start, etag, last_modified, failures)
             except asyncio.TimeoutError:
                 raise TransientError(_deadline_reason(failures, self.limits.deadline)) from None
 

@@ -4,6 +4,7 @@ misbehave on purpose (delays, hangs, resets, trickles) so faults are testable wi
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -42,7 +43,8 @@ Handler = Callable[[Request], Reply]
 class LocalServer:
     """`server.route("/path", handler_or_reply)`, then `server.url("/path")`."""
 
-    def __init__(self, latency: float = 0.0):
+    def __init__(self, latency: float = 0.0, tls: ssl.SSLContext | None = None):
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
         self.latency = latency
@@ -98,6 +100,8 @@ class LocalServer:
                     super().handle_error(request, client_address)
 
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         # A short poll interval makes `stop()` (and so every test's teardown) quick.
         self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
@@ -111,7 +115,7 @@ class LocalServer:
         self.httpd.server_close()
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, handler: Handler | Reply | str | bytes) -> None:
         if isinstance(handler, (str, bytes)):

@@ -1,0 +1,128 @@
+"""The web stage connects only to the addresses its guard checked (no second DNS answer can
+send it elsewhere), over TLS verified against the link's own host name."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from pipeline import http
+from pipeline.fetchers.base import FetchRequest
+from pipeline.fetchers.web import WebFetcher
+from pipeline.models import Link
+from pipeline.retry import RetryPolicy
+from tests.localserver import LocalServer
+
+PAGE = "<html><head><title>Pinned</title></head><body><h1>Pinned</h1></body></html>"
+
+
+class Resolver:
+    """A rebinding resolver: its first answer passes the guard, every later one is private."""
+
+    def __init__(self, first: str):
+        self.first, self.calls = first, []
+
+    async def __call__(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        return [self.first] if len(self.calls) == 1 else ["10.0.0.7"]
+
+
+@pytest.fixture
+def loopback_counts_as_public(monkeypatch):
+    """The tests' server is on 127.0.0.1; for the guard it stands in for a public address."""
+    monkeypatch.setattr(http, "is_public_address", lambda address: address == "127.0.0.1")
+
+
+def fetch(fetcher: WebFetcher, *urls: str):
+    requests = [FetchRequest(Link(key=f"web:{u}", kind="web", url=u, original=u)) for u in urls]
+    return {r.key.removeprefix("web:"): r for r in fetcher.fetch(requests)}
+
+
+def test_connections_go_to_the_checked_address_not_to_a_later_answer(server, loopback_counts_as_public):
+    server.route("/a", PAGE)
+    server.route("/b", PAGE)
+    resolve = Resolver(first="127.0.0.1")
+    fetcher = WebFetcher(resolve=resolve, retry=RetryPolicy(attempts=1))
+    # "rebind.test" exists in no DNS: the pages can only be reached at the address checked.
+    urls = [f"http://rebind.test:{server.port}/a", f"http://rebind.test:{server.port}/b"]
+    results = fetch(fetcher, *urls)
+    assert all(results[u].ok and results[u].record.title == "Pinned" for u in urls)
+    assert resolve.calls == ["rebind.test"]  # resolved and checked once, for the whole run
+    assert [r.headers["host"] for r in server.requests] == [f"rebind.test:{server.port}"] * 2
+
+
+def test_a_private_first_answer_is_refused_before_connecting(server, loopback_counts_as_public):
+    server.route("/a", PAGE)
+    fetcher = WebFetcher(resolve=Resolver(first="192.168.0.10"), retry=RetryPolicy(attempts=1))
+    [result] = fetch(fetcher, f"http://rebind.test:{server.port}/a").values()
+    assert result.error == "refused: rebind.test resolves to a private address (use --allow-private-hosts)"
+    assert server.requests == []
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+
+def self_signed(tmp_path, host: str) -> tuple[ssl.SSLContext, str]:
+    """A server context with a certificate for `host`, and the path of that certificate (which
+    the client is told to trust)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_path, key_path)
+    return server_context, str(cert_path)
+
+
+@pytest.fixture
+def tls_server(tmp_path, monkeypatch):
+    server_context, cert_path = self_signed(tmp_path, "secure.test")
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda: ssl.create_default_context(cafile=cert_path))
+    srv = LocalServer(tls=server_context).start()
+    srv.route("/page", PAGE)
+    yield srv
+    srv.stop()
+
+
+def test_https_page_through_a_pinned_connection(tls_server, loopback_counts_as_public):
+    fetcher = WebFetcher(resolve=Resolver(first="127.0.0.1"), retry=RetryPolicy(attempts=1))
+    url = f"https://secure.test:{tls_server.port}/page"
+    [result] = fetch(fetcher, url).values()
+    assert result.ok and result.record.title == "Pinned" and result.record.url == url
+    assert len(tls_server.requests) == 1
+
+
+def test_certificate_for_another_host_is_refused(tls_server, loopback_counts_as_public):
+    fetcher = WebFetcher(resolve=Resolver(first="127.0.0.1"), retry=RetryPolicy(attempts=1))
+    [result] = fetch(fetcher, f"https://impostor.test:{tls_server.port}/page").values()
+    assert result.error.startswith("could not connect (") and "certificate" in result.error.lower()
+    assert tls_server.requests == []
+
+
+def test_an_address_literal_needs_no_resolver(server, loopback_counts_as_public):
+    async def no_dns(host, port):
+        raise AssertionError("an address literal is not resolved")
+
+    server.route("/a", PAGE)
+    fetcher = WebFetcher(resolve=no_dns, retry=RetryPolicy(attempts=1))
+    [result] = fetch(fetcher, server.url("/a")).values()
+    assert result.ok and ipaddress.ip_address(server.requests[0].headers["host"].split(":")[0])
