@@ -86,6 +86,20 @@ def record_from_page(page: Page) -> WebRecord:
     return record
 
 
+async def _let_the_next_request_go() -> None:
+    """Yields the loop for the few turns the link that takes over the freed connection needs to
+    put its request on the wire, so parsing this page overlaps that request's wait instead of
+    delaying it (with 64 responses landing at once, parsing first costs every connection a
+    share of 64 parses per round trip)."""
+    for _ in range(LOOP_TURNS_TO_SEND):
+        await asyncio.sleep(0)
+
+
+# Counted in the benchmark: from a freed slot to the request sent takes about six turns of the
+# loop (semaphore, retry wrapper, connection pool, write); more than eight gains nothing.
+LOOP_TURNS_TO_SEND = 8
+
+
 class WebFetcher:
     """Fetches web links (kind "web"): all at once within the limits, each result yielded as
     soon as it is known. `requests_made` counts HTTP requests (hops and retries included)."""
@@ -170,6 +184,7 @@ class WebFetcher:
                     key=key, not_modified=True,
                     etag=page.etag or etag, last_modified=page.last_modified or last_modified,
                 )
+            await _let_the_next_request_go()
             record = record_from_page(page)
             return FetchResult(key=key, record=record, etag=page.etag, last_modified=page.last_modified)
         except PageUnavailable as exc:
