@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import socket
 import ssl
+import urllib.request
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -271,6 +272,16 @@ def _deadline_reason(failures: list[FetchError], deadline: float) -> str:
     return f"{last} (still failing after {deadline:g} s)"
 
 
+def proxy_for(url: httpx.URL) -> str | None:
+    """The proxy that HTTP_PROXY, HTTPS_PROXY or ALL_PROXY names for this URL, unless NO_PROXY
+    exempts its host (a transport given to httpx would otherwise make it ignore them)."""
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(url.host):
+        return None
+    return proxy
+
+
 def _origin(url: httpx.URL) -> str:
     return f"{url.scheme}://{url.host}:{url.port or ''}"
 
@@ -323,7 +334,7 @@ class HttpClient:
             pool_limits = httpx.Limits(max_connections=limits.per_host, max_keepalive_connections=limits.per_host)
             tls = self._tls_context(url)
             client = self._clients[origin] = httpx.AsyncClient(
-                transport=self.transport or self._pinned_transport(pool_limits, tls),
+                transport=self.transport or self._network_transport(url, pool_limits, tls),
                 verify=tls,
                 limits=pool_limits,
                 timeout=httpx.Timeout(
@@ -350,10 +361,15 @@ class HttpClient:
             self._ssl = httpx.create_ssl_context()
         return self._ssl
 
-    def _pinned_transport(self, limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
-        """httpx's own transport over a pool whose connections go only to checked addresses.
-        httpx has no parameter for httpcore's network backend, hence the pool is replaced (the
-        tests of the address guard fail if a new httpx stops using it)."""
+    def _network_transport(self, url: httpx.URL, limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+        """httpx's own transport, through the proxy the environment names for this URL, or else
+        over a pool whose connections go only to checked addresses. httpx has no parameter for
+        httpcore's network backend, hence the pool is replaced (the tests of the address guard
+        fail if a new httpx stops using it)."""
+        proxy = proxy_for(url)
+        if proxy is not None:
+            # The proxy resolves and connects; the guard has checked the host name's addresses.
+            return httpx.AsyncHTTPTransport(proxy=proxy, verify=tls, limits=limits)
         transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=tls,

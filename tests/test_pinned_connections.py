@@ -126,3 +126,37 @@ def test_an_address_literal_needs_no_resolver(server, loopback_counts_as_public)
     fetcher = WebFetcher(resolve=no_dns, retry=RetryPolicy(attempts=1))
     [result] = fetch(fetcher, server.url("/a")).values()
     assert result.ok and ipaddress.ip_address(server.requests[0].headers["host"].split(":")[0])
+
+
+# --- proxies ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy_env(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    return monkeypatch
+
+
+async def public(host: str, port: int) -> list[str]:
+    return ["93.184.216.34"]
+
+
+def test_the_environment_proxy_carries_the_request(server, proxy_env):
+    server.route("/page", PAGE)  # the local server plays the forward proxy
+    proxy_env.setenv("HTTP_PROXY", server.url("/"))
+    fetcher = WebFetcher(resolve=public, retry=RetryPolicy(attempts=1))
+    [result] = fetch(fetcher, "http://news.example/page").values()
+    assert result.ok and result.record.title == "Pinned"
+    assert server.requests[0].headers["host"] == "news.example"
+
+
+def test_no_proxy_exempts_a_host(server, proxy_env):
+    server.route("/page", PAGE)
+    proxy_env.setenv("HTTP_PROXY", server.url("/"))
+    proxy_env.setenv("NO_PROXY", "news.example")
+    fetcher = WebFetcher(resolve=public, retry=RetryPolicy(attempts=1),
+                         limits=http.HttpLimits(connect_timeout=0.5, deadline=1.0))
+    [result] = fetch(fetcher, "http://news.example/page").values()
+    assert not result.ok and server.requests == []  # went (or tried to go) to 93.184.216.34 directly
