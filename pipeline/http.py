@@ -307,48 +307,48 @@ class HttpClient:
             # reports its real reason (HTTP 429, HTTP 503) rather than "timed out".
             budget = 0.8 * self.limits.deadline
             self.retry = RetryPolicy(deadline=budget, max_delay=budget)
-        self._clients: dict[str, httpx.AsyncClient] | None = None
+        self._transports: dict[str, httpx.AsyncBaseTransport] | None = None
+        self._cookies = httpx.Cookies()  # one jar for the run, scoped by domain as browsers do
         self._ssl: ssl.SSLContext | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._total_slots: asyncio.Semaphore | None = None
+        self._headers = {
+            "User-Agent": self.user_agent,
+            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+            "Accept-Encoding": "gzip, deflate",  # only what the capped decoder inflates
+            "Connection": "keep-alive",
+        }
+        self._timeouts = {
+            "connect": self.limits.connect_timeout, "read": self.limits.read_timeout,
+            "write": self.limits.read_timeout, "pool": None,  # the pool wait is bounded by the deadline
+        }
 
     async def __aenter__(self) -> HttpClient:
-        self._clients = {}
+        self._transports = {}
         self._total_slots = asyncio.Semaphore(self.limits.total)
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        if self._clients is not None:
-            for client in self._clients.values():
-                await client.aclose()
-            self._clients = None
+        if self._transports is not None:
+            for transport in {id(t): t for t in self._transports.values()}.values():
+                await transport.aclose()
+            self._transports = None
 
-    def _client_for(self, url: httpx.URL) -> httpx.AsyncClient:
+    def _transport_for(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
         """One small connection pool per origin: httpcore scans a pool's every connection for
-        every request, so one shared pool of 64 costs far more CPU than 64 pools of a few."""
-        assert self._clients is not None, "use `async with`"
+        every request, so one shared pool of 64 costs far more CPU than 64 pools of a few.
+        Transports rather than httpx clients: the run builds its own requests and follows its
+        own redirects, and a client's per-request work (URL merging, its cookie jar's
+        urllib-style request wrapper) was a fifth of the CPU of an exchange."""
+        assert self._transports is not None, "use `async with`"
         origin = _origin(url)
-        client = self._clients.get(origin)
-        if client is None:
-            limits = self.limits
-            pool_limits = httpx.Limits(max_connections=limits.per_host, max_keepalive_connections=limits.per_host)
-            tls = self._tls_context(url)
-            client = self._clients[origin] = httpx.AsyncClient(
-                transport=self.transport or self._network_transport(url, pool_limits, tls),
-                verify=tls,
-                limits=pool_limits,
-                timeout=httpx.Timeout(
-                    connect=limits.connect_timeout, read=limits.read_timeout,
-                    write=limits.read_timeout, pool=None,  # the pool wait is bounded by the deadline
-                ),
-                follow_redirects=False,  # followed by hand so the guard sees every hop
-                headers={
-                    "User-Agent": self.user_agent,
-                    "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
-                    "Accept-Encoding": "gzip, deflate",  # only what the capped decoder inflates
-                },
-            )
-        return client
+        transport = self._transports.get(origin)
+        if transport is None:
+            per_host = self.limits.per_host
+            limits = httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host)
+            transport = self.transport or self._network_transport(url, limits, self._tls_context(url))
+            self._transports[origin] = transport
+        return transport
 
     def _tls_context(self, url: httpx.URL) -> ssl.SSLContext:
         """The run's one verifying TLS context, built at the first https origin (loading the CA
@@ -383,7 +383,7 @@ class HttpClient:
     async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
         """Fetches one link within the per-host and total limits and the per-link deadline.
         Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
-        assert self._clients is not None and self._total_slots is not None, "use `async with`"
+        assert self._transports is not None and self._total_slots is not None, "use `async with`"
         start = httpx.URL(url)
         # "Per host" is per origin, as connection pools count it: a server on another port is
         # another server.
@@ -408,16 +408,22 @@ class HttpClient:
                 failures.append(exc)  # what to say if the deadline ends the retries
                 raise
 
-        seen = {str(url)}
+        # A page seen again is a loop only if no cookie changed in between: consent and login
+        # gates set one and redirect to themselves.
+        seen = {(str(url), self._cookie_state())}
         for _hop in range(self.limits.max_redirects + 1):
             outcome = await self.retry.acall(lambda url=url: attempt(url))
             if isinstance(outcome, Page):
                 return outcome
             url = outcome
-            if str(url) in seen:
+            visit = (str(url), self._cookie_state())
+            if visit in seen:
                 raise FetchError("redirect loop")
-            seen.add(str(url))
+            seen.add(visit)
         raise FetchError(f"too many redirects (more than {self.limits.max_redirects})")
+
+    def _cookie_state(self) -> tuple:
+        return tuple(sorted((c.domain, c.path, c.name, c.value or "") for c in self._cookies.jar))
 
     async def _exchange(self, url: httpx.URL, etag: str | None, last_modified: str | None) -> Page | httpx.URL:
         """One request: a finished Page, or the URL the server redirects to."""
@@ -430,9 +436,19 @@ class HttpClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         self.counter.count += 1
+        request = httpx.Request("GET", url, headers={**self._headers, **headers},
+                                extensions={"timeout": self._timeouts})
+        if self._cookies.jar:
+            self._cookies.set_cookie_header(request)
         try:
-            async with self._client_for(url).stream("GET", url, headers=headers) as response:
+            response = await self._transport_for(url).handle_async_request(request)
+            response.request = request
+            try:
+                if "set-cookie" in response.headers:
+                    self._cookies.extract_cookies(response)
                 return await self._read(response)
+            finally:
+                await response.aclose()
         except httpx.TransportError as exc:
             log.debug("GET %s failed: %r", url, exc)
             raise _network_error(exc, self.limits) from None

@@ -432,3 +432,20 @@ def _wait_for(condition, seconds: float = 2.0) -> None:
     end = time.monotonic() + seconds
     while not condition() and time.monotonic() < end:
         time.sleep(0.01)
+
+
+def test_a_cookie_set_on_a_redirect_is_sent_to_its_target(server):
+    """Sites that set a session cookie and redirect (consent and login gates) see it come back."""
+    server.route("/gate", Reply(302, headers={"Location": "/article", "Set-Cookie": "session=abc; Path=/"}))
+    server.route("/article", lambda req: Reply(body=PAGE) if "session=abc" in req.headers.get("cookie", "")
+                 else Reply(403, b"no session"))
+    result = fetch_one(server, "/gate")
+    assert result.ok and result.record.url == server.url("/article")
+    assert "cookie" not in server.requests[0].headers  # nothing is sent before a site sets it
+
+
+def test_a_page_that_sets_a_cookie_and_reloads_itself_is_not_a_loop(server):
+    server.route("/consent", lambda req: Reply(body=PAGE) if "consent=yes" in req.headers.get("cookie", "")
+                 else Reply(302, headers={"Location": "/consent", "Set-Cookie": "consent=yes; Path=/"}))
+    result = fetch_one(server, "/consent")
+    assert result.ok and len(server.requests) == 2
