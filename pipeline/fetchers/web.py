@@ -7,10 +7,8 @@ import asyncio
 import email.message
 import logging
 import posixpath
-import queue
-import threading
 from collections import deque
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -145,63 +143,60 @@ class WebFetcher:
         return self._counter.count
 
     def fetch(self, requests: Sequence[FetchRequest]) -> Iterator[FetchResult]:
-        """Runs the requests on an event loop in a worker thread and yields results as they land."""
+        """Runs the requests on an event loop in the calling thread and yields results as they
+        land: the loop runs until a result arrives, then pauses while the results are yielded
+        (a thread of its own would cost a hand-over between threads for every result)."""
         if not requests:
             return
-        results: queue.Queue = queue.Queue()
-        running: dict = {}
-        worker = threading.Thread(
-            target=self._run_loop, args=(requests, results, running), name="enrich-web", daemon=True
-        )
-        worker.start()
+        ready: deque[FetchResult] = deque()
+        arrived: list[asyncio.Future] = []
+
+        def deliver(result: FetchResult) -> None:
+            ready.append(result)
+            if arrived and not arrived[0].done():
+                arrived[0].set_result(None)
+
+        loop = asyncio.new_event_loop()
+        main = loop.create_task(self._fetch_all(requests, deliver))
+        main.add_done_callback(lambda _task: arrived and not arrived[0].done() and arrived[0].set_result(None))
         try:
-            for _ in requests:
-                item = results.get()
-                if isinstance(item, BaseException):
-                    raise item  # the loop itself broke: `guarded` answers the rest
-                yield item
+            while True:
+                while ready:
+                    yield ready.popleft()
+                if main.done():
+                    main.result()  # the loop itself broke: `guarded` answers the rest
+                    return
+                arrived[:] = [loop.create_future()]
+                loop.run_until_complete(arrived[0])
         finally:
             # The caller may stop early (Ctrl-C, an error downstream): cancel what is in flight.
-            loop, task = running.get("loop"), running.get("task")
-            if worker.is_alive() and loop is not None and task is not None:
-                try:
-                    loop.call_soon_threadsafe(task.cancel)
-                except RuntimeError:  # the loop closed in between
-                    pass
-            worker.join()
+            if not main.done():
+                main.cancel()
+                loop.run_until_complete(asyncio.gather(main, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
 
-    def _run_loop(self, requests, results: queue.Queue, running: dict) -> None:
-        async def main() -> None:
-            running["loop"] = asyncio.get_running_loop()
-            running["task"] = asyncio.current_task()
-            client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
-            async with client:
-                await asyncio.gather(*(
-                    self._work_through(client, line, results)
-                    for line in _lines_by_origin(requests, self.limits.per_host)
-                ))
+    async def _fetch_all(self, requests: Sequence[FetchRequest], deliver: Callable[[FetchResult], None]) -> None:
+        client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
+        async with client:
+            await asyncio.gather(*(
+                self._work_through(client, line, deliver)
+                for line in _lines_by_origin(requests, self.limits.per_host)
+            ))
 
-        try:
-            asyncio.run(main())
-        except asyncio.CancelledError:
-            pass
-        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
-            log.debug("web fetch loop crashed", exc_info=True)
-            results.put(exc)
-
-    async def _work_through(self, client: HttpClient, line: deque[FetchRequest], results: queue.Queue) -> None:
+    async def _work_through(self, client: HttpClient, line: deque[FetchRequest], deliver: Callable[[FetchResult], None]) -> None:
         """Works through a host's line as one of its connections: downloads a link, leaves its
         page to a task of its own and goes on with the next link, so the connection's next
         request need not wait for this page to be parsed."""
         parsing: list[asyncio.Task] = []
         while line:
             request = line.popleft()
-            page = await self._download(client, request, results)
+            page = await self._download(client, request, deliver)
             if page is not None:
-                parsing.append(asyncio.create_task(self._parse(request, page, results)))
+                parsing.append(asyncio.create_task(self._parse(request, page, deliver)))
         await asyncio.gather(*parsing)
 
-    async def _download(self, client: HttpClient, request: FetchRequest, results: queue.Queue) -> Page | None:
+    async def _download(self, client: HttpClient, request: FetchRequest, deliver: Callable[[FetchResult], None]) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
         cached = request.cached
         # Validators only make sense when there is a good record to keep on a 304.
@@ -210,24 +205,24 @@ class WebFetcher:
         try:
             page = await client.get(request.link.url, etag=etag, last_modified=last_modified)
         except Exception as exc:  # noqa: BLE001 - one bad link must not cost the others
-            results.put(_failure(request, exc))
+            deliver(_failure(request, exc))
             return None
         if page.not_modified:
-            results.put(FetchResult(
+            deliver(FetchResult(
                 key=request.link.key, not_modified=True,
                 etag=page.etag or etag, last_modified=page.last_modified or last_modified,
             ))
             return None
         return page
 
-    async def _parse(self, request: FetchRequest, page: Page, results: queue.Queue) -> None:
+    async def _parse(self, request: FetchRequest, page: Page, deliver: Callable[[FetchResult], None]) -> None:
         await _let_the_next_request_go()
         try:
             record = record_from_page(page)
             result = FetchResult(key=request.link.key, record=record, etag=page.etag, last_modified=page.last_modified)
         except Exception as exc:  # noqa: BLE001
             result = _failure(request, exc)
-        results.put(result)
+        deliver(result)
 
 
 def _failure(request: FetchRequest, exc: Exception) -> FetchResult:
