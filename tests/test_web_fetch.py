@@ -449,3 +449,29 @@ def test_a_page_that_sets_a_cookie_and_reloads_itself_is_not_a_loop(server):
                  else Reply(302, headers={"Location": "/consent", "Set-Cookie": "consent=yes; Path=/"}))
     result = fetch_one(server, "/consent")
     assert result.ok and len(server.requests) == 2
+
+
+def test_a_freed_connection_goes_to_the_host_with_the_most_links_left():
+    from pipeline.fetchers.web import _LongestLineFirst
+
+    async def scenario() -> list[str]:
+        connections = _LongestLineFirst(total=1)
+        await connections.acquire(1)  # in use
+        order: list[str] = []
+
+        async def wait(name: str, links_left: int) -> None:
+            await connections.acquire(links_left)
+            order.append(name)
+            connections.release()
+
+        waiting = [asyncio.create_task(wait(n, left)) for n, left in (("small", 2), ("wechat", 40), ("blog", 5))]
+        await asyncio.sleep(0)
+        cancelled = asyncio.create_task(wait("gone", 99))
+        await asyncio.sleep(0)
+        cancelled.cancel()  # a waiter cancelled before its turn takes nothing
+        connections.release()
+        await asyncio.gather(*waiting)
+        await connections.acquire(1)  # and every connection came back
+        return order
+
+    assert asyncio.run(scenario()) == ["wechat", "blog", "small"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import email.message
+import heapq
+import itertools
 import logging
 import posixpath
 from collections import deque
@@ -102,6 +104,38 @@ def _lines_by_origin(requests: Sequence[FetchRequest], per_host: int) -> list[de
     return [line for line in lines.values() for _ in range(min(per_host, len(line)))]
 
 
+class _LongestLineFirst:
+    """The run's connections, at most `total` in use at once; a freed one goes to the waiting
+    worker whose host has the most links left, so the hosts' lines end together instead of the
+    longest one (in the reference digest, WeChat's) running on alone at the end."""
+
+    def __init__(self, total: int):
+        self._free = total
+        self._waiting: list[tuple[int, int, asyncio.Future]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, links_left: int) -> None:
+        if self._free > 0:
+            self._free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (-links_left, next(self._arrivals), waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted just as it was cancelled: pass the connection on
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            *_, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
 async def _let_the_next_request_go() -> None:
     """Yields the loop for the few turns the connection's next request needs to get on the wire,
     so parsing this page overlaps that request's wait instead of delaying it (with 64 responses
@@ -178,23 +212,33 @@ class WebFetcher:
 
     async def _fetch_all(self, requests: Sequence[FetchRequest], deliver: Callable[[FetchResult], None]) -> None:
         client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
-        async with client:
-            await asyncio.gather(*(
-                self._work_through(client, line, deliver)
-                for line in _lines_by_origin(requests, self.limits.per_host)
-            ))
+        # The client enforces the limits; the workers decide who goes first within them.
+        connections = _LongestLineFirst(self.limits.total)
+        async with client, asyncio.TaskGroup() as workers:
+            for line in _lines_by_origin(requests, self.limits.per_host):
+                workers.create_task(self._work_through(client, line, connections, deliver))
+                # Let each worker's first request get going before the next worker is set up.
+                await asyncio.sleep(0)
 
-    async def _work_through(self, client: HttpClient, line: deque[FetchRequest], deliver: Callable[[FetchResult], None]) -> None:
+    async def _work_through(
+        self, client: HttpClient, line: deque[FetchRequest], connections: _LongestLineFirst,
+        deliver: Callable[[FetchResult], None],
+    ) -> None:
         """Works through a host's line as one of its connections: downloads a link, leaves its
         page to a task of its own and goes on with the next link, so the connection's next
         request need not wait for this page to be parsed."""
-        parsing: list[asyncio.Task] = []
-        while line:
-            request = line.popleft()
-            page = await self._download(client, request, deliver)
-            if page is not None:
-                parsing.append(asyncio.create_task(self._parse(request, page, deliver)))
-        await asyncio.gather(*parsing)
+        async with asyncio.TaskGroup() as parsing:
+            while line:
+                await connections.acquire(len(line))
+                try:
+                    if not line:
+                        break  # the host's other workers took the rest meanwhile
+                    request = line.popleft()
+                    page = await self._download(client, request, deliver)
+                finally:
+                    connections.release()
+                if page is not None:
+                    parsing.create_task(self._parse(request, page, deliver))
 
     async def _download(self, client: HttpClient, request: FetchRequest, deliver: Callable[[FetchResult], None]) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
