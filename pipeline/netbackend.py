@@ -15,6 +15,11 @@ import httpcore
 # Returns the checked addresses to connect to, or () when the host may be reached by name.
 CheckedAddresses = Callable[[str, int], Awaitable[Sequence[str]]]
 
+# Received but unread bytes above which the socket is no longer read (a fast server cannot fill
+# memory while a page is parsed), and below which reading resumes.
+READ_PAUSE_AT = 1024 * 1024
+READ_RESUME_AT = 256 * 1024
+
 
 class _Protocol(asyncio.Protocol):
     """Buffers what the socket receives and wakes the one reader waiting for it."""
@@ -26,10 +31,26 @@ class _Protocol(asyncio.Protocol):
         self.data_waiter: asyncio.Future | None = None
         self.drain_waiter: asyncio.Future | None = None
         self.writing_paused = False
+        self.transport: asyncio.Transport | None = None
+        self.reading_paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        if len(self.buffer) > READ_PAUSE_AT and not self.reading_paused and self.transport is not None:
+            self.transport.pause_reading()
+            self.reading_paused = True
         _wake(self.data_waiter)
+
+    def take(self, max_bytes: int) -> bytes:
+        data = bytes(self.buffer[:max_bytes])
+        del self.buffer[:max_bytes]
+        if self.reading_paused and len(self.buffer) < READ_RESUME_AT and self.transport is not None:
+            self.transport.resume_reading()
+            self.reading_paused = False
+        return data
 
     def eof_received(self) -> bool:
         self.closed = True
@@ -87,9 +108,7 @@ class _Stream(httpcore.AsyncNetworkStream):
             finally:
                 protocol.data_waiter = None
         if protocol.buffer:
-            data = bytes(protocol.buffer[:max_bytes])
-            del protocol.buffer[:max_bytes]
-            return data
+            return protocol.take(max_bytes)
         if protocol.error is not None:
             raise httpcore.ReadError(str(protocol.error) or type(protocol.error).__name__) from protocol.error
         return b""  # end of stream: httpcore decides whether that was expected
@@ -128,6 +147,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         except (ssl.SSLError, OSError) as exc:
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
+        self._protocol.transport = transport  # flow control now goes through TLS
         return _Stream(transport, self._protocol)
 
     def get_extra_info(self, info: str) -> Any:

@@ -160,3 +160,27 @@ def test_no_proxy_exempts_a_host(server, proxy_env):
                          limits=http.HttpLimits(connect_timeout=0.5, deadline=1.0))
     [result] = fetch(fetcher, "http://news.example/page").values()
     assert not result.ok and server.requests == []  # went (or tried to go) to 93.184.216.34 directly
+
+
+def test_a_fast_server_cannot_fill_memory_while_a_page_is_parsed():
+    from pipeline import netbackend
+
+    class Transport:
+        paused = False
+
+        def pause_reading(self):
+            self.paused = True
+
+        def resume_reading(self):
+            self.paused = False
+
+    transport, protocol = Transport(), netbackend._Protocol()
+    protocol.connection_made(transport)
+    chunk = b"x" * 65536
+    while not transport.paused:
+        protocol.data_received(chunk)
+    assert len(protocol.buffer) <= netbackend.READ_PAUSE_AT + len(chunk)
+    while len(protocol.buffer) >= netbackend.READ_RESUME_AT:
+        assert transport.paused
+        protocol.take(65536)
+    assert not transport.paused  # read again once the reader caught up
