@@ -183,16 +183,19 @@ class WebFetcher:
         if not requests:
             return
         ready: deque[FetchResult] = deque()
-        arrived: list[asyncio.Future] = []
+        waiting: list[asyncio.Future] = []  # what the loop runs until: a result, or the end
+
+        def wake() -> None:
+            if waiting and not waiting[0].done():
+                waiting[0].set_result(None)
 
         def deliver(result: FetchResult) -> None:
             ready.append(result)
-            if arrived and not arrived[0].done():
-                arrived[0].set_result(None)
+            wake()
 
         loop = asyncio.new_event_loop()
         main = loop.create_task(self._fetch_all(requests, deliver))
-        main.add_done_callback(lambda _task: arrived and not arrived[0].done() and arrived[0].set_result(None))
+        main.add_done_callback(lambda _task: wake())
         try:
             while True:
                 while ready:
@@ -200,8 +203,8 @@ class WebFetcher:
                 if main.done():
                     main.result()  # the loop itself broke: `guarded` answers the rest
                     return
-                arrived[:] = [loop.create_future()]
-                loop.run_until_complete(arrived[0])
+                waiting[:] = [loop.create_future()]
+                loop.run_until_complete(waiting[0])
         finally:
             # The caller may stop early (Ctrl-C, an error downstream): cancel what is in flight.
             if not main.done():
