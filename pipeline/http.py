@@ -309,6 +309,7 @@ class HttpClient:
             self.retry = RetryPolicy(deadline=budget, max_delay=budget)
         self._transports: dict[str, httpx.AsyncBaseTransport] | None = None
         self._cookies = httpx.Cookies()  # one jar for the run, scoped by domain as browsers do
+        self._cookies_set = 0  # responses that set a cookie so far: tells a gate from a loop
         self._ssl: ssl.SSLContext | None = None
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._total_slots: asyncio.Semaphore | None = None
@@ -387,7 +388,10 @@ class HttpClient:
         start = httpx.URL(url)
         # "Per host" is per origin, as connection pools count it: a server on another port is
         # another server.
-        host_slot = self._host_slots.setdefault(_origin(start), asyncio.Semaphore(self.limits.per_host))
+        origin = _origin(start)
+        host_slot = self._host_slots.get(origin)
+        if host_slot is None:
+            host_slot = self._host_slots[origin] = asyncio.Semaphore(self.limits.per_host)
         # The deadline starts once the link holds its slots: waiting in line is not its fault.
         # A redirect to another host counts against the host the link started at.
         failures: list[FetchError] = []
@@ -408,22 +412,19 @@ class HttpClient:
                 failures.append(exc)  # what to say if the deadline ends the retries
                 raise
 
-        # A page seen again is a loop only if no cookie changed in between: consent and login
+        # A page seen again is a loop only if a cookie was set in between: consent and login
         # gates set one and redirect to themselves.
-        seen = {(str(url), self._cookie_state())}
+        seen = {(str(url), self._cookies_set)}
         for _hop in range(self.limits.max_redirects + 1):
             outcome = await self.retry.acall(lambda url=url: attempt(url))
             if isinstance(outcome, Page):
                 return outcome
             url = outcome
-            visit = (str(url), self._cookie_state())
+            visit = (str(url), self._cookies_set)
             if visit in seen:
                 raise FetchError("redirect loop")
             seen.add(visit)
         raise FetchError(f"too many redirects (more than {self.limits.max_redirects})")
-
-    def _cookie_state(self) -> tuple:
-        return tuple(sorted((c.domain, c.path, c.name, c.value or "") for c in self._cookies.jar))
 
     async def _exchange(self, url: httpx.URL, etag: str | None, last_modified: str | None) -> Page | httpx.URL:
         """One request: a finished Page, or the URL the server redirects to."""
@@ -446,6 +447,7 @@ class HttpClient:
             try:
                 if "set-cookie" in response.headers:
                     self._cookies.extract_cookies(response)
+                    self._cookies_set += 1
                 return await self._read(response)
             finally:
                 await response.aclose()

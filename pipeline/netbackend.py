@@ -141,7 +141,7 @@ class _Stream(httpcore.AsyncNetworkStream):
                 self._transport, self._protocol, ssl_context,
                 server_hostname=server_hostname, ssl_handshake_timeout=timeout,
             )
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             self._transport.close()
             raise httpcore.ConnectTimeout("timed out in the TLS handshake") from exc
         except (ssl.SSLError, OSError) as exc:
@@ -185,7 +185,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
                 transport, protocol = await asyncio.wait_for(
                     loop.create_connection(_Protocol, address, port), remaining
                 )
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 raise httpcore.ConnectTimeout(f"timed out connecting to {host}") from None
             except OSError as exc:
                 last_error = exc
