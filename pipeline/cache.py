@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.config import CacheSettings
 from pipeline.models import Cached, FetchResult, Kind
 
 log = logging.getLogger(__name__)
@@ -49,22 +50,19 @@ class Freshness:
     failure: float = 1 * DAY  # permanent failures are remembered this long
 
     @classmethod
-    def from_config(cls, table: dict) -> Freshness:
-        """Reads `[cache]` settings like `github_days = 2` or `arxiv_pinned_days = "never"`."""
-        fresh = cls()
-        for name in ("arxiv", "arxiv_pinned", "github", "web", "failure"):
-            value = table.get(f"{name}_days")
-            if value is None:
-                continue
-            if value == "never":
-                if name == "failure":
-                    raise ValueError("cache.failure_days cannot be 'never'")
-                setattr(fresh, name, None)
-            elif isinstance(value, (int, float)) and value >= 0:
-                setattr(fresh, name, float(value) * DAY)
-            else:
-                raise ValueError(f"cache.{name}_days must be a number of days or 'never', not {value!r}")
-        return fresh
+    def from_settings(cls, settings: CacheSettings) -> Freshness:
+        """Seconds from the `[cache]` settings, which are in days ("never": no expiry)."""
+
+        def seconds(days: float | str) -> float | None:
+            return None if days == "never" else float(days) * DAY
+
+        return cls(
+            arxiv=seconds(settings.arxiv_days),
+            arxiv_pinned=seconds(settings.arxiv_pinned_days),
+            github=seconds(settings.github_days),
+            web=seconds(settings.web_days),
+            failure=float(settings.failure_days) * DAY,
+        )
 
     def ttl(self, key: str, kind: str) -> float | None:
         if kind == "arxiv":

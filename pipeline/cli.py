@@ -105,8 +105,8 @@ def _cache_command(argv: list[str], stdout, stderr) -> int:
     args = _cache_parser().parse_args(argv)
     try:
         config = load_config(args.config)
-        cache = Cache(args.cache_dir, Freshness.from_config(config.cache))
-    except (ConfigError, ValueError) as exc:
+        cache = Cache(args.cache_dir, Freshness.from_settings(config.cache))
+    except ConfigError as exc:
         print(f"enrich: {exc}", file=stderr)
         return 2
     try:

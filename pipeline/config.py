@@ -1,26 +1,189 @@
-"""The optional TOML config file (`enrich.toml`): cache freshness, extra site names, web limits."""
+"""The optional TOML config file (`enrich.toml`), loaded into typed settings and checked key by key."""
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from dataclasses import dataclass, field
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import MISSING, Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any, Literal
 
 DEFAULT_PATH = "enrich.toml"
+MB = 1024 * 1024
 
 
 class ConfigError(Exception):
-    """The config file is unreadable or holds a value of the wrong kind (exit code 2)."""
+    """The config file is unreadable or holds a key or value it should not (exit code 2)."""
 
 
-@dataclass
+# -- declaring settings --------------------------------------------------------------------------
+Check = Callable[[Any], str | None]  # returns what is wrong with a value, or None
+
+
+def positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def not_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def days_or_never(value: Any) -> str | None:
+    return None if value == "never" or value >= 0 else "must be a number of days (0 or more) or \"never\""
+
+
+def setting(default: Any, doc: str, check: Check | None = None) -> Any:
+    """One key of a section: its default, one line saying what it means (for `enrich init` and the
+    README), and an optional check of its value beyond its type."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"doc": doc, "check": check})
+    return field(default=default, metadata={"doc": doc, "check": check})
+
+
+# -- the sections --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CacheSettings:
+    """[cache]: how long records stay fresh, in days."""
+
+    arxiv_days: float | Literal["never"] = setting(7, "an arXiv paper's record, unpinned", days_or_never)
+    arxiv_pinned_days: float | Literal["never"] = setting("never", "a version-pinned paper (it never changes)", days_or_never)
+    github_days: float | Literal["never"] = setting(1, "a repository (then revalidated with its ETag)", days_or_never)
+    web_days: float | Literal["never"] = setting(30, "a web page", days_or_never)
+    failure_days: float = setting(1, "a permanent failure (404, 410, 451, deleted article)", not_negative)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """[web]: how much one run may ask of the network, and how long one link may take."""
+
+    total: int = setting(64, "connections open at once, all hosts together", positive)
+    per_host: int = setting(4, "requests in flight to one host", positive)
+    connect_timeout: float = setting(10.0, "seconds to connect", positive)
+    read_timeout: float = setting(20.0, "seconds of silence between two reads", positive)
+    deadline: float = setting(30.0, "seconds for one link, all hops and retries included", positive)
+    max_redirects: int = setting(10, "redirects followed for one link", not_negative)
+    max_body: int = setting(5 * MB, "bytes read of a body, after decompression", positive)
+
+
+@dataclass(frozen=True)
+class GithubSettings:
+    """[github]: politeness towards the GitHub API."""
+
+    rate_limit_wait: float = setting(60, "seconds a primary rate limit may be waited out", not_negative)
+    seconds_between_requests: float = setting(0.25, "spacing between two requests", not_negative)
+
+
+@dataclass(frozen=True)
 class Config:
-    cache: dict = field(default_factory=dict)  # e.g. {"github_days": 2, "arxiv_pinned_days": "never"}
-    sites: dict[str, str] = field(default_factory=dict)  # domain -> source name printed after " | "
-    web: dict = field(default_factory=dict)  # per_host, connections, timeout
-    github: dict = field(default_factory=dict)  # rate_limit_wait
+    cache: CacheSettings = field(default_factory=CacheSettings)
+    # Source names printed after " | ", by domain (subdomains included): a free-form table.
+    sites: dict[str, str] = field(default_factory=dict)
+    web: WebSettings = field(default_factory=WebSettings)
+    github: GithubSettings = field(default_factory=GithubSettings)
     path: str | None = None
+
+
+# Every table the file may hold, with the settings class it is read into.
+SECTIONS: dict[str, type] = {"cache": CacheSettings, "web": WebSettings, "github": GithubSettings}
+
+
+# -- reading and checking ------------------------------------------------------------------------
+def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is Literal:
+        return " or ".join(repr(a).replace("'", '"') for a in typing.get_args(hint))
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(hint) if a is not type(None))
+    if typing.get_origin(hint) is list:
+        return f"a list of {_type_name(typing.get_args(hint)[0])}s"
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(hint, str(hint))
+
+
+def _conforms(value: Any, hint: Any) -> tuple[bool, Any]:
+    """Whether `value` is of type `hint`; also returns it converted (an int where a float is meant)."""
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return value in typing.get_args(hint), value
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(hint):
+            if arg is type(None) and value is None:
+                return True, None
+            ok, converted = _conforms(value, arg)
+            if ok:
+                return True, converted
+        return False, value
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            return False, value
+        converted = [_conforms(v, item) for v in value]
+        return all(ok for ok, _ in converted), [v for _, v in converted]
+    if hint is bool:
+        return isinstance(value, bool), value
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False, value
+        return math.isfinite(value), float(value)  # nan and inf are never a sensible setting
+    if hint is str:
+        return isinstance(value, str), value
+    raise TypeError(f"unsupported setting type {hint!r}")
+
+
+def load_section(cls: type, table: Any, where: str) -> Any:
+    """Reads one TOML table into the settings class `cls`; `where` names it in errors (`[web]`)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    hints = typing.get_type_hints(cls)
+    known: dict[str, Field[Any]] = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigError(f"{where} has no key {unknown[0]!r} (known: {', '.join(known)})")
+    values: dict[str, Any] = {}
+    for name, value in table.items():
+        ok, converted = _conforms(value, hints[name])
+        problem = None if ok else f"must be {_type_name(hints[name])}"
+        check = known[name].metadata.get("check")
+        if problem is None and check is not None and converted != "never":
+            problem = check(converted)
+        if problem:
+            raise ConfigError(f"{where} {name} = {value!r}: {problem}")
+        values[name] = converted
+    return cls(**values)
+
+
+def documented_settings(cls: type) -> list[tuple[str, Any, str]]:
+    """(key, default, meaning) of every key of a settings class, in declaration order."""
+    result = []
+    for f in fields(cls):
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        result.append((f.name, default, f.metadata.get("doc", "")))
+    return result
+
+
+def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
+    """Checks a parsed TOML document and turns it into typed settings; raises ConfigError."""
+    where = f"config file {path}: " if path else "config: "
+    unknown = sorted(set(data) - set(SECTIONS) - {"sites"})
+    if unknown:
+        raise ConfigError(f"{where}unknown section [{unknown[0]}] (known: {', '.join([*SECTIONS, 'sites'])})")
+    sections: dict[str, Any] = {}
+    try:
+        for name, cls in SECTIONS.items():
+            sections[name] = load_section(cls, data.get(name, {}), f"[{name}]")
+    except ConfigError as exc:
+        raise ConfigError(f"{where}{exc}") from None
+    sites = data.get("sites", {})
+    if not isinstance(sites, dict):
+        raise ConfigError(f"{where}[sites] must be a table")
+    bad = [k for k, v in sites.items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ConfigError(f"{where}[sites] values must be non-empty strings ({', '.join(bad)})")
+    return Config(**sections, sites=dict(sites), path=path)
 
 
 def load_config(explicit: str | None = None) -> Config:
@@ -34,13 +197,4 @@ def load_config(explicit: str | None = None) -> Config:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {path}: {exc}") from exc
-    config = Config(path=str(path))
-    for name in ("cache", "sites", "web", "github"):
-        value = data.get(name, {})
-        if not isinstance(value, dict):
-            raise ConfigError(f"config file {path}: [{name}] must be a table")
-        setattr(config, name, value)
-    bad = [k for k, v in config.sites.items() if not isinstance(v, str)]
-    if bad:
-        raise ConfigError(f"config file {path}: [sites] values must be strings ({', '.join(bad)})")
-    return config
+    return parse_config(data, str(path))

@@ -19,6 +19,7 @@ import httpcore
 import httpx
 
 from pipeline import HOMEPAGE, __version__
+from pipeline.config import WebSettings
 from pipeline.netbackend import PinnedBackend
 from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
 
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"Mozilla/5.0 (compatible; enrich/{__version__}; +{HOMEPAGE})"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-MB = 1024 * 1024
 SNIFF_BYTES = 512  # enough to see a doctype or <html> in an untyped body
 
 # A permanent refusal is remembered by the cache for a day; everything else is tried again.
@@ -46,17 +46,8 @@ class RefusedAddress(FetchError):
     (the editor may rerun with --allow-private-hosts)."""
 
 
-@dataclass(frozen=True)
-class HttpLimits:
-    """How much one run may ask of the network, and how long one link may take."""
-
-    total: int = 64  # connections open at once, all hosts together
-    per_host: int = 4  # requests in flight to one host
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0  # silence between two reads
-    deadline: float = 30.0  # one link, all hops and retries included
-    max_redirects: int = 10
-    max_body: int = 5 * MB  # after decompression
+# The web stage's limits are its `[web]` settings: one definition, so defaults cannot drift.
+HttpLimits = WebSettings
 
 
 @dataclass

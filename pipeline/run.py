@@ -328,18 +328,13 @@ def make_fetchers(kinds: set[str], options: Options, config: Config) -> dict[str
         fetchers["github"] = GithubFetcher(
             base_url=os.environ.get("ENRICH_GITHUB_API") or "https://api.github.com",
             token=github_token(),
-            max_rate_limit_wait=float(config.github.get("rate_limit_wait", 60)),
-            seconds_between_requests=float(config.github.get("seconds_between_requests", 0.25)),
+            max_rate_limit_wait=config.github.rate_limit_wait,
+            seconds_between_requests=config.github.seconds_between_requests,
         )
     if "web" in kinds:
         from pipeline.fetchers.web import WebFetcher
-        from pipeline.http import HttpLimits
 
-        try:
-            limits = HttpLimits(**config.web)
-        except TypeError as exc:
-            raise UsageError(f"config: [web] {exc}") from exc
-        fetchers["web"] = WebFetcher(allow_private_hosts=options.allow_private_hosts, limits=limits)
+        fetchers["web"] = WebFetcher(allow_private_hosts=options.allow_private_hosts, limits=config.web)
     return fetchers
 
 
@@ -386,10 +381,7 @@ def execute(
     fetcher_factory: Callable[[set[str], Options, Config], dict[str, Fetcher]] = make_fetchers,
 ) -> int:
     redact = Redactor()
-    try:
-        freshness = Freshness.from_config(config.cache)
-    except ValueError as exc:
-        raise UsageError(f"config: {exc}") from exc
+    freshness = Freshness.from_settings(config.cache)
     if options.date is not None:
         try:
             date_type.fromisoformat(options.date)

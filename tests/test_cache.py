@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 
+from pipeline.config import parse_config
 from pipeline.cache import DAY, SCHEMA_VERSION, Cache, Freshness
 from pipeline.models import FetchResult, GithubRecord, WebRecord
 
@@ -64,10 +65,9 @@ def test_pinned_arxiv_never_expires_and_unpinned_does_after_a_week():
 
 
 def test_freshness_is_overridable_from_config():
-    fresh = Freshness.from_config({"github_days": 3, "arxiv_days": "never"})
-    assert fresh.github == 3 * DAY and fresh.arxiv is None
-    with pytest.raises(ValueError, match="github_days"):
-        Freshness.from_config({"github_days": "soon"})
+    settings = parse_config({"cache": {"github_days": 3, "arxiv_days": "never"}}).cache
+    fresh = Freshness.from_settings(settings)
+    assert fresh.github == 3 * DAY and fresh.arxiv is None and fresh.web == 30 * DAY
 
 
 def test_transient_failures_are_never_stored(cache):

@@ -12,7 +12,6 @@ import tomllib
 from pipeline.cache import Freshness
 from pipeline.cli import main
 from pipeline.config import load_config
-from pipeline.http import HttpLimits
 from pipeline.sources import parse_lines, plan_entries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +49,8 @@ def test_config_sample_loads(tmp_path):
     path = tmp_path / "enrich.toml"
     path.write_text(block_after("## Configuration", "toml"), encoding="utf-8")
     config = load_config(str(path))
-    assert Freshness.from_config(config.cache).arxiv_pinned is None
-    assert HttpLimits(**config.web).per_host == 4
+    assert Freshness.from_settings(config.cache).arxiv_pinned is None
+    assert config.web.per_host == 4
     assert config.sites == {"example-ai.cn": "Example AI"}
     assert tomllib.loads(path.read_text(encoding="utf-8"))["github"]["rate_limit_wait"] == 60
 

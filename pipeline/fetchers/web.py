@@ -15,10 +15,11 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from pipeline.config import MB
 from pipeline.extract import PageUnavailable, extract_page
 from pipeline.fetchers.base import FetchRequest
 from pipeline.http import (
-    MB, AddressGuard, HttpClient, HttpLimits, Page, RequestCounter, Resolver, resolve_host,
+    AddressGuard, HttpClient, HttpLimits, Page, RequestCounter, Resolver, resolve_host,
 )
 from pipeline.models import FetchResult, WebRecord
 from pipeline.retry import FetchError, PermanentError, RetryPolicy
