@@ -2,6 +2,7 @@
 
 usage: enrich [OPTIONS] [SOURCE ...]
        enrich cache stats | show KEY_OR_URL | prune [--days N]
+       enrich init [DIR] [--github-actions]
 
 A SOURCE is a sources file (one entry per line; see the README for the grammar), `-` for standard
 input, or a URL. With no SOURCE, ./sources.txt is read. arXiv papers, GitHub repositories and web
@@ -82,6 +83,44 @@ def _cache_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_INIT_HELP = """Create what a new digest needs in DIR (default: here), never overwriting anything:
+a commented enrich.toml listing every setting with its default, a sources.txt with its grammar
+in comments, drafts/, and .gitignore lines for cache/. With --github-actions, also the nightly
+workflow .github/workflows/enrich-nightly.yml. A second run changes nothing and says so.
+"""
+
+
+def _init_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="enrich init", description=_INIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("directory", nargs="?", default=".", metavar="DIR", help="where the digest lives (default: here)")
+    parser.add_argument("--github-actions", action="store_true", help="also write the nightly GitHub Actions workflow")
+    return parser
+
+
+def _init_command(argv: list[str], stdout, stderr) -> int:
+    from pathlib import Path
+
+    from pipeline.scaffold import DRAFT, changed_anything, init
+
+    args = _init_parser().parse_args(argv)
+    directory = Path(args.directory)
+    try:
+        steps = init(directory, github_actions=args.github_actions)
+    except OSError as exc:
+        print(f"enrich: cannot set up {directory}: {exc.strerror or exc}", file=stderr)
+        return 4
+    for step in steps:
+        print(f"  {step.path:<38} {step.done}", file=stdout)
+    if not changed_anything(steps):
+        print("Nothing to do: everything was already there.", file=stdout)
+        return 0
+    where = "" if args.directory == "." else f"cd {args.directory} && "
+    print("\nNext: add links to sources.txt, then draft the issue:", file=stdout)
+    print(f"  {where}$EDITOR sources.txt", file=stdout)
+    print(f"  {where}enrich sources.txt -o {DRAFT}", file=stdout)
+    return 0
+
+
 def _setup_logging(stderr, quiet: bool, verbose: bool) -> None:
     from pipeline.secrets import RedactingFilter, Redactor
 
@@ -145,6 +184,8 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
     stderr = stderr or sys.stderr
     if argv[:1] == ["cache"]:
         return _cache_command(argv[1:], stdout, stderr)
+    if argv[:1] == ["init"]:
+        return _init_command(argv[1:], stdout, stderr)
 
     from pipeline.config import ConfigError, load_config
     from pipeline.lock import LockHeld
