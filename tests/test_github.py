@@ -3,6 +3,7 @@ and headers: records, releases, renames, removals, retries, rate limits, ETags a
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 
@@ -405,3 +406,67 @@ def test_repo_path_keeps_the_links_spelling():
     assert repo_path_of(link("PyGithub/PyGithub")) == "PyGithub/PyGithub"
     odd = Link(key="github:a/b", kind="github", url="https://example.org/elsewhere/x", original="")
     assert repo_path_of(odd) == "a/b"
+
+
+# --- the README lead over REST, and the unauthenticated budget ---------------------------------
+
+README_MD = "# edge\n\n![logo](logo.png)\n\nEdge is a small runtime for **int8** models on microcontrollers.\n"
+
+
+def test_readme_is_read_once_and_revalidated_with_the_repository(server, make_fetcher):
+    def repo(req):
+        if req.headers.get("if-none-match") == ETAG:
+            return Reply(304, b"", {k: v for k, v in gh_headers().items() if k != "Content-Type"} | {"ETag": ETAG})
+        return ok(repo_json("edge/runtime"), ETag=ETAG)
+
+    server.route("/repos/edge/runtime", repo)
+    server.route("/repos/edge/runtime/releases/latest", NOT_FOUND)
+    server.route("/repos/edge/runtime/readme", Reply(200, README_MD, {"Content-Type": "application/vnd.github.raw+json; charset=utf-8"}))
+    fetcher = make_fetcher()
+    first = fetch_all(fetcher, link("edge/runtime"))["github:edge/runtime"]
+    cached = Cached(key=first.key, kind="github", fetched_at=NOW - 86400, record=first.record.to_dict(), etag=first.etag)
+
+    second = fetch_all(fetcher, FetchRequest(link("edge/runtime"), cached))["github:edge/runtime"]
+
+    assert first.record.readme == "Edge is a small runtime for int8 models on microcontrollers."
+    assert second.not_modified and cached.record["readme"] == first.record.readme
+    assert len(server.hits("/repos/edge/runtime/readme")) == 1  # the 304 covered the README too
+
+
+def test_readme_as_base64_json_and_missing_readme(server, make_fetcher):
+    encoded = base64.b64encode(README_MD.encode()).decode()
+    as_json = {"name": "README.md", "path": "README.md", "encoding": "base64", "content": encoded[:40] + "\n" + encoded[40:]}
+    server.route("/repos/a/json", ok(repo_json("a/json")))
+    server.route("/repos/a/json/releases/latest", NOT_FOUND)
+    server.route("/repos/a/json/readme", ok(as_json))
+    server.route("/repos/a/none", ok(repo_json("a/none")))
+    server.route("/repos/a/none/releases/latest", NOT_FOUND)
+    server.route("/repos/a/none/readme", NOT_FOUND)
+
+    results = fetch_all(make_fetcher(), link("a/json"), link("a/none"))
+
+    assert results["github:a/json"].record.readme == "Edge is a small runtime for int8 models on microcontrollers."
+    assert results["github:a/none"].ok and results["github:a/none"].record.readme is None
+
+
+def test_too_many_repositories_without_a_token_are_announced_before_the_first_request(server, make_fetcher, caplog):
+    announced: list[int] = []
+
+    class Spy(logging.Handler):
+        def emit(self, record):
+            if "GITHUB_TOKEN" in record.getMessage():
+                announced.append(len(server.requests))
+
+    spy = Spy()
+    logging.getLogger("pipeline.fetchers.github").addHandler(spy)
+    try:
+        fetch_all(make_fetcher(), *(link(f"o/r{n}") for n in range(20)))  # 60 requests: fits
+        assert announced == []
+        server.requests.clear()
+        fetch_all(make_fetcher(), *(link(f"o/r{n}") for n in range(21)))
+    finally:
+        logging.getLogger("pipeline.fetchers.github").removeHandler(spy)
+
+    assert announced == [0]  # one line, before any request
+    line = next(r.getMessage() for r in caplog.records if "GITHUB_TOKEN" in r.getMessage())
+    assert line.startswith("GitHub: 21 repositories need about 63 requests, more than the 60 an hour")
