@@ -125,7 +125,7 @@ def _starts_other_block(line: str, *, at_paragraph_start: bool) -> bool:
 def _is_inline_tag_line(line: str) -> bool:
     """A line opening with inline HTML (`<b>`, `<a href>`, `<code>`) is part of a paragraph."""
     match = re.match(r"\s*<([a-zA-Z]+)", line)
-    return bool(match) and match.group(1).lower() in {"a", "b", "i", "em", "strong", "code", "kbd", "sub", "sup", "span"}
+    return match is not None and match.group(1).lower() in {"a", "b", "i", "em", "strong", "code", "kbd", "sub", "sup", "span"}
 
 
 def _is_decoration(block: list[str]) -> bool:

@@ -408,7 +408,7 @@ class GithubFetcher:
             if self._halted:
                 yield from (FetchResult(key=r.link.key, error=self._halted) for r in batch)
                 continue
-            items = [BatchItem(*repo_path_of(r.link).split("/", 1), r.link.get("release_tag")) for r in batch]
+            items = [_batch_item(r.link) for r in batch]
             try:
                 answer = self._query(items)
             except BatchTooHeavy as exc:
@@ -547,6 +547,11 @@ class GithubFetcher:
             self.rate_limit_reset = reset
         log.debug("%s %s -> HTTP %s (rate limit remaining %s)", verb, path, status, remaining)
         return status, lowered, body
+
+
+def _batch_item(link: Link) -> BatchItem:
+    owner, _, name = repo_path_of(link).partition("/")
+    return BatchItem(owner, name, link.get("release_tag"))
 
 
 def _json_object(body: str) -> dict[str, Any]:
