@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from tests.localserver import Reply, Request
+from tests.localserver import Reply, Request, hang
 
 API_PATH = "/api/query"
 
@@ -362,6 +362,8 @@ class FakeGraphQL:
         if self.forced:
             return self.forced.pop(0)
         if self.max_aliases is not None and len(aliases) > self.max_aliases:
+            if self.heavy == "timeout":
+                return Reply(raw=hang(1.5))  # past the client's 1 s timeout: no answer at all
             if self.heavy == "502":
                 return Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
             message = (f"By the time this query traverses to the nodes connection, it is requesting up to "

@@ -134,6 +134,19 @@ def test_a_batch_failing_whole_is_split_until_it_runs(server, gql, make_fetcher,
     assert fetcher.points_used == 3
 
 
+def test_a_batch_that_times_out_is_split(server, gql, sleeps):
+    gql.add("a/one")
+    gql.add("b/two")
+    gql.max_aliases, gql.heavy = 1, "timeout"
+    policy = RetryPolicy(attempts=3, sleep=sleeps.append, jitter=lambda: 1.0)
+    fetcher = GithubFetcher(server.url(""), TOKEN, timeout=1, seconds_between_requests=0, clock=lambda: NOW, retry_policy=policy)
+
+    results = fetch_all(fetcher, link("a/one"), link("b/two"))
+
+    assert all(r.ok for r in results.values()), [r.error for r in results.values()]
+    assert [len(q) for q in gql.asked] == [2, 1, 1] and sleeps == []
+
+
 def test_a_single_repository_that_keeps_failing_is_retried_then_reported(server, gql, make_fetcher, sleeps):
     gql.add("a/one")
     gql.max_aliases = 0  # even one repository is too much: every query answers 502

@@ -9,13 +9,11 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import Any, Self
+from urllib.parse import quote
 
 import github
 import requests
-from github.Requester import Requester
 
 from pipeline import __version__
 from pipeline.fetchers.base import FetchRequest
@@ -29,140 +27,32 @@ from pipeline.fetchers.github_graphql import (
     build_query,
     parse_answer,
 )
+from pipeline.fetchers.github_rest import (
+    SECONDARY_LIMIT_DEFAULT_WAIT,
+    RunHalted,
+    SecondaryRateLimit,
+    TimedOut,
+    classify_failure,
+    int_header,
+    release_summary,
+    repo_path_of,
+    repo_record,
+    reset_clock_time,
+)
 from pipeline.models import FetchResult, GithubRecord, Link
 from pipeline.readme import readme_lead
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.github.com"
 USER_AGENT = f"enrich/{__version__} (link digest enrichment)"
-# GitHub's advice for a secondary limit without Retry-After: wait at least a minute.
-SECONDARY_LIMIT_DEFAULT_WAIT = 60.0
 REDACTED = "***"
 # Without a token GitHub allows 60 REST requests an hour; a new repository costs three
 # (the repository, its latest release, its README).
 UNAUTHENTICATED_LIMIT = 60
 REST_REQUESTS_PER_REPOSITORY = 3
 README_MEDIA_TYPE = "application/vnd.github.raw+json"
-
-
-class RunHalted(FetchError):
-    """A failure that ends the GitHub stage for this run (rate limit far from reset, rejected
-    token): not retried, and every remaining link fails with the same reason, unrequested."""
-
-
-class SecondaryRateLimit(TransientError):
-    """GitHub asked us to slow down; if waiting did not help, going on risks a ban."""
-
-
-class TimedOut(TransientError):
-    """No answer in time: for a batch, a sign the query was too heavy rather than bad luck."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure core: JSON and headers in, records and classified errors out.
-
-
-def repo_path_of(link: Link) -> str:
-    """`owner/repo` as the link spelled it (the key is lower case; GitHub accepts either)."""
-    from_key = link.key.split(":", 1)[1]
-    parts = [p for p in urlsplit(link.url).path.split("/") if p]
-    spelled = "/".join(parts[:2])
-    return spelled if spelled.lower() == from_key else from_key
-
-
-def release_summary(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The three release fields the record keeps."""
-    return {
-        "tag": data.get("tag_name"),
-        "name": data.get("name") or None,
-        "published_at": data.get("published_at"),
-    }
-
-
-def repo_record(data: Mapping[str, Any], requested: str) -> GithubRecord:
-    """A record from the `/repos/o/r` JSON. `requested` is the name the link used: when GitHub
-    answered for a different repository (after a 301 to `/repositories/<id>`), it is kept as
-    `renamed_from`. A difference of letter case alone is not a rename."""
-    full_name = data["full_name"]
-    licence = data.get("license") or {}
-    spdx = licence.get("spdx_id") if isinstance(licence, Mapping) else None
-    return GithubRecord(
-        full_name=full_name,
-        description=data.get("description") or None,
-        stars=data.get("stargazers_count"),
-        forks=data.get("forks_count"),
-        language=data.get("language") or None,
-        topics=list(data.get("topics") or []),
-        license=None if spdx in (None, "", "NOASSERTION") else spdx,
-        homepage=data.get("homepage") or None,
-        created_at=data.get("created_at"),
-        pushed_at=data.get("pushed_at"),
-        archived=bool(data.get("archived", False)),
-        html_url=data.get("html_url"),
-        renamed_from=requested if full_name.lower() != requested.lower() else None,
-    )
-
-
-def reset_clock_time(reset: float) -> str:
-    return datetime.fromtimestamp(reset, tz=timezone.utc).strftime("%H:%M UTC")
-
-
-def _message(body: str) -> str:
-    try:
-        data = json.loads(body) if body else None
-    except ValueError:
-        return ""
-    message = data.get("message") if isinstance(data, dict) else None
-    return message if isinstance(message, str) else ""
-
-
-def _int_header(headers: Mapping[str, Any], name: str) -> int | None:
-    try:
-        return int(float(headers[name]))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def classify_failure(
-    status: int, headers: Mapping[str, Any], body: str, *, now: float, max_wait: float
-) -> FetchError:
-    """The error for a non-success answer, in an editor's words. `headers` have lower-case
-    names; `now` is Unix time, to turn `X-RateLimit-Reset` into a wait."""
-    message = _message(body)
-    lowered = message.lower()
-    if status == 401:
-        return RunHalted("GitHub rejected the token (HTTP 401)")
-    if status == 404:
-        return PermanentError("repository not found (deleted or private)")
-    if status == 451:
-        return PermanentError("repository unavailable for legal reasons (HTTP 451)")
-    if status in (403, 429):
-        if "repository access blocked" in lowered:
-            return PermanentError("repository blocked by GitHub")
-        remaining = _int_header(headers, "x-ratelimit-remaining")
-        retry_after = headers.get("retry-after")
-        secondary = "secondary rate limit" in lowered or Requester.isSecondaryRateLimitError(message)
-        primary = remaining == 0 or Requester.isPrimaryRateLimitError(message)
-        if primary and not secondary and retry_after is None:
-            reset = _int_header(headers, "x-ratelimit-reset")
-            wait = None if reset is None else max(0.0, reset - now)
-            when = f", resets at {reset_clock_time(reset)}" if reset is not None else ""
-            if wait is not None and wait <= max_wait:
-                # +1 s: the reset second itself may still count against the old window.
-                return TransientError(f"rate limit exhausted{when}", retry_after=wait + 1)
-            return RunHalted(f"rate limit exhausted{when}")
-        if retry_after is not None or secondary:
-            seconds = parse_retry_after(retry_after, now=now)
-            wait = SECONDARY_LIMIT_DEFAULT_WAIT if seconds is None else seconds
-            return SecondaryRateLimit(f"GitHub secondary rate limit (retry after {wait:.0f} s)", wait)
-        if status == 429:
-            return TransientError("rate limited by GitHub (HTTP 429)")
-        return PermanentError(f"access denied by GitHub (HTTP 403){': ' + message if message else ''}")
-    if status >= 500:
-        return TransientError(f"GitHub server error (HTTP {status})")
-    return PermanentError(f"HTTP {status}{': ' + message if message else ''}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +159,7 @@ class GithubFetcher:
     def close(self) -> None:
         self.gh.close()
 
-    def __enter__(self) -> GithubFetcher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -469,7 +359,7 @@ class GithubFetcher:
                     raise
                 raise TransientError("GitHub could not run the query in time") from None
             except BudgetExhausted:
-                reset = _int_header(headers, "x-ratelimit-reset") or self.points_reset
+                reset = int_header(headers, "x-ratelimit-reset") or self.points_reset
                 raise self._budget_failure(0, reset) from None
             self._count_points(answer)
             return answer
@@ -539,10 +429,10 @@ class GithubFetcher:
         finally:
             headers.clear()
         lowered = {k.lower(): v for k, v in response_headers.items()}
-        remaining = _int_header(lowered, "x-ratelimit-remaining")
+        remaining = int_header(lowered, "x-ratelimit-remaining")
         if remaining is not None:
             self.rate_limit_remaining = remaining
-        reset = _int_header(lowered, "x-ratelimit-reset")
+        reset = int_header(lowered, "x-ratelimit-reset")
         if reset is not None:
             self.rate_limit_reset = reset
         log.debug("%s %s -> HTTP %s (rate limit remaining %s)", verb, path, status, remaining)
