@@ -27,6 +27,8 @@ _COMMAND = re.compile(r"^(\$ |> |(pip3?|conda|npm|yarn|cargo|go|brew|apt(-get)?|
 
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]")
 _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)|\[([^\]]+)\]\[[^\]]*\]")
+# `[text]` alone is a shortcut reference link (its URL is defined elsewhere in the README).
+_SHORTCUT_LINK = re.compile(r"\[([^\]\[]+)\](?![(\[:])")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -133,8 +135,12 @@ def _is_decoration(block: list[str]) -> bool:
     first = block[0]
     if _COMMAND.match(first):
         return True
-    # A paragraph ending in ":" introduces what follows (a command, a list): not a lead.
     joined = " ".join(block)
+    # Nothing but links, images and separators: a row of badges or of links ("Docs – PyPI").
+    bare = _TAG.sub("", _SHORTCUT_LINK.sub("", _LINK.sub("", _IMAGE.sub("", joined))))
+    if not re.search(r"[^\W_]", bare):
+        return True
+    # A paragraph ending in ":" introduces what follows (a command, a list): not a lead.
     return joined.rstrip().endswith(":") and len(joined) < 120
 
 
@@ -164,6 +170,7 @@ def flatten_inline(lines: list[str] | str) -> str:
     text = _IMAGE.sub("", joined)
     text = _IMG_TAG.sub("", text)
     text = _LINK.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
+    text = _SHORTCUT_LINK.sub(r"\1", text)
     text = _AUTOLINK.sub(r"\1", text)
     text = _BREAK_TAG.sub(" ", text)
     text = _CODE_SPAN.sub(lambda m: m.group(2).strip(), text)

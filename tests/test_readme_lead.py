@@ -53,6 +53,12 @@ CASES = [
     ),
     ("snake_case and escapes survive", "Use the `run_model` call or run\\_all to *start* quickly.\n",
      "Use the run_model call or run_all to start quickly."),
+    (
+        "a row of links with a dash, then shortcut reference links",
+        ("[Documentation](https://docs.example) – [PyPI](https://pypi.org/project/x)\n\n"
+         "A library to access the [GitHub REST API] from Python.\n\n[GitHub REST API]: https://docs.github.com/rest\n"),
+        "A library to access the GitHub REST API from Python.",
+    ),
     ("nothing real", "# Title\n\n![logo](logo.png)\n\n- a list\n- only\n", None),
     ("empty", "", None),
 ]
