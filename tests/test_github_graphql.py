@@ -265,3 +265,23 @@ def test_cli_batches_and_reports_points_and_never_leaks_the_token(tmp_path, monk
     for place in (stderr, draft, stored):
         assert TOKEN not in place
     assert TOKEN.encode() not in cache_bytes
+
+
+def test_fresh_records_are_not_asked_for_and_stale_ones_are_refetched_in_one_batch(tmp_path, monkeypatch, server, gql):
+    for name in ("a/one", "b/two", "c/three"):
+        gql.add(name)
+    sources = tmp_path / "sources.txt"
+    sources.write_text("".join(f"https://github.com/{n}\n" for n in ("a/one", "b/two", "c/three")), encoding="utf-8")
+    args = (str(sources), "--cache-dir", "cache", "-q")
+
+    first, _ = run_cli(tmp_path, monkeypatch, server, *args)
+    second, stderr = run_cli(tmp_path, monkeypatch, server, *args)
+    assert (first, second) == (0, 0)
+    assert len(gql.asked) == 1 and "3 from cache" in stderr and "points" not in stderr
+    with sqlite3.connect(tmp_path / "cache" / "enrich.sqlite3") as db:  # two records a day old
+        db.execute("update records set fetched_at = fetched_at - 2 * 86400 where key != 'github:b/two'")
+    third, stderr = run_cli(tmp_path, monkeypatch, server, *args)
+
+    assert third == 0
+    assert gql.asked[1:] == [["a/one", "c/three"]]  # only the stale ones, together
+    assert "2 fetched, 1 from cache" in stderr and "GitHub: 1 points used" in stderr
