@@ -202,6 +202,16 @@ def test_budget_resetting_soon_is_waited_for(server, gql):
     assert len(gql.asked) == 2
 
 
+def test_secondary_limit_on_a_query_is_waited_out_by_the_one_retry_policy(server, gql, make_fetcher, sleeps):
+    gql.add("a/one")
+    gql.forced.append(error(403, "You have exceeded a secondary rate limit. Please wait a few minutes.", Retry_After="42"))
+
+    results = fetch_all(make_fetcher(), link("a/one"))
+
+    assert results["github:a/one"].ok
+    assert sleeps == [42.0] and len(gql.asked) == 2
+
+
 def test_rejected_token_stops_the_stage(server, gql, make_fetcher):
     gql.forced.append(error(401, "Bad credentials"))
 
