@@ -1,4 +1,4 @@
-"""Local stand-ins for the open web, the GitHub REST API and the arXiv API, for the benchmark:
+"""Local stand-ins for the open web, the GitHub REST and GraphQL APIs and the arXiv API, for the benchmark:
 one asyncio server per origin on 127.0.0.1 that answers every request after a fixed latency and
 counts requests by kind, plus the generator of the links and pages they serve."""
 
@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -312,7 +313,7 @@ class Farm:
 
     # -- HTTP/1.1 with keep-alive, just enough for httpx, requests and urllib3 ----------------------
 
-    def _connection(self, app: Callable[[str, dict[str, str]], tuple[str, Response]]):
+    def _connection(self, app: Callable[[str, dict[str, str], bytes], tuple[str, Response]]):
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:
                 for _ in range(100_000):  # requests on one connection, bounded
@@ -328,9 +329,8 @@ class Farm:
                         name, _, value = raw.decode("latin-1").partition(":")
                         headers[name.strip().lower()] = value.strip()
                     length = int(headers.get("content-length") or 0)
-                    if length:
-                        await reader.readexactly(length)
-                    kind, (status, out_headers, body) = app(target, headers)
+                    payload = await reader.readexactly(length) if length else b""
+                    kind, (status, out_headers, body) = app(target, headers, payload)
                     self.counts[kind] += 1
                     if self.latency > 0:
                         await asyncio.sleep(self.latency)
@@ -357,7 +357,7 @@ class Farm:
 
     # -- the applications -----------------------------------------------------------------------
 
-    def _web(self, target: str, headers: dict[str, str]) -> tuple[str, Response]:
+    def _web(self, target: str, headers: dict[str, str], payload: bytes) -> tuple[str, Response]:
         path = urlsplit(target).path
         if path.startswith("/s"):
             body = wechat_like_page(target)
@@ -372,8 +372,10 @@ class Farm:
             return "web-304", (304, out, b"")
         return "web", (200, out, body)
 
-    def _api(self, target: str, headers: dict[str, str]) -> tuple[str, Response]:
+    def _api(self, target: str, headers: dict[str, str], payload: bytes) -> tuple[str, Response]:
         parts = urlsplit(target)
+        if parts.path in ("/graphql", "/api/graphql"):
+            return "github-graphql", graphql_answer(headers, payload)
         path = parts.path.removeprefix("/api/v3")
         if path == "/api/query":
             query = parse_qs(parts.query)
@@ -387,6 +389,8 @@ class Farm:
             owner, name = segments[1], segments[2]
             if len(segments) == 3:
                 return self._github(headers, "github-repo", json.dumps(repo_json(owner, name)).encode())
+            if segments[3:] == ["readme"]:
+                return self._github(headers, "github-readme", readme_text(owner, name).encode())
             if segments[3:] == ["releases", "latest"]:
                 release = release_json(owner, name)
                 if release is None:
@@ -413,4 +417,51 @@ def _github_headers(**extra: str) -> dict[str, str]:
     }
 
 
-_REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found"}
+_REASONS = {200: "OK", 304: "Not Modified", 401: "Unauthorized", 404: "Not Found"}
+
+
+# ---------------------------------------------------------------------------------------------
+# GitHub GraphQL: the same repositories as REST, in the API's shape, one point a query.
+
+_ALIAS = re.compile(r"(\w+): repository\(owner: \$(\w+), name: \$(\w+)\)")
+_BLOB = re.compile(r'(\w+): object\(expression: "HEAD:([^"]+)"\)')
+
+
+def readme_text(owner: str, name: str) -> str:
+    """A README the way projects write them: a heading, badges, the description, then usage."""
+    rng = _rng(f"readme {owner}/{name}")
+    badges = " ".join(f"[![{b}](https://img.shields.io/badge/{b}-ok-green)](https://example.com/{b})" for b in ("build", "pypi", "license"))
+    usage = "\n".join(f"- {s}" for s in rng.choices(_SENTENCES_EN, k=6))
+    return (f"# {name}\n\n{badges}\n\n{' '.join(rng.choices(_SENTENCES_EN, k=3))}\n\n## Install\n\n"
+            f"```bash\npip install {name}\n```\n\n## Features\n\n{usage}\n")
+
+
+def graphql_node(owner: str, name: str, fragment: str) -> dict:
+    rest = repo_json(owner, name)
+    release = release_json(owner, name)
+    node = {
+        "nameWithOwner": rest["full_name"], "url": rest["html_url"], "description": rest["description"],
+        "homepageUrl": rest["homepage"], "stargazerCount": rest["stargazers_count"], "forkCount": rest["forks_count"],
+        "isArchived": rest["archived"], "isDisabled": rest["disabled"], "createdAt": rest["created_at"],
+        "pushedAt": rest["pushed_at"], "updatedAt": rest["updated_at"], "primaryLanguage": {"name": rest["language"]},
+        "licenseInfo": {"spdxId": rest["license"]["spdx_id"]},
+        "repositoryTopics": {"nodes": [{"topic": {"name": t}} for t in rest["topics"]]},
+        "latestRelease": None if release is None else {
+            "tagName": release["tag_name"], "name": release["name"], "publishedAt": release["published_at"]},
+    }
+    picked = {k: v for k, v in node.items() if re.search(rf"\b{k}\b", fragment)}
+    for alias, path in _BLOB.findall(fragment):
+        picked[alias] = {"text": readme_text(owner, name)} if path == "README.md" else None
+    return picked
+
+
+def graphql_answer(headers: dict[str, str], payload: bytes) -> Response:
+    if not headers.get("authorization"):
+        return 401, _github_headers(), b'{"message":"This endpoint requires you to be authenticated."}'
+    request = json.loads(payload)
+    query, variables = request["query"], request.get("variables") or {}
+    fragment = query.split("fragment Repo on Repository", 1)[-1]
+    data: dict = {alias: graphql_node(variables[o], variables[n], fragment) for alias, o, n in _ALIAS.findall(query)}
+    reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    data["rateLimit"] = {"cost": 1, "remaining": 4999, "resetAt": reset}
+    return 200, _github_headers(**{"X-RateLimit-Resource": "graphql"}), json.dumps({"data": data}).encode()

@@ -1,9 +1,10 @@
 """Measure the nightly `enrich` run against local servers with a fixed latency, and compare its
 wall time with the least the politeness limits allow (and, optionally, with trafilatura).
 
-    python bench/run_bench.py --all                  # the three figures the project reports
+    python bench/run_bench.py --all                  # the figures the project reports
     python bench/run_bench.py --web 1000 --hosts 20 --trafilatura
     python bench/run_bench.py --mixed 10000 --warm-only --json
+    python bench/run_bench.py --github 1500 --token --cold-only
 
 Every origin is a local asyncio server on 127.0.0.1 (one port per web host, one for the fake
 GitHub and arXiv APIs) that answers after `--latency` seconds and counts requests by kind.
@@ -12,8 +13,10 @@ cold (empty cache) and then warm (same cache); its peak memory is the child's ow
 
 The ideal time is what the limits allow when nothing else costs anything: web pages x latency
 / connections (connections = min(total limit, hosts x per-host limit)); arXiv (batches - 1) x
-spacing + latency; GitHub requests x max(latency, its pacing), one request at a time. The stages
-run at once, so the ideal of a run is the largest of the three.
+spacing + latency; GitHub requests x max(latency, its pacing), one request at a time, where a
+repository costs three REST requests (repository, latest release, README) without a token and
+a hundredth of a GraphQL query with one (`--token` gives enrich a made-up token; the fake API only
+checks that one is sent). The stages run at once, so the ideal of a run is the largest of the three.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ PROFILE = False  # --profile: run enrich under bench/sampler.py
 RUN_TIMEOUT = 900.0  # one child process, seconds: a hung run is killed, not waited for
 WECHAT_SHARE_OF_MIXED = 0.58
 MIX = {"github": 0.15, "arxiv": 0.08}  # the rest is web, 58 points of it WeChat-like
+BENCH_TOKEN = "bench-token-for-the-local-fake-api-only"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -56,28 +60,32 @@ class Limits:
     arxiv_spacing: float
     arxiv_batch: int
     github_pacing: float
+    github_batch: int
 
     @classmethod
     def from_pipeline(cls, total: int | None, per_host: int | None) -> Limits:
         from pipeline.fetchers.arxiv import MAX_IDS_PER_REQUEST, MIN_INTERVAL
         from pipeline.fetchers.github import GithubFetcher
+        from pipeline.fetchers.github_graphql import MAX_BATCH
         from pipeline.http import HttpLimits
 
         defaults = HttpLimits()
         pacing = inspect.signature(GithubFetcher.__init__).parameters["seconds_between_requests"].default
-        return cls(total or defaults.total, per_host or defaults.per_host, MIN_INTERVAL, MAX_IDS_PER_REQUEST, float(pacing or 0))
+        return cls(total or defaults.total, per_host or defaults.per_host, MIN_INTERVAL, MAX_IDS_PER_REQUEST, float(pacing or 0), MAX_BATCH)
 
     def connections(self, hosts: int) -> int:
         return min(self.total, hosts * self.per_host)
 
 
-def ideal_seconds(links: LinkSet, hosts: int, latency: float, limits: Limits) -> dict[str, float]:
+def ideal_seconds(links: LinkSet, hosts: int, latency: float, limits: Limits, token: bool = False) -> dict[str, float]:
     """The least time each stage needs within the limits, on a cold cache."""
     web = len(links.web) * latency / limits.connections(hosts) if links.web else 0.0
     batches = math.ceil(len(links.arxiv) / limits.arxiv_batch)
     arxiv = (batches - 1) * limits.arxiv_spacing + latency if batches else 0.0
-    # Two requests a repository (the repository, its latest release), one at a time.
-    github = 2 * len(links.github) * max(latency, limits.github_pacing)
+    # One request at a time: GraphQL queries of a batch each with a token, else three REST
+    # requests a repository (the repository, its latest release, its README).
+    requests = math.ceil(len(links.github) / limits.github_batch) if token else 3 * len(links.github)
+    github = requests * max(latency, limits.github_pacing)
     return {"web": web, "arxiv": arxiv, "github": github, "total": max(web, arxiv, github)}
 
 
@@ -138,11 +146,12 @@ def child_env(farm: Farm) -> dict[str, str]:
     return env
 
 
-def run_enrich(farm: Farm, work: Path, scenario: str, phase: str, count: int) -> Measure:
+def run_enrich(farm: Farm, work: Path, scenario: str, phase: str, count: int, token: bool = False) -> Measure:
     farm.reset_counts()
     runner = ["-m", "sampler", str(work / f"{phase}.profile")] if PROFILE else []
     argv = [*wrapped(work / f"{phase}.peak"), *runner, "-m", "pipeline", str(work / "sources.txt"), "--cache-dir", str(work / "cache"), "--format", "md", "-q"]
-    wall, peak, code = run_child(argv, child_env(farm), work, work / f"{phase}.md", work / f"{phase}.err", work / f"{phase}.peak")
+    env = child_env(farm) | ({"GITHUB_TOKEN": BENCH_TOKEN} if token else {})
+    wall, peak, code = run_child(argv, env, work, work / f"{phase}.md", work / f"{phase}.err", work / f"{phase}.peak")
     stderr_lines = (work / f"{phase}.err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
     summary = next((l for l in reversed(stderr_lines) if re.match(r"\d+ entries:", l)), stderr_lines[-1] if stderr_lines else "")
     measure = Measure(scenario, phase, count, wall, peak, dict(sorted(farm.counts.items())), code, summary)
@@ -253,6 +262,7 @@ class Scenario:
     warm: bool = True
     quick_fill: bool = False  # fill the cache unpaced instead of timing a cold run
     trafilatura: bool = False
+    token: bool = False  # give enrich a GitHub token, so it reads GitHub through GraphQL
     targets: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -272,6 +282,10 @@ def preset_all(args) -> list[Scenario]:
         Scenario("b: 10,000 mixed, warm", **mixed_counts(10_000), hosts=20, latency=0.1, wechat_share=WECHAT_SHARE_OF_MIXED / 0.77,
                  cold=False, quick_fill=True, targets={"warm_s": 1.5, "peak_mb": 200}),
         Scenario("c: 250 arXiv", arxiv=250, latency=0.1, warm=False, targets={"arxiv_requests": 3}),
+        Scenario("d: 1,500 GitHub, token", github=1500, latency=0.1, warm=False, token=True,
+                 targets={"github_requests": 20}),
+        Scenario("e: 10,000 mixed, token", **mixed_counts(10_000), hosts=20, latency=0.1, wechat_share=WECHAT_SHARE_OF_MIXED / 0.77,
+                 warm=False, token=True, targets={"ratio_to_ideal": 1.5}),
     ]
 
 
@@ -284,9 +298,9 @@ def run_scenario(sc: Scenario, args, limits: Limits) -> list[Measure]:
             write_sources(work / "sources.txt", links)
             if args.per_host or args.connections:
                 (work / "enrich.toml").write_text(f"[web]\nper_host = {limits.per_host}\ntotal = {limits.total}\n")
-            ideal = ideal_seconds(links, sc.hosts, sc.latency, limits)
+            ideal = ideal_seconds(links, sc.hosts, sc.latency, limits, sc.token)
             if sc.cold:
-                m = run_enrich(farm, work, sc.name, "cold", sc.count)
+                m = run_enrich(farm, work, sc.name, "cold", sc.count, sc.token)
                 m.ideal_s = ideal["total"]
                 m.ratio_to_ideal = m.wall_s / m.ideal_s if m.ideal_s else None
                 m.notes += ["ideal by stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in ideal.items() if k != "total" and v)]
@@ -298,7 +312,7 @@ def run_scenario(sc: Scenario, args, limits: Limits) -> list[Measure]:
                 fill.notes.append(f"a polite cold run would need at least {ideal['total']:.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in ideal.items() if k != "total" and v))
                 measures.append(fill)
             if sc.warm:
-                measures.append(run_enrich(farm, work, sc.name, "warm", sc.count))
+                measures.append(run_enrich(farm, work, sc.name, "warm", sc.count, sc.token))
             if sc.trafilatura and links.web:
                 measures.append(run_trafilatura(farm, work, links, sc.name, args.trafilatura_threads, args.trafilatura_sleep))
     finally:
@@ -325,6 +339,9 @@ def verdicts(sc: Scenario, measures: list[Measure]) -> list[dict]:
         found.append(_verdict(sc, "warm wall time", warm.wall_s, "<", t["warm_s"], "s"))
     if "peak_mb" in t and warm:
         found.append(_verdict(sc, "warm peak memory", warm.peak_mb, "<", t["peak_mb"], "MB"))
+    if "github_requests" in t and cold:
+        github = sum(v for k, v in cold.requests.items() if k.startswith("github"))
+        found.append(_verdict(sc, "GitHub requests", github, "<=", t["github_requests"], ""))
     if "arxiv_requests" in t and cold:
         found.append(_verdict(sc, "arXiv requests", cold.requests.get("arxiv", 0), "==", t["arxiv_requests"], ""))
         if cold.ratio_to_ideal:
@@ -343,7 +360,7 @@ def _requests_text(requests: dict[str, int]) -> str:
 
 def print_table(measures: list[Measure], checks: list[dict], limits: Limits, out=sys.stdout) -> None:
     print(f"limits: web {limits.total} connections in total, {limits.per_host} per host; arXiv {limits.arxiv_batch} ids a request, "
-          f"{limits.arxiv_spacing:g} s apart; GitHub {limits.github_pacing:g} s between requests", file=out)
+          f"{limits.arxiv_spacing:g} s apart; GitHub {limits.github_pacing:g} s between requests, {limits.github_batch} repositories a GraphQL query", file=out)
     head = f"{'scenario':<26} {'phase':<11} {'links':>6} {'wall s':>8} {'ideal s':>8} {'ratio':>6} {'peak MB':>8}  requests"
     print(head, file=out)
     print("-" * len(head), file=out)
@@ -364,7 +381,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     what = parser.add_argument_group("what to run")
-    what.add_argument("--all", action="store_true", help="the three reported figures: (a) 1,000 web links over 20 hosts, cold, vs ideal and trafilatura; (b) 10,000 mixed links, warm; (c) 250 arXiv links")
+    what.add_argument("--all", action="store_true", help="the reported figures: (a) 1,000 web links over 20 hosts, cold, vs ideal and trafilatura; (b) 10,000 mixed links, warm; (c) 250 arXiv links; (d) 1,500 GitHub links, cold, with a token; (e) 10,000 mixed links, cold, with a token")
     what.add_argument("--web", type=int, default=0, metavar="N", help="web links")
     what.add_argument("--github", type=int, default=0, metavar="N", help="GitHub repository links")
     what.add_argument("--arxiv", type=int, default=0, metavar="N", help="arXiv links")
@@ -373,6 +390,7 @@ def parse_args(argv=None):
     what.add_argument("--latency", type=float, default=0.1, help="seconds every server waits before answering (default 0.1)")
     what.add_argument("--warm-only", action="store_true", help="fill the cache quickly (unpaced, in-process) and time only the warm run")
     what.add_argument("--cold-only", action="store_true", help="time only the cold run")
+    what.add_argument("--token", action="store_true", help="give enrich a (made-up) GitHub token: GitHub is read through GraphQL batches")
     what.add_argument("--trafilatura", action="store_true", help="also run trafilatura's batch download and metadata extraction over the web links")
     tune = parser.add_argument_group("limits (must match what enrich uses; written to an enrich.toml for the run when given)")
     tune.add_argument("--per-host", type=int, help="web requests in flight per host (default: enrich's own)")
@@ -413,7 +431,8 @@ def main(argv=None) -> int:
             counts["arxiv"] += args.arxiv
         wechat = WECHAT_SHARE_OF_MIXED * args.mixed / counts["web"] if args.mixed and counts["web"] else 0.0
         scenarios = [Scenario("custom", **counts, hosts=args.hosts, latency=args.latency, wechat_share=min(1.0, wechat),
-                              cold=not args.warm_only, warm=not args.cold_only, quick_fill=args.warm_only, trafilatura=args.trafilatura)]
+                              cold=not args.warm_only, warm=not args.cold_only, quick_fill=args.warm_only, trafilatura=args.trafilatura,
+                              token=args.token)]
     measures: list[Measure] = []
     checks: list[dict] = []
     for sc in scenarios:

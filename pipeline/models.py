@@ -115,6 +115,7 @@ class GithubRecord(_Record):
     latest_release: dict[str, Any] | None = None
     html_url: str | None = None
     renamed_from: str | None = None  # the name the link used, when GitHub answered with a rename
+    readme: str | None = None  # the README's first real paragraph
 
 
 @dataclass

@@ -341,6 +341,11 @@ def make_fetchers(kinds: set[str], options: Options, config: Config) -> dict[str
 def rate_limit_note(fetchers: dict[str, Fetcher]) -> str | None:
     """What the summary says about GitHub's budget, when the run asked GitHub anything."""
     github = fetchers.get("github")
+    points = getattr(github, "points_used", None)
+    if points is not None:  # GraphQL: the budget is in points, not requests
+        left, reset = getattr(github, "points_remaining", None), getattr(github, "points_reset", None)
+        when = f", resets at {time.strftime('%H:%M', time.gmtime(reset))} UTC" if reset else ""
+        return f"GitHub: {points} points used, {left if left is not None else 'unknown'} left{when}"
     remaining = getattr(github, "rate_limit_remaining", None)
     if remaining is None:
         return None

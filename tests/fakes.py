@@ -1,14 +1,16 @@
 """Fake arXiv and GitHub APIs for tests: answers in the real formats (arXiv's Atom feed, GitHub's
-REST JSON and headers), written for this project in the shape of recorded exchanges."""
+REST JSON and headers, GitHub's GraphQL answers), written for this project in the shape of
+recorded exchanges."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
-from tests.localserver import Reply, Request
+from tests.localserver import Reply, Request, hang
 
 API_PATH = "/api/query"
 
@@ -279,3 +281,137 @@ def ok(data: dict, **headers: str) -> Reply:
 def error(status: int, message: str, remaining: int = 4783, reset: int = NOW + 3000, **extra: str) -> Reply:
     body = {"message": message, "documentation_url": "https://docs.github.com/rest"}
     return Reply(status, json.dumps(body), gh_headers(remaining=remaining, reset=reset, **extra))
+
+
+# ---------------------------------------------------------------------------------------------
+# GitHub GraphQL: `POST /graphql` answered the way api.github.com answers it. Every query gets
+# `data` with one entry per alias (null for a repository that cannot be read, with an entry in
+# `errors` that has `type`, `path`, `locations` and `message`), `rateLimit` when asked for, and
+# whole-query failures in GitHub's forms (502 with an HTML body, MAX_NODE_LIMIT_EXCEEDED with no
+# `data`, RATE_LIMITED when the points are spent).
+
+_ALIAS = re.compile(r"(\w+): repository\(owner: \$(\w+), name: \$(\w+)\) \{ \.\.\.Repo(?: tagged: release\(tagName: \$(\w+)\))?")
+_OBJECT = re.compile(r'(\w+): object\(expression: "HEAD:([^"]+)"\)')
+
+
+def gql_repo(full_name: str, **overrides) -> dict:
+    """A `repository` node as GitHub's GraphQL API gives it (every field the fetcher may ask for)."""
+    node = {
+        "nameWithOwner": full_name,
+        "url": f"https://github.com/{full_name}",
+        "description": "Typed interactions with the GitHub API v3",
+        "homepageUrl": "https://pygithub.readthedocs.io/",
+        "stargazerCount": 7701,
+        "forkCount": 1874,
+        "isArchived": False,
+        "isDisabled": False,
+        "createdAt": "2012-02-25T12:53:47Z",
+        "pushedAt": "2026-04-14T07:25:38Z",
+        "updatedAt": "2026-04-24T00:49:07Z",
+        "primaryLanguage": {"name": "Python"},
+        "licenseInfo": {"spdxId": "LGPL-3.0"},
+        "repositoryTopics": {"nodes": [{"topic": {"name": t}} for t in ("github", "github-api", "python")]},
+        "latestRelease": {"tagName": "v2.10.0", "name": "v2.10.0", "publishedAt": "2026-04-01T10:00:00Z"},
+    }
+    node.update(overrides)
+    return node
+
+
+@dataclass
+class FakeGraphQL:
+    """Repositories by current name; `renamed` maps an old lower-case name to the current one;
+    `blocked` (lower case) are repositories GitHub withholds. `max_aliases`: a larger query fails
+    whole, as `heavy` says (502 or a node limit). Points start at `points`, one spent a query."""
+
+    repos: dict[str, dict] = field(default_factory=dict)
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # lower name -> path -> text
+    releases: dict[str, list[dict]] = field(default_factory=dict)  # lower name -> release nodes
+    renamed: dict[str, str] = field(default_factory=dict)
+    blocked: set[str] = field(default_factory=set)
+    denied: dict[str, str] = field(default_factory=dict)  # lower name -> FORBIDDEN message
+    points: int = 5000
+    reset: int = NOW + 3000
+    max_aliases: int | None = None
+    heavy: str = "502"
+    forced: list[Reply] = field(default_factory=list)
+    asked: list[list[str]] = field(default_factory=list)  # the requested names of every query
+    clock: FakeClock | None = None  # when given, the budget refills at `reset`, as GitHub's does
+
+    def _refill(self) -> None:
+        if self.clock is not None and self.clock.now >= self.reset:
+            self.points, self.reset = 5000, self.reset + 3600
+
+    def add(self, full_name: str, readme: str | None = None, readme_path: str = "README.md", **overrides) -> dict:
+        self.repos[full_name.lower()] = gql_repo(full_name, **overrides)
+        if readme is not None:
+            self.files.setdefault(full_name.lower(), {})[readme_path] = readme
+        return self.repos[full_name.lower()]
+
+    def _headers(self) -> dict[str, str]:
+        return gh_headers(remaining=self.points, reset=self.reset) | {"X-RateLimit-Resource": "graphql"}
+
+    def __call__(self, req: Request) -> Reply:
+        if not req.headers.get("authorization", "").startswith(("token ", "bearer ", "Bearer ")):
+            body = {"message": "This endpoint requires you to be authenticated.",
+                    "documentation_url": "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql"}
+            return Reply(401, json.dumps(body), gh_headers())
+        payload = json.loads(req.body)
+        query, variables = payload["query"], payload.get("variables") or {}
+        aliases = _ALIAS.findall(query)
+        self.asked.append([f"{variables[o]}/{variables[n]}" for _, o, n, _ in aliases])
+        if self.forced:
+            return self.forced.pop(0)
+        if self.max_aliases is not None and len(aliases) > self.max_aliases:
+            if self.heavy == "timeout":
+                return Reply(raw=hang(1.5))  # past the client's 1 s timeout: no answer at all
+            if self.heavy == "502":
+                return Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
+            message = (f"By the time this query traverses to the nodes connection, it is requesting up to "
+                       f"{len(aliases) * 250_000:,} possible nodes which exceeds the maximum limit of 500,000.")
+            return Reply(200, json.dumps({"errors": [{"type": "MAX_NODE_LIMIT_EXCEEDED", "message": message}]}), self._headers())
+        cost = 1
+        self._refill()
+        if self.points < cost:
+            errors = [{"type": "RATE_LIMITED", "message": "API rate limit already exceeded for user ID 1."}]
+            return Reply(200, json.dumps({"errors": errors}), gh_headers(remaining=0, reset=self.reset))
+        self.points -= cost
+        data: dict = {}
+        errors: list[dict] = []
+        lines = query.split("\n")
+        for name, owner_var, name_var, tag_var in aliases:
+            requested = f"{variables[owner_var]}/{variables[name_var]}"
+            line = next(i for i, text in enumerate(lines, 1) if text.lstrip().startswith(f"{name}:"))
+            where = {"path": [name], "locations": [{"line": line, "column": 3}]}
+            current = self.renamed.get(requested.lower(), requested).lower()
+            if current in self.blocked:
+                data[name] = None
+                errors.append({"type": "FORBIDDEN", **where, "message": "Repository access blocked"})
+                continue
+            if current in self.denied:
+                data[name] = None
+                errors.append({"type": "FORBIDDEN", **where, "message": self.denied[current]})
+                continue
+            node = self.repos.get(current)
+            if node is None:
+                data[name] = None
+                errors.append({"type": "NOT_FOUND", **where,
+                               "message": f"Could not resolve to a Repository with the name '{requested}'."})
+                continue
+            data[name] = self._select(query, node, current, variables.get(tag_var) if tag_var else None)
+        if "rateLimit" in query:
+            reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.reset))
+            data["rateLimit"] = {"cost": cost, "remaining": self.points, "resetAt": reset}
+        body = {"data": data, "errors": errors} if errors else {"data": data}
+        return Reply(200, json.dumps(body), self._headers())
+
+    def _select(self, query: str, node: dict, name: str, tag: str | None) -> dict:
+        """Only the fields the query names, so a field the fetcher forgets is missing here too."""
+        fragment = query.split("fragment Repo on Repository", 1)[-1]
+        picked = {k: v for k, v in node.items() if re.search(rf"\b{k}\b", fragment)}
+        for field_alias, path in _OBJECT.findall(fragment):
+            text = self.files.get(name, {}).get(path)
+            picked[field_alias] = {"text": text} if text is not None else None
+        if tag is not None:
+            found = [r for r in self.releases.get(name, []) if r["tagName"] == tag]
+            picked["tagged"] = found[0] if found else None
+        return picked

@@ -3,6 +3,7 @@ and headers: records, releases, renames, removals, retries, rate limits, ETags a
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 
@@ -52,6 +53,7 @@ def make_fetcher(server, sleeps):
             attempts=3, base_delay=1, max_delay=120, deadline=300, sleep=sleeps, jitter=lambda: 1.0
         )
         kwargs.setdefault("retry_policy", policy)
+        kwargs.setdefault("use_graphql", False)  # the REST path; GraphQL has its own tests
         return GithubFetcher(
             server.url(""), token, timeout=5, seconds_between_requests=0, clock=lambda: NOW, **kwargs
         )
@@ -72,6 +74,9 @@ def test_repository_with_release(server, make_fetcher):
     server.route("/repos/PyGithub/PyGithub", repo)
     release = ok(release_json("PyGithub/PyGithub", "v2.10.0", "v2.10.0"))
     server.route("/repos/PyGithub/PyGithub/releases/latest", release)
+    readme = "# PyGithub\n\n[![PyPI](https://img.shields.io/pypi/v/PyGithub.svg)](https://pypi.org)\n\n" \
+        "PyGithub is a Python library to access the [GitHub REST API](https://docs.github.com/rest).\n"
+    server.route("/repos/PyGithub/PyGithub/readme", Reply(200, readme, {"Content-Type": "application/vnd.github.raw+json"}))
     fetcher = make_fetcher()
 
     result = fetch_all(fetcher, link("PyGithub/PyGithub"))["github:pygithub/pygithub"]
@@ -89,9 +94,11 @@ def test_repository_with_release(server, make_fetcher):
     assert rec.archived is False and rec.renamed_from is None
     assert rec.html_url == "https://github.com/PyGithub/PyGithub"
     assert rec.latest_release == {"tag": "v2.10.0", "name": "v2.10.0", "published_at": "2020-07-14T00:58:20Z"}
+    assert rec.readme == "PyGithub is a Python library to access the GitHub REST API."
+    assert server.hits("/repos/PyGithub/PyGithub/readme")[0].headers["accept"] == "application/vnd.github.raw+json"
     # The record is plain JSON, not a library object.
     assert json.loads(json.dumps(rec.to_dict()))["full_name"] == "PyGithub/PyGithub"
-    assert fetcher.requests_made == 2
+    assert fetcher.requests_made == 3
     assert fetcher.rate_limit_remaining == 4783 and fetcher.rate_limit_reset == NOW + 3000
     assert server.hits("/repos/PyGithub/PyGithub")[0].headers["user-agent"].startswith("enrich/")
 
@@ -129,7 +136,7 @@ def test_renamed_repository_follows_301(server, make_fetcher):
     assert result.record.renamed_from == "protoncoin/protoncoin"
     assert result.record.html_url == "https://github.com/Proton-Coin/ProtonCore"
     assert len(server.hits("/repositories/112116543")) == 1
-    assert fetcher.requests_made == 3  # the 301, the repository, its releases
+    assert fetcher.requests_made == 4  # the 301, the repository, its releases, its README
 
 
 def test_case_difference_is_not_a_rename():
@@ -222,8 +229,8 @@ def test_exhausted_primary_limit_ends_the_stage_promptly(server, make_fetcher, s
     for key in ("github:b/two", "github:c/three", "github:d/four", "github:e/five"):
         assert results[key].error == "rate limit exhausted, resets at 03:51 UTC"
         assert results[key].permanent is False  # never cached: the repository is not at fault
-    assert fetcher.requests_made == 3  # a/one + its releases, then the one refused request
-    assert len(server.requests) == 3
+    assert fetcher.requests_made == 4  # a/one + its releases and README, then the one refused request
+    assert len(server.requests) == 4
     assert sleeps.calls == []
     assert fetcher.rate_limit_remaining == 0 and fetcher.rate_limit_reset == reset
 
@@ -360,7 +367,7 @@ def test_enterprise_base_url_with_path_prefix_and_rename(server, sleeps):
     server.route("/api/v3/repositories/77", ok(repo_json("team/new-name", repo_id=77)))
     server.route("/api/v3/repos/team/new-name/releases/latest", NOT_FOUND)
     fetcher = GithubFetcher(server.url("/api/v3/"), TOKEN, seconds_between_requests=0, clock=lambda: NOW,
-                            retry_policy=RetryPolicy(sleep=sleeps))
+                            retry_policy=RetryPolicy(sleep=sleeps), use_graphql=False)
 
     with fetcher:
         result = fetch_all(fetcher, link("team/old-name"))["github:team/old-name"]
@@ -371,20 +378,22 @@ def test_enterprise_base_url_with_path_prefix_and_rename(server, sleeps):
         "/api/v3/repos/team/old-name",
         "/api/v3/repositories/77",
         "/api/v3/repos/team/new-name/releases/latest",
+        "/api/v3/repos/team/new-name/readme",
     ]
 
 
 def test_last_request_of_the_window_spares_the_next_one(server, make_fetcher):
     # The answer that used the last request says so: the next link is not even tried.
-    server.route("/repos/a/one", ok(repo_json("a/one"), remaining=1))
-    server.route("/repos/a/one/releases/latest", ok(release_json("a/one"), remaining=0, reset=NOW + 1800))
+    server.route("/repos/a/one", ok(repo_json("a/one"), remaining=2))
+    server.route("/repos/a/one/releases/latest", ok(release_json("a/one"), remaining=1))
+    server.route("/repos/a/one/readme", error(404, "Not Found", remaining=0, reset=NOW + 1800))
     fetcher = make_fetcher()
 
     results = fetch_all(fetcher, link("a/one"), link("b/two"))
 
     assert results["github:a/one"].ok
     assert results["github:b/two"].error == "rate limit exhausted, resets at 03:36 UTC"
-    assert len(server.requests) == 2 and fetcher.requests_made == 2
+    assert len(server.requests) == 3 and fetcher.requests_made == 3
 
 
 def test_pygithub_retries_and_pauses_are_off(make_fetcher):
@@ -397,3 +406,67 @@ def test_repo_path_keeps_the_links_spelling():
     assert repo_path_of(link("PyGithub/PyGithub")) == "PyGithub/PyGithub"
     odd = Link(key="github:a/b", kind="github", url="https://example.org/elsewhere/x", original="")
     assert repo_path_of(odd) == "a/b"
+
+
+# --- the README lead over REST, and the unauthenticated budget ---------------------------------
+
+README_MD = "# edge\n\n![logo](logo.png)\n\nEdge is a small runtime for **int8** models on microcontrollers.\n"
+
+
+def test_readme_is_read_once_and_revalidated_with_the_repository(server, make_fetcher):
+    def repo(req):
+        if req.headers.get("if-none-match") == ETAG:
+            return Reply(304, b"", {k: v for k, v in gh_headers().items() if k != "Content-Type"} | {"ETag": ETAG})
+        return ok(repo_json("edge/runtime"), ETag=ETAG)
+
+    server.route("/repos/edge/runtime", repo)
+    server.route("/repos/edge/runtime/releases/latest", NOT_FOUND)
+    server.route("/repos/edge/runtime/readme", Reply(200, README_MD, {"Content-Type": "application/vnd.github.raw+json; charset=utf-8"}))
+    fetcher = make_fetcher()
+    first = fetch_all(fetcher, link("edge/runtime"))["github:edge/runtime"]
+    cached = Cached(key=first.key, kind="github", fetched_at=NOW - 86400, record=first.record.to_dict(), etag=first.etag)
+
+    second = fetch_all(fetcher, FetchRequest(link("edge/runtime"), cached))["github:edge/runtime"]
+
+    assert first.record.readme == "Edge is a small runtime for int8 models on microcontrollers."
+    assert second.not_modified and cached.record["readme"] == first.record.readme
+    assert len(server.hits("/repos/edge/runtime/readme")) == 1  # the 304 covered the README too
+
+
+def test_readme_as_base64_json_and_missing_readme(server, make_fetcher):
+    encoded = base64.b64encode(README_MD.encode()).decode()
+    as_json = {"name": "README.md", "path": "README.md", "encoding": "base64", "content": encoded[:40] + "\n" + encoded[40:]}
+    server.route("/repos/a/json", ok(repo_json("a/json")))
+    server.route("/repos/a/json/releases/latest", NOT_FOUND)
+    server.route("/repos/a/json/readme", ok(as_json))
+    server.route("/repos/a/none", ok(repo_json("a/none")))
+    server.route("/repos/a/none/releases/latest", NOT_FOUND)
+    server.route("/repos/a/none/readme", NOT_FOUND)
+
+    results = fetch_all(make_fetcher(), link("a/json"), link("a/none"))
+
+    assert results["github:a/json"].record.readme == "Edge is a small runtime for int8 models on microcontrollers."
+    assert results["github:a/none"].ok and results["github:a/none"].record.readme is None
+
+
+def test_too_many_repositories_without_a_token_are_announced_before_the_first_request(server, make_fetcher, caplog):
+    announced: list[int] = []
+
+    class Spy(logging.Handler):
+        def emit(self, record):
+            if "GITHUB_TOKEN" in record.getMessage():
+                announced.append(len(server.requests))
+
+    spy = Spy()
+    logging.getLogger("pipeline.fetchers.github").addHandler(spy)
+    try:
+        fetch_all(make_fetcher(), *(link(f"o/r{n}") for n in range(20)))  # 60 requests: fits
+        assert announced == []
+        server.requests.clear()
+        fetch_all(make_fetcher(), *(link(f"o/r{n}") for n in range(21)))
+    finally:
+        logging.getLogger("pipeline.fetchers.github").removeHandler(spy)
+
+    assert announced == [0]  # one line, before any request
+    line = next(r.getMessage() for r in caplog.records if "GITHUB_TOKEN" in r.getMessage())
+    assert line.startswith("GitHub: 21 repositories need about 63 requests, more than the 60 an hour")

@@ -1,147 +1,58 @@
-"""Fetches GitHub repository records through PyGithub's requester, revalidating with ETags and
-never sleeping unboundedly on a rate limit."""
+"""Fetches GitHub repository records through PyGithub's requester: in GraphQL batches with a token,
+else over REST revalidating with ETags; never sleeping unboundedly on a rate limit."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import Any, Self
+from urllib.parse import quote
 
 import github
 import requests
-from github.Requester import Requester
 
 from pipeline import __version__
 from pipeline.fetchers.base import FetchRequest
+from pipeline.fetchers.github_graphql import (
+    MAX_BATCH,
+    README_READ_LIMIT,
+    BatchAnswer,
+    BatchItem,
+    BatchTooHeavy,
+    BudgetExhausted,
+    build_query,
+    parse_answer,
+)
+from pipeline.fetchers.github_rest import (
+    SECONDARY_LIMIT_DEFAULT_WAIT,
+    RunHalted,
+    SecondaryRateLimit,
+    TimedOut,
+    classify_failure,
+    int_header,
+    release_summary,
+    repo_path_of,
+    repo_record,
+    reset_clock_time,
+)
 from pipeline.models import FetchResult, GithubRecord, Link
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.readme import readme_lead
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.github.com"
 USER_AGENT = f"enrich/{__version__} (link digest enrichment)"
-# GitHub's advice for a secondary limit without Retry-After: wait at least a minute.
-SECONDARY_LIMIT_DEFAULT_WAIT = 60.0
 REDACTED = "***"
-
-
-class RunHalted(FetchError):
-    """A failure that ends the GitHub stage for this run (rate limit far from reset, rejected
-    token): not retried, and every remaining link fails with the same reason, unrequested."""
-
-
-class SecondaryRateLimit(TransientError):
-    """GitHub asked us to slow down; if waiting did not help, going on risks a ban."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure core: JSON and headers in, records and classified errors out.
-
-
-def repo_path_of(link: Link) -> str:
-    """`owner/repo` as the link spelled it (the key is lower case; GitHub accepts either)."""
-    from_key = link.key.split(":", 1)[1]
-    parts = [p for p in urlsplit(link.url).path.split("/") if p]
-    spelled = "/".join(parts[:2])
-    return spelled if spelled.lower() == from_key else from_key
-
-
-def release_summary(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The three release fields the record keeps."""
-    return {
-        "tag": data.get("tag_name"),
-        "name": data.get("name") or None,
-        "published_at": data.get("published_at"),
-    }
-
-
-def repo_record(data: Mapping[str, Any], requested: str) -> GithubRecord:
-    """A record from the `/repos/o/r` JSON. `requested` is the name the link used: when GitHub
-    answered for a different repository (after a 301 to `/repositories/<id>`), it is kept as
-    `renamed_from`. A difference of letter case alone is not a rename."""
-    full_name = data["full_name"]
-    licence = data.get("license") or {}
-    spdx = licence.get("spdx_id") if isinstance(licence, Mapping) else None
-    return GithubRecord(
-        full_name=full_name,
-        description=data.get("description") or None,
-        stars=data.get("stargazers_count"),
-        forks=data.get("forks_count"),
-        language=data.get("language") or None,
-        topics=list(data.get("topics") or []),
-        license=None if spdx in (None, "", "NOASSERTION") else spdx,
-        homepage=data.get("homepage") or None,
-        created_at=data.get("created_at"),
-        pushed_at=data.get("pushed_at"),
-        archived=bool(data.get("archived", False)),
-        html_url=data.get("html_url"),
-        renamed_from=requested if full_name.lower() != requested.lower() else None,
-    )
-
-
-def reset_clock_time(reset: float) -> str:
-    return datetime.fromtimestamp(reset, tz=timezone.utc).strftime("%H:%M UTC")
-
-
-def _message(body: str) -> str:
-    try:
-        data = json.loads(body) if body else None
-    except ValueError:
-        return ""
-    message = data.get("message") if isinstance(data, dict) else None
-    return message if isinstance(message, str) else ""
-
-
-def _int_header(headers: Mapping[str, Any], name: str) -> int | None:
-    try:
-        return int(float(headers[name]))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def classify_failure(
-    status: int, headers: Mapping[str, Any], body: str, *, now: float, max_wait: float
-) -> FetchError:
-    """The error for a non-success answer, in an editor's words. `headers` have lower-case
-    names; `now` is Unix time, to turn `X-RateLimit-Reset` into a wait."""
-    message = _message(body)
-    lowered = message.lower()
-    if status == 401:
-        return RunHalted("GitHub rejected the token (HTTP 401)")
-    if status == 404:
-        return PermanentError("repository not found (deleted or private)")
-    if status == 451:
-        return PermanentError("repository unavailable for legal reasons (HTTP 451)")
-    if status in (403, 429):
-        if "repository access blocked" in lowered:
-            return PermanentError("repository blocked by GitHub")
-        remaining = _int_header(headers, "x-ratelimit-remaining")
-        retry_after = headers.get("retry-after")
-        secondary = "secondary rate limit" in lowered or Requester.isSecondaryRateLimitError(message)
-        primary = remaining == 0 or Requester.isPrimaryRateLimitError(message)
-        if primary and not secondary and retry_after is None:
-            reset = _int_header(headers, "x-ratelimit-reset")
-            wait = None if reset is None else max(0.0, reset - now)
-            when = f", resets at {reset_clock_time(reset)}" if reset is not None else ""
-            if wait is not None and wait <= max_wait:
-                # +1 s: the reset second itself may still count against the old window.
-                return TransientError(f"rate limit exhausted{when}", retry_after=wait + 1)
-            return RunHalted(f"rate limit exhausted{when}")
-        if retry_after is not None or secondary:
-            seconds = parse_retry_after(retry_after, now=now)
-            wait = SECONDARY_LIMIT_DEFAULT_WAIT if seconds is None else seconds
-            return SecondaryRateLimit(f"GitHub secondary rate limit (retry after {wait:.0f} s)", wait)
-        if status == 429:
-            return TransientError("rate limited by GitHub (HTTP 429)")
-        return PermanentError(f"access denied by GitHub (HTTP 403){': ' + message if message else ''}")
-    if status >= 500:
-        return TransientError(f"GitHub server error (HTTP {status})")
-    return PermanentError(f"HTTP {status}{': ' + message if message else ''}")
+# Without a token GitHub allows 60 REST requests an hour; a new repository costs three
+# (the repository, its latest release, its README).
+UNAUTHENTICATED_LIMIT = 60
+REST_REQUESTS_PER_REPOSITORY = 3
+README_MEDIA_TYPE = "application/vnd.github.raw+json"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,12 +91,16 @@ for _handler in list(_pygithub_log.handlers):
 
 
 class GithubFetcher:
-    """The GitHub stage: one `/repos/o/r` request per link (conditional when the cache has an
-    ETag) plus one release request when the repository changed.
+    """The GitHub stage. With a token: GraphQL queries of up to `batch_size` repositories each,
+    latest release and README included, split in halves when GitHub cannot run one whole.
+    Without: one `/repos/o/r` request per link (conditional when the cache has an ETag) plus one
+    release and one README request when the repository changed.
 
     A 304 ends the work for that repository (GitHub does not charge it against the rate limit),
-    so the release is re-read only when the repository's own JSON changed: a release published
+    so the release and README are re-read only when the repository's own JSON changed: a README
+    edit is a push, which changes `pushed_at` and so the repository's ETag; a release published
     with nothing else changing shows up at the next unconditional fetch (`--refresh`).
+    GraphQL has no 304: stale records are refetched in batches, and the points spent are counted.
     Halting conditions (token rejected, rate limit far from reset, a secondary limit that
     waiting did not clear) fail every remaining link of the run without another request."""
 
@@ -202,8 +117,13 @@ class GithubFetcher:
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        batch_size: int = MAX_BATCH,
+        use_graphql: bool | None = None,
     ):
         self.token = token or None
+        # GitHub's GraphQL API answers only authenticated queries.
+        self.use_graphql = bool(self.token) if use_graphql is None else use_graphql and bool(self.token)
+        self.batch_size = max(1, min(MAX_BATCH, batch_size))
         if self.token:
             _token_filter.tokens.add(self.token)
         self.timeout = max(1, math.ceil(timeout))  # PyGithub insists on an int
@@ -229,12 +149,17 @@ class GithubFetcher:
         self.requests_made = 0
         self.rate_limit_remaining: int | None = None
         self.rate_limit_reset: int | None = None  # Unix seconds, from the last response
+        # GraphQL's point budget, from the `rateLimit` every query asks for.
+        self.points_used: int | None = None
+        self.points_remaining: int | None = None
+        self.points_reset: float | None = None
+        self._last_cost = 1
         self._halted: str | None = None
 
     def close(self) -> None:
         self.gh.close()
 
-    def __enter__(self) -> GithubFetcher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -251,8 +176,36 @@ class GithubFetcher:
     # -- protocol --------------------------------------------------------------------------
 
     def fetch(self, requests_: Sequence[FetchRequest]) -> Iterator[FetchResult]:
+        if self.use_graphql:
+            yield from self._fetch_batched(requests_)
+            return
+        needed = self._warn_if_over_budget(requests_)
         for request in requests_:
+            before = self.rate_limit_remaining
             yield self.fetch_one(request)
+            needed = max(0, needed - REST_REQUESTS_PER_REPOSITORY)
+            if before is None and self.rate_limit_remaining is not None and needed > self.rate_limit_remaining and not self.token:
+                log.warning(
+                    "GitHub: the other repositories need about %d requests but only %d are left before %s; "
+                    "set GITHUB_TOKEN to read them in batches", needed, self.rate_limit_remaining,
+                    reset_clock_time(self.rate_limit_reset) if self.rate_limit_reset else "the hour is over",
+                )
+
+    def _warn_if_over_budget(self, requests_: Sequence[FetchRequest]) -> int:
+        """Says in one line, before the first request, when the links cannot fit the hour's
+        unauthenticated budget; returns the requests the run needs at least."""
+        if self.token:
+            return 0
+        # A stored validator makes an unchanged repository a free 304; the rest cost three.
+        new = sum(1 for r in requests_ if r.cached is None or r.cached.record is None or not (r.cached.etag or r.cached.last_modified))
+        needed = new * REST_REQUESTS_PER_REPOSITORY
+        if needed > UNAUTHENTICATED_LIMIT:
+            log.warning(
+                "GitHub: %d repositories need about %d requests, more than the %d an hour GitHub allows "
+                "without a token; set GITHUB_TOKEN to read them in batches of %d", new, needed,
+                UNAUTHENTICATED_LIMIT, MAX_BATCH,
+            )
+        return needed
 
     def fetch_one(self, request: FetchRequest) -> FetchResult:
         key = request.link.key
@@ -314,7 +267,126 @@ class GithubFetcher:
             path = f"/repos/{record.full_name}/releases/latest"
             status, _, rel_body = self._get(path, {}, not_found_is_answer=True)
         record.latest_release = release_summary(_json_object(rel_body)) if status == 200 else None
+        record.readme = self._readme(record.full_name)
         return FetchResult(key=link.key, record=record, etag=etag, last_modified=last_modified)
+
+    def _readme(self, full_name: str) -> str | None:
+        """The README's lead, read through the README endpoint (raw, or base64 in JSON when a
+        server ignores the raw media type); None when the repository has no README."""
+        status, headers, body = self._get(f"/repos/{full_name}/readme", {"Accept": README_MEDIA_TYPE}, not_found_is_answer=True)
+        if status != 200:
+            return None
+        text = body
+        if headers.get("content-type", "").startswith("application/json"):
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and data.get("encoding") == "base64" and isinstance(data.get("content"), str):
+                try:
+                    text = base64.b64decode(data["content"]).decode("utf-8", "replace")
+                except ValueError:
+                    return None
+        return readme_lead(text[:README_READ_LIMIT])
+
+    # -- batches (GraphQL) -------------------------------------------------------------------
+
+    def _fetch_batched(self, requests_: Sequence[FetchRequest]) -> Iterator[FetchResult]:
+        pending = [list(requests_[i:i + self.batch_size]) for i in range(0, len(requests_), self.batch_size)]
+        while pending:
+            batch = pending.pop(0)
+            if self._halted:
+                yield from (FetchResult(key=r.link.key, error=self._halted) for r in batch)
+                continue
+            items = [_batch_item(r.link) for r in batch]
+            try:
+                answer = self._query(items)
+            except BatchTooHeavy as exc:
+                # A single repository's query fails as TransientError, so a heavy batch has two or more.
+                half = len(batch) // 2
+                log.info("GitHub could not run a query of %d repositories (%s); splitting it", len(batch), exc.reason)
+                pending[:0] = [batch[:half], batch[half:]]
+                continue
+            except (RunHalted, SecondaryRateLimit, BudgetExhausted) as exc:
+                self._halted = self.redact(exc.reason)
+                log.warning("GitHub stage stopped: %s", self._halted)
+                yield from (FetchResult(key=r.link.key, error=self._halted) for r in batch)
+                continue
+            except FetchError as exc:
+                # The query failed, not the repositories: nothing is remembered for them.
+                reason = self.redact(exc.reason)
+                yield from (FetchResult(key=r.link.key, error=reason) for r in batch)
+                continue
+            for i, request in enumerate(batch):
+                outcome = answer.outcomes[i]
+                if isinstance(outcome, GithubRecord):
+                    if outcome.renamed_from:
+                        log.info("github %s was renamed to %s", outcome.renamed_from, outcome.full_name)
+                    yield FetchResult(key=request.link.key, record=outcome)
+                else:
+                    yield FetchResult(key=request.link.key, error=self.redact(outcome.reason),
+                                      permanent=isinstance(outcome, PermanentError))
+
+    def _query(self, items: Sequence[BatchItem]) -> BatchAnswer:
+        """One GraphQL query through the retry policy. Raises BatchTooHeavy (not retried: the
+        caller splits) when a batch of two or more fails whole in a way a smaller one avoids.
+
+        The requester's `graphql_query` raises on any entry in `errors`, which would throw away
+        the other repositories' data when one is missing; `requestJson` gives the whole answer."""
+        query, variables = build_query(items)
+        heavy_possible = len(items) > 1
+
+        def attempt() -> BatchAnswer:
+            self._check_points()
+            try:
+                status, headers, body = self._send(
+                    self.gh.requester.graphql_url, {}, verb="POST", input={"query": query, "variables": variables}
+                )
+            except TimedOut as exc:
+                if heavy_possible:
+                    raise BatchTooHeavy(exc.reason) from None
+                raise
+            if status in (502, 504) and heavy_possible:
+                raise BatchTooHeavy(f"HTTP {status}")
+            if status == 404:
+                raise FetchError("GitHub has no GraphQL API at this address (HTTP 404)")
+            if status != 200:
+                raise classify_failure(status, headers, body, now=self.clock(), max_wait=self.max_rate_limit_wait)
+            try:
+                answer = parse_answer(_json_object(body), items)
+            except BatchTooHeavy:
+                if heavy_possible:
+                    raise
+                raise TransientError("GitHub could not run the query in time") from None
+            except BudgetExhausted:
+                reset = int_header(headers, "x-ratelimit-reset") or self.points_reset
+                raise self._budget_failure(0, reset) from None
+            self._count_points(answer)
+            return answer
+
+        return self.retry_policy.call(attempt)
+
+    def _count_points(self, answer: BatchAnswer) -> None:
+        if answer.cost is not None:
+            self._last_cost = max(1, answer.cost)
+            self.points_used = (self.points_used or 0) + answer.cost
+        if answer.remaining is not None:
+            self.points_remaining = answer.remaining
+        if answer.reset is not None:
+            self.points_reset = answer.reset
+
+    def _check_points(self) -> None:
+        """Spares a query the budget cannot cover: waits for a near reset, else halts."""
+        if self.points_remaining is not None and self.points_remaining < self._last_cost:
+            raise self._budget_failure(self.points_remaining, self.points_reset)
+
+    def _budget_failure(self, remaining: int, reset: float | None) -> FetchError:
+        when = f", resets at {reset_clock_time(reset)}" if reset is not None else ""
+        wait = None if reset is None else max(0.0, reset - self.clock())
+        if wait is not None and wait <= self.max_rate_limit_wait:
+            self.points_remaining = None  # after the wait, ask again
+            return TransientError(f"GitHub GraphQL budget exhausted{when}", retry_after=wait + 1)
+        return RunHalted(f"GitHub GraphQL budget exhausted ({remaining} points left){when}")
 
     def _get(
         self, path: str, extra_headers: Mapping[str, str], *, not_found_is_answer: bool = False
@@ -338,14 +410,16 @@ class GithubFetcher:
             if wait > self.max_rate_limit_wait:
                 raise RunHalted(f"rate limit exhausted, resets at {reset_clock_time(self.rate_limit_reset)}")
 
-    def _send(self, path: str, extra_headers: Mapping[str, str]) -> tuple[int, dict[str, Any], str]:
+    def _send(
+        self, path: str, extra_headers: Mapping[str, str], *, verb: str = "GET", input: Any = None
+    ) -> tuple[int, dict[str, Any], str]:
         # A fresh dict every time: PyGithub writes the Authorization header into it.
         headers = dict(extra_headers)
         self.requests_made += 1
         try:
-            status, response_headers, body = self.gh.requester.requestJson("GET", path, headers=headers)
+            status, response_headers, body = self.gh.requester.requestJson(verb, path, headers=headers, input=input)
         except requests.exceptions.Timeout:
-            raise TransientError(f"timed out after {self.timeout} s") from None
+            raise TimedOut(f"timed out after {self.timeout} s") from None
         except requests.exceptions.ConnectionError:
             raise TransientError("could not connect to GitHub (connection error)") from None
         except requests.exceptions.RequestException as exc:
@@ -355,14 +429,19 @@ class GithubFetcher:
         finally:
             headers.clear()
         lowered = {k.lower(): v for k, v in response_headers.items()}
-        remaining = _int_header(lowered, "x-ratelimit-remaining")
+        remaining = int_header(lowered, "x-ratelimit-remaining")
         if remaining is not None:
             self.rate_limit_remaining = remaining
-        reset = _int_header(lowered, "x-ratelimit-reset")
+        reset = int_header(lowered, "x-ratelimit-reset")
         if reset is not None:
             self.rate_limit_reset = reset
-        log.debug("GET %s -> HTTP %s (rate limit remaining %s)", path, status, remaining)
+        log.debug("%s %s -> HTTP %s (rate limit remaining %s)", verb, path, status, remaining)
         return status, lowered, body
+
+
+def _batch_item(link: Link) -> BatchItem:
+    owner, _, name = repo_path_of(link).partition("/")
+    return BatchItem(owner, name, link.get("release_tag"))
 
 
 def _json_object(body: str) -> dict[str, Any]:
