@@ -115,6 +115,7 @@ class GithubRecord(_Record):
     latest_release: dict[str, Any] | None = None
     html_url: str | None = None
     renamed_from: str | None = None  # the name the link used, when GitHub answered with a rename
+    readme: str | None = None  # the README's first real paragraph
 
 
 @dataclass
@@ -130,6 +131,7 @@ class WebRecord(_Record):
     image: str | None = None
     content_type: str | None = None
     note: str | None = None  # e.g. "PDF document, not parsed"
+    text: str | None = None  # the article's lead: whole paragraphs, up to about 4,000 characters
 
 
 RECORD_TYPES: dict[str, type[_Record]] = {"arxiv": ArxivRecord, "github": GithubRecord, "web": WebRecord}
