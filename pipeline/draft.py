@@ -42,6 +42,7 @@ from pipeline.links import LinkError, canonicalize
 from pipeline.models import SECTIONS, Diagnostic, Entry
 from pipeline.sites.names import known_site_name
 from pipeline.summary import draft_summary, github_facts
+from pipeline.venues import venue_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 BUILTIN_TEMPLATES = {"embedded-ai": "embedded-ai.md.j2", "plain": "plain.md.j2"}
@@ -198,8 +199,9 @@ def _write_up(view: EntryView, entry: Entry, add_code_lines) -> None:
     paper = next((x for x in entry.source.extras if x.kind == "arxiv"), None)
     if paper is not None and entry.section == "论文":
         paper_record = entry.extra_records.get(paper.key) or {}
-        if paper_record.get("venue"):
-            view.tags.append(mdtext.one_line(paper_record["venue"], 40))
+        venue = paper_venue(paper_record)
+        if venue:
+            view.tags.append(mdtext.one_line(venue, 40))
         view.tags.append(paper.key.split(":", 1)[1])
         if paper_record.get("title"):
             view.paper_title = mdtext.one_line(paper_record["title"], mdtext.TITLE_LIMIT)
@@ -210,9 +212,16 @@ def _write_up(view: EntryView, entry: Entry, add_code_lines) -> None:
         view.title = mdtext.one_line(f"{full_name}: {view.title}", mdtext.TITLE_LIMIT)
 
 
+def paper_venue(record: dict[str, Any]) -> str | None:
+    """The venue tag, read again from the comment and journal reference, so a cached record gains
+    what the venue table learned since it was fetched."""
+    return venue_of(record.get("comment"), record.get("journal_ref")) or record.get("venue")
+
+
 def _paper(view: EntryView, key: str, record: dict[str, Any]) -> None:
-    if record.get("venue"):
-        view.tags.append(mdtext.one_line(record["venue"], 40))
+    venue = paper_venue(record)
+    if venue:
+        view.tags.append(mdtext.one_line(venue, 40))
     view.tags.append(key.split(":", 1)[1])
     if record.get("title"):
         view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
