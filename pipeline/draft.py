@@ -41,7 +41,13 @@ from pipeline import mdtext
 from pipeline.links import LinkError, canonicalize
 from pipeline.models import SECTIONS, Diagnostic, Entry
 from pipeline.sites.names import known_site_name
-from pipeline.summary import draft_summary, github_facts
+from pipeline.summary import (
+    github_facts,
+    page_summary,
+    paper_summary,
+    paper_title,
+    repository_summary,
+)
 from pipeline.venues import venue_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -203,8 +209,8 @@ def _write_up(view: EntryView, entry: Entry, add_code_lines) -> None:
         if venue:
             view.tags.append(mdtext.one_line(venue, 40))
         view.tags.append(paper.key.split(":", 1)[1])
-        if paper_record.get("title"):
-            view.paper_title = mdtext.one_line(paper_record["title"], mdtext.TITLE_LIMIT)
+        if paper_title(paper_record):
+            view.paper_title = mdtext.one_line(paper_title(paper_record), mdtext.TITLE_LIMIT)
         add_code_lines(paper_record)
     repo = next((x for x in entry.source.extras if x.kind == "github"), None)
     if repo is not None and entry.section == "开源项目":
@@ -223,9 +229,10 @@ def _paper(view: EntryView, key: str, record: dict[str, Any]) -> None:
     if venue:
         view.tags.append(mdtext.one_line(venue, 40))
     view.tags.append(key.split(":", 1)[1])
-    if record.get("title"):
-        view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
-    view.summary = draft_summary(record.get("abstract"))
+    title = paper_title(record)
+    if title:
+        view.title = mdtext.one_line(title, mdtext.TITLE_LIMIT)
+    view.summary = paper_summary(record)
 
 
 def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
@@ -236,7 +243,7 @@ def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
                                  mdtext.TITLE_LIMIT)
     current = record.get("html_url") or (f"https://github.com/{full_name}" if record.get("full_name") else None)
     view.url = mdtext.safe_url(current) or view.url
-    paragraphs = [draft_summary(description), github_facts(record)]
+    paragraphs = [*repository_summary(record), github_facts(record)]
     view.summary = "\n".join(p for p in paragraphs if p)
 
 
@@ -247,7 +254,7 @@ def _web_page(view: EntryView, url: str, record: dict[str, Any]) -> None:
     source = record.get("site_name") or known_site_name(host)
     if source and mdtext.one_line(source) != view.title:
         view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
-    view.summary = draft_summary(record.get("description")) or mdtext.one_line(record.get("note") or "")
+    view.summary = page_summary(record) or mdtext.one_line(record.get("note") or "")
 
 
 class _AllBut:
