@@ -116,17 +116,23 @@ def _wordish(char: str) -> bool:
     return (char.isalnum() or char in "'’_-") and not _CJK.match(char)
 
 
+_TRAILING = " ,;:，；：、([{“‘「『（《【\"'-"
+
+
 def cut_words(text: str, budget: int, ellipsis: str = "…") -> str:
     """At most `budget` characters (ellipsis included), cut between words (or CJK characters)."""
-    if len(text) <= budget:
-        return text
-    room = max(budget - len(ellipsis), 1)
+    return text if len(text) <= budget else _cut(text, budget, ellipsis)
+
+
+def _cut(text: str, budget: int, ellipsis: str = "…") -> str:
+    room = min(max(budget - len(ellipsis), 1), len(text))
     cut = room
-    while cut > 0 and _wordish(text[cut - 1]) and _wordish(text[cut]):
+    while cut > 0 and cut < len(text) and _wordish(text[cut - 1]) and _wordish(text[cut]):
         cut -= 1
     if cut < room // 2:  # one token longer than half the budget (a URL, a hash): cut it
         cut = room
-    return text[:cut].rstrip(" ,;:，；：、([{“‘「『（《【\"'-") + ellipsis
+    head = text[:cut].rstrip(_TRAILING)
+    return head + ellipsis if head else ""
 
 
 def _fragment(text: str, budget: int) -> str:
@@ -134,10 +140,11 @@ def _fragment(text: str, budget: int) -> str:
     `…` says it goes on."""
     text = _CUT_MARK.sub("", text)
     if len(text) >= budget:
-        return cut_words(text, budget)
+        return _cut(text, budget)
     if text and _wordish(text[-1]) and " " in text:
         text = text[: text.rstrip().rfind(" ")]
-    return text.rstrip(" ,;:，；：、([{“‘「『（《【\"'-") + "…" if text.strip() else ""
+    head = text.rstrip(_TRAILING)
+    return head + "…" if head else ""
 
 
 def draft_summary(text: str | None, *, budget: int | None = None, complete: bool = True,
