@@ -228,7 +228,20 @@ def lead_summary(text: str | None, *, title: str | None = None) -> str:
             break
     if not chosen:  # a post of short lines only (a WeChat text share): they are what it says
         chosen = [clean_text(p, title=title) for p in _paragraphs(text)[:8]]
-    return draft_summary(" ".join(p for p in chosen if p), title=title)
+    return draft_summary(_join([p for p in chosen if p]), title=title)
+
+
+_WIDE = re.compile(r"[\u3000-\u303f\uff00-\uffef]")
+
+
+def _join(paragraphs: list[str]) -> str:
+    """Paragraphs as one text: a space between them, except between CJK ones (CJK text has
+    no spaces between sentences)."""
+    joined = ""
+    for paragraph in paragraphs:
+        wide = joined and (_CJK.match(joined[-1]) or _WIDE.match(joined[-1])) and _CJK.match(paragraph[0])
+        joined += paragraph if not joined or wide else " " + paragraph
+    return joined
 
 
 _MIN_DESCRIPTION = 12
