@@ -52,8 +52,14 @@ _OPENER = re.compile(
     r"|(?:编者按|编辑按|编者的话|导读|导语|摘要|简介|前言|写在前面|abstract|summary|tl;dr)\s*[:：]"
     r"|(?:abstract|summary)\s*\.|编者按)\s*",
     re.IGNORECASE)
-# A news desk's dateline: "机器之心报道 机器之心编辑部", "新智元报道 编辑：好困".
-_DESK = re.compile(r"^\s*[\w·]{2,12}(?:报道|原创|出品)\s+(?:[\w·]{2,12}编辑部\s*)?")
+# A news desk's line or dateline: "机器之心报道 机器之心编辑部", "新智元报道 编辑：好困",
+# "新华社北京4月24日电（记者 张三）", "AUSTIN, Texas — ".
+_DESK = re.compile(
+    r"^\s*(?:[\w·]{2,12}(?:报道|原创|出品)\s+(?:[\w·]{2,12}编辑部\s*)?"
+    r"|[\u4e00-\u9fff]{1,8}(?:社|网|报|台)[\u4e00-\u9fff]{0,6}\d{1,2}月\d{1,2}日(?:电|讯)\s*(?:[（(][^）)]{0,30}[）)])?\s*"
+    # A city in capitals with a region or an agency ("LONDON (Reuters) —"): "NASA —" is no dateline.
+    r"|[A-Z][A-Z.'-]{2,}(?:\s[A-Z][A-Z.'-]+){0,2}"
+    r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?|\s*\([A-Za-z][\w .]{1,20}\))\s*(?:—|–|--)\s+)")
 
 # Prompts to follow, share or read more, anywhere in the text.
 _PROMPTS = [
@@ -65,10 +71,13 @@ _PROMPTS = [
     re.compile(r"\bclick here\b[^.!?\n]{0,80}[.!?]?", re.IGNORECASE),
     re.compile(r"\b(?:share (?:this|on)|share via)\b[^.!?\n]{0,60}[.!?]?", re.IGNORECASE),
     re.compile(r"\bread more\b\.?", re.IGNORECASE),
+    re.compile(r"\bvisit the post for more\b\.?", re.IGNORECASE),  # WordPress.com's stock description
+    re.compile(r"\[[\u4e00-\u9fff]{1,4}\]"),  # WeChat's stickers written as text: [哇], [苦涩]
     re.compile(r"(?:…|\.\.\.)?\s*(?:展开全文|展开)\s*$"),
 ]
 # Text without any of these holds none of the prompts above (a cheap first look).
-_PROMPT_HINT = re.compile(r"点击|阅读原文|分享|转发|关注|文章浏览|click here|share|read more|展开", re.IGNORECASE)
+_PROMPT_HINT = re.compile(r"点击|阅读原文|分享|转发|关注|文章浏览|click here|share|read more|visit the post|展开|\[",
+                          re.IGNORECASE)
 
 
 _LEADING_ELLIPSIS = re.compile(r"^\s*(?:\.{2,}|…+)\s*")

@@ -210,6 +210,13 @@ def test_wechat_automatic_digest_counts_as_cut():
     ("هل يعمل النموذج على الهاتف؟ نعم، يعمل بسرعة. هذا رائع",
      "هل يعمل النموذج على الهاتف؟ نعم، يعمل بسرعة."),
     ("मॉडल फोन पर चलता है। यह तेज़ है। और", "मॉडल फोन पर चलता है। यह तेज़ है।"),
+    ("新华社北京4月24日电（记者 张三）首届航天合作论坛开幕。", "首届航天合作论坛开幕。"),
+    ("机器之心报道 机器之心编辑部 谷歌发布第五代TPU。", "谷歌发布第五代TPU。"),
+    ("AUSTIN, Texas — Clean water gets cheaper. More soon.", "Clean water gets cheaper. More soon."),
+    ("LONDON (Reuters) — Chips sold out.", "Chips sold out."),
+    ("NASA — the agency flew a drone. It worked.", "NASA — the agency flew a drone. It worked."),
+    ("涨了30%。[哇] 百度这几年很难。[苦涩]", "涨了30%。百度这几年很难。"),
+    ("Visit the post for more.", ""),
 ])
 def test_page_description_cleaning(description, summary):
     assert page_summary({"title": "A headline", "description": description}) == summary
