@@ -56,7 +56,7 @@ class _Matcher:
         alias = rf"(?<![\w&+-])(?P<alias>{names})(?![^\W\d_]|[&+]|-[A-Za-z])"
         # "CVPR 2020", "CVPR2020", "(ISSTA) 2022", "ISCA-2021", "ICML, 2019", "ICLR'21", "AAAI-21".
         self.year_after = re.compile(
-            rf"{alias}(?:\s*['’`]\s*(?P<short>\d\d)|\)?[\s,-]*(?P<year>{_YEAR4})|-?(?P<attached>\d\d))(?!\d)"
+            rf"{alias}(?:\s*['’`]\s*(?P<short>\d\d)|\)?[\s,(-]*(?P<year>{_YEAR4})|-?(?P<attached>\d\d))(?!\d)"
             r"(?P<workshop>\s+workshops?\b)?",
             re.IGNORECASE)
         # "2023 IEEE International Conference on ... Workshops (ICSTW)": the year opens the phrase.

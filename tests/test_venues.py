@@ -81,7 +81,13 @@ from pipeline.venues import find_venue, parse_table, venue_of, venues
     ("FOCS'18", "FOCS 2018"),
     ("ASE 2022", "ASE 2022"),
     ("CODES+ISSS 2019", "CODES+ISSS 2019"),
+    ("ISMAR 2020", "ISMAR 2020"),
+    ("Accepted by IEEE TPAMI 2021", "TPAMI 2021"),
+    (("Published in IEEE Transactions on Computer-Aided Design of Integrated Circuits and Systems "
+      "(2022)"), "TCAD 2022"),
+    ("ISSTA (2022)", "ISSTA 2022"),
     # Negatives: no venue, no year, an ordinary word, an edition number.
+    ("a tip 2020 for readers", None),
     ("10 pages, 5 figures", None),
     ("Code: https://github.com/lmbxmu/HRank", None),
     ("Code: https://github.com/a/cvpr2020-demo", None),
