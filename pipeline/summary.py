@@ -185,6 +185,7 @@ def _squash(text: str) -> str:
 # wherever they end.
 _AUTO_DIGEST_HOSTS = ("mp.weixin.qq.com",)
 _AUTO_DIGEST_CHARS = range(50, 61)
+_LEAD_SLACK = 120  # word characters of a text before the place its description was taken from
 _ENDS_SENTENCE = re.compile(rf"(?:[。！？｡।॥։።။۔؟‼⁇⁈⁉]|(?<!\.)[.!?])[{_CLOSERS}]*$")
 
 
@@ -201,7 +202,8 @@ def is_cut_short(description: str, text: str | None, url: str | None = None) -> 
     if not text:
         return False
     start = _squash(description)
-    return len(start) >= 8 and _squash(text[: len(description) * 2 + 200]).startswith(start)
+    # The text may open with the headline or a credit line before the words the description took.
+    return len(start) >= 8 and 0 <= _squash(text[: len(description) * 2 + 400]).find(start) <= _LEAD_SLACK
 
 
 def _paragraphs(text: str) -> list[str]:

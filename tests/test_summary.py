@@ -178,6 +178,8 @@ def test_description_that_is_the_cut_off_lead_gives_way_to_the_text():
             "Vendors already sample it.")
     cut = {"title": "A new NPU", "description": "The new NPU runs transformer models at 2 W. It ships in ph", "text": text}
     assert page_summary(cut) == text
+    titled = {**cut, "text": "A new NPU\n\nPhoto: Jane Doe\n\n" + text}
+    assert page_summary(titled) == text
     own = {"title": "A new NPU", "description": "An NPU for phones, explained.", "text": text}
     assert page_summary(own) == "An NPU for phones, explained."
 
