@@ -121,7 +121,8 @@ def drop_title(text: str, title: str | None) -> str:
     if not title or not text:
         return text
     wanted = _squash(title)
-    if len(wanted) < 4:
+    # Most texts do not repeat the title: one look at the squashed start says so.
+    if len(wanted) < 4 or not _squash(text[: len(title) * 2 + 20]).startswith(wanted):
         return text
     # Walk the text until as many word characters as the title has are consumed.
     consumed, end = "", 0
