@@ -6,9 +6,17 @@ import html
 import re
 from functools import lru_cache
 
-# A tag as markup writes it (`<a class=…>`, `</p>`, `<br/>`, `<!-- … -->`); a bare `<` in prose
-# ("a < b") is not one.
-_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?/?>", re.DOTALL)
+# A tag as markup writes it (`<a class=…>`, `</p>`, `<br/>`, `<!-- … -->`), by the names of HTML
+# elements (and WeChat's `mp-*` ones): "$x<y$ and $z>w$" in an abstract holds no tag.
+_TAG_NAMES = (
+    "a abbr address article aside audio b big blockquote body br button caption center cite code col "
+    "colgroup dd del details div dl dt em embed figcaption figure font footer form h1 h2 h3 h4 h5 h6 "
+    "head header hr html i iframe img input ins kbd label li link main mark meta nav noscript object ol "
+    "option p param picture pre q s samp script section select small source span strike strong style "
+    "sub summary sup svg table tbody td tfoot th thead time title tr tt u ul var video wbr").split()
+_TAG = re.compile(
+    r"<!--.*?-->|</?(?:" + "|".join(sorted(_TAG_NAMES, key=len, reverse=True)) + r"|mp-[\w-]+)"
+    r"(?=[\s/>])[^<>]*>", re.DOTALL | re.IGNORECASE)
 # JavaScript string escapes left in text a page put in a script (`\x26lt;a …`, `\u003c`).
 _JS_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")

@@ -150,6 +150,9 @@ def test_paper_latex_becomes_unicode():
     summary = paper_summary(record)
     assert summary == "We propose ωTest, which bounds the ℓ1 norm in O(n²) time with 50% less memory. It works."
     assert paper_summary({"abstract": "It costs $5 and $10 a month."}) == "It costs $5 and $10 a month."
+    # Comparisons are no tags: the words between them stay.
+    assert paper_summary({"abstract": "We prove $x<y$ and $z>w$ for all inputs."}) == (
+        "We prove x＜y and z>w for all inputs.")
 
 
 def test_repository_summary_adds_the_readme_paragraph():
