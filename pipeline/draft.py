@@ -41,7 +41,14 @@ from pipeline import mdtext
 from pipeline.links import LinkError, canonicalize
 from pipeline.models import SECTIONS, Diagnostic, Entry
 from pipeline.sites.names import known_site_name
-from pipeline.summary import draft_summary, github_facts
+from pipeline.summary import (
+    github_facts,
+    page_summary,
+    paper_summary,
+    paper_title,
+    repository_summary,
+)
+from pipeline.venues import venue_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 BUILTIN_TEMPLATES = {"embedded-ai": "embedded-ai.md.j2", "plain": "plain.md.j2"}
@@ -198,11 +205,12 @@ def _write_up(view: EntryView, entry: Entry, add_code_lines) -> None:
     paper = next((x for x in entry.source.extras if x.kind == "arxiv"), None)
     if paper is not None and entry.section == "论文":
         paper_record = entry.extra_records.get(paper.key) or {}
-        if paper_record.get("venue"):
-            view.tags.append(mdtext.one_line(paper_record["venue"], 40))
+        venue = paper_venue(paper_record)
+        if venue:
+            view.tags.append(mdtext.one_line(venue, 40))
         view.tags.append(paper.key.split(":", 1)[1])
-        if paper_record.get("title"):
-            view.paper_title = mdtext.one_line(paper_record["title"], mdtext.TITLE_LIMIT)
+        if paper_title(paper_record):
+            view.paper_title = mdtext.one_line(paper_title(paper_record), mdtext.TITLE_LIMIT)
         add_code_lines(paper_record)
     repo = next((x for x in entry.source.extras if x.kind == "github"), None)
     if repo is not None and entry.section == "开源项目":
@@ -210,13 +218,21 @@ def _write_up(view: EntryView, entry: Entry, add_code_lines) -> None:
         view.title = mdtext.one_line(f"{full_name}: {view.title}", mdtext.TITLE_LIMIT)
 
 
+def paper_venue(record: dict[str, Any]) -> str | None:
+    """The venue tag, read again from the comment and journal reference, so a cached record gains
+    what the venue table learned since it was fetched."""
+    return venue_of(record.get("comment"), record.get("journal_ref")) or record.get("venue")
+
+
 def _paper(view: EntryView, key: str, record: dict[str, Any]) -> None:
-    if record.get("venue"):
-        view.tags.append(mdtext.one_line(record["venue"], 40))
+    venue = paper_venue(record)
+    if venue:
+        view.tags.append(mdtext.one_line(venue, 40))
     view.tags.append(key.split(":", 1)[1])
-    if record.get("title"):
-        view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
-    view.summary = draft_summary(record.get("abstract"))
+    title = paper_title(record)
+    if title:
+        view.title = mdtext.one_line(title, mdtext.TITLE_LIMIT)
+    view.summary = paper_summary(record)
 
 
 def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
@@ -227,7 +243,7 @@ def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
                                  mdtext.TITLE_LIMIT)
     current = record.get("html_url") or (f"https://github.com/{full_name}" if record.get("full_name") else None)
     view.url = mdtext.safe_url(current) or view.url
-    paragraphs = [draft_summary(description), github_facts(record)]
+    paragraphs = [*repository_summary(record), github_facts(record)]
     view.summary = "\n".join(p for p in paragraphs if p)
 
 
@@ -238,7 +254,7 @@ def _web_page(view: EntryView, url: str, record: dict[str, Any]) -> None:
     source = record.get("site_name") or known_site_name(host)
     if source and mdtext.one_line(source) != view.title:
         view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
-    view.summary = draft_summary(record.get("description")) or mdtext.one_line(record.get("note") or "")
+    view.summary = page_summary(record) or mdtext.one_line(record.get("note") or "")
 
 
 class _AllBut:

@@ -131,6 +131,7 @@ class WebRecord(_Record):
     image: str | None = None
     content_type: str | None = None
     note: str | None = None  # e.g. "PDF document, not parsed"
+    text: str | None = None  # the article's lead: whole paragraphs, up to about 4,000 characters
 
 
 RECORD_TYPES: dict[str, type[_Record]] = {"arxiv": ArxivRecord, "github": GithubRecord, "web": WebRecord}

@@ -1,12 +1,16 @@
-"""Summary drafts: clean an abstract or page description and cut it to a few whole sentences.
+"""Summary drafts for every kind: the best material at hand, cleaned and cut to a few whole sentences.
 
+The material: a paper's abstract; a repository's description and its README's first real
+paragraph; a page's description when it is a real summary, else the lead of the article's text.
 The result is a *draft* for the editor, never finished prose; the Markdown templates mark it as
 such (the default template appends `〔待编辑〕`). The text returned here carries no marker, so the
 JSON document stays plain data.
 
 Budget: up to three sentences and about 200 characters of CJK text or 320 of Latin text. The cut
-is always at a sentence end; only when the first sentence alone is over budget is it cut at a word
-boundary (never mid-word) and ended with `…`.
+is always at a sentence end of the text's own script (`。！？`, `.!?`, Arabic `؟`, Devanagari `।`,
+…); only when the first sentence alone is over budget is it cut at a word boundary (a character
+boundary in CJK text, never mid-word) and ended with `…`. A text the site itself cut short (`...`)
+loses its broken tail.
 """
 
 from __future__ import annotations
@@ -14,114 +18,81 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
+
+from pipeline.textclean import (
+    drop_credits,
+    drop_prompts,
+    drop_title,
+    latex_to_text,
+    markdown_to_text,
+    strip_markup,
+)
 
 CJK_BUDGET = 200
 LATIN_BUDGET = 320
 MAX_SENTENCES = 3
+LEAD_PARAGRAPHS_CHARS = 1500  # of an article's text, more than any budget needs
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-# Boilerplate that says nothing about the content: WeChat follow prompts, "read more" links,
-# share prompts, collapsed-text markers, and a leading "Abstract:" label.
-_BOILERPLATE = [
-    re.compile(r"^\s*(abstract|summary|摘要|简介)\s*[:：.]\s*", re.IGNORECASE),
-    re.compile(r"点击(上方|下方|蓝字)[^。！？!\n]{0,40}?(关注|星标|置顶)[^。！？!\n]{0,30}[。！？!]?"),
-    re.compile(r"(点击)?(左下角)?[「“\"]?阅读原文[」”\"]?[^。！？!\n]{0,20}[。！？!]?"),
-    re.compile(r"(点击)?(右上角)?(分享|转发)(到|至)?(朋友圈|给朋友|微信)[。！？!]?"),
-    re.compile(r"\bclick here\b[^.!?\n]{0,80}[.!?]?", re.IGNORECASE),
-    re.compile(r"\b(share (this|on)|share via)\b[^.!?\n]{0,60}[.!?]?", re.IGNORECASE),
-    re.compile(r"\bread more\b\.?", re.IGNORECASE),
-    re.compile(r"(…|\.\.\.)?\s*(展开全文|展开)\s*$"),
-]
-
-# Text without any of these words holds none of the boilerplate above (a cheap first look).
-_BOILERPLATE_HINT = re.compile(r"abstract|summary|摘要|简介|点击|阅读原文|分享|转发|click here|share|read more|展开",
-                               re.IGNORECASE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 # Words after which a period does not end a sentence.
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "fig.", "figs.", "eq.", "eqs.",
                   "no.", "dr.", "mr.", "ms.", "prof.", "sec.", "approx.", "resp.")
+_LONGEST_ABBREVIATION = max(len(a) for a in _ABBREVIATIONS)
 
-# A CJK sentence end, or an English one followed by whitespace; closing quotes/brackets stay
-# with the sentence they close.
-_SENTENCE_END = re.compile(r"[。！？]+[”」』）)\"']*|[.!?]+[\"')\]”]*(?=\s)")
-
-_ASCII_HINTS = ("abstract", "summary", "click here", "share", "read more")
-
-
-def _has_boilerplate_hint(text: str) -> bool:
-    # The case-insensitive regex costs ~10 µs a text; for ASCII text (most descriptions) plain
-    # substring tests of the lower-cased text say the same (ASCII letters only fold to ASCII).
-    if text.isascii():
-        lowered = text.lower()
-        return any(hint in lowered for hint in _ASCII_HINTS)
-    return _BOILERPLATE_HINT.search(text) is not None
+# Sentence ends. Marks of scripts written without a space after them (CJK `。！？`, Devanagari
+# `।॥`, Armenian `։`, Ethiopic `።`, Myanmar `။`, Urdu `۔`, Arabic `؟`) end a sentence where they
+# stand; `.!?` only before whitespace or the end (so "3.5" and "node.js" do not). Closing quotes
+# and brackets stay with the sentence they close.
+_CLOSERS = "”’」』）)\"'\\]》】"
+_SENTENCE_END = re.compile(
+    rf"(?P<wide>[。！？｡।॥։።။۔؟‼⁇⁈⁉]+)[{_CLOSERS}]*|(?P<latin>[.!?]+)[{_CLOSERS}]*(?=\s|$)")
+# A text a site cut short: it ends in an ellipsis of its own.
+_CUT_MARK = re.compile(r"\s*(?:\.{2,}|…+|。{3,})[\s\"”』」)）]*$")
+_NEXT_WORD = re.compile(r"\s*(\S)")
 
 
 def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
-def clean_text(text: str | None) -> str:
-    """Whitespace collapsed and boilerplate removed."""
+def clean_text(text: str | None, *, title: str | None = None) -> str:
+    """Plain one-line text: markup, entities and escapes undone, opening credits and labels,
+    share prompts and a leading repeat of `title` removed, whitespace collapsed."""
     if not text:
         return ""
-    text = collapse_whitespace(text)
-    if not _has_boilerplate_hint(text):
-        return text
-    for _ in range(2):  # a removed prompt can expose another one
-        for pattern in _BOILERPLATE:
-            text = pattern.sub(_GAP, text)
-        text = _close_gaps(text)
-    return text
+    text = collapse_whitespace(strip_markup(text))
+    text = collapse_whitespace(drop_prompts(drop_credits(text)))
+    return collapse_whitespace(drop_title(text, title))
 
 
-_GAP = "\x00"
-
-
-def _close_gaps(text: str) -> str:
-    """Where boilerplate was removed, keep a space only between two Latin characters."""
-
-    def join(match: re.Match[str]) -> str:
-        before = text[match.start() - 1] if match.start() else ""
-        after = text[match.end()] if match.end() < len(text) else ""
-        latin = before.isascii() and after.isascii() and before and after
-        return " " if latin else ""
-
-    return collapse_whitespace(re.sub(r"\s*\x00[\s\x00]*", join, text))
-
-
-_LONGEST_ABBREVIATION = max(len(a) for a in _ABBREVIATIONS)
-
-
-def sentence_ends(text: str) -> list[int]:
-    """Offsets just past each sentence end: `。！？`, or `.!?` + space when not an abbreviation and
-    not followed by a lower-case word (so "e.g. the", "et al. show" and "3.5" do not split)."""
-    return list(_sentence_ends(text))
-
-
-def _sentence_ends(text: str) -> Iterator[int]:
-    """`sentence_ends`, one at a time: a summary needs only the first few of a long abstract."""
-    last = None
+def _ends(text: str) -> Iterator[int]:
+    """Offsets just past each sentence end, one at a time (a summary needs only the first few)."""
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        mark = match.group()
-        if mark[0] in ".!?":
+        mark = match.group("latin")
+        if mark:
+            if mark.startswith(".."):  # an ellipsis, not a full stop
+                continue
             # Only the last few characters can hold an abbreviation, and only the next
             # non-space character matters: never copy the rest of the text for each mark.
-            before = text[max(end - _LONGEST_ABBREVIATION, 0) : end]
+            at = match.start("latin") + 1
+            before = text[max(at - _LONGEST_ABBREVIATION, 0): at]
             if mark[0] == "." and before.lower().endswith(_ABBREVIATIONS):
                 continue
             following = _NEXT_WORD.match(text, end)
             if following and following.group(1).islower():
                 continue
-        last = end
         yield end
-    if last is None or last < len(text.rstrip()):
-        yield len(text)
 
 
-_NEXT_WORD = re.compile(r"\s*(\S)")
+def sentence_ends(text: str) -> list[int]:
+    """Offsets just past each sentence end, and the text's end when it has an unended tail."""
+    ends = list(_ends(text))
+    if not ends or ends[-1] < len(text.rstrip()):
+        ends.append(len(text))
+    return ends
 
 
 def split_sentences(text: str) -> list[str]:
@@ -139,32 +110,185 @@ def is_mostly_cjk(text: str) -> bool:
     return len(_CJK.findall(text)) * 3 >= len(text)
 
 
+def _wordish(char: str) -> bool:
+    """A character of a word written with spaces between words (not CJK, where any character
+    boundary is a fine place to cut)."""
+    return (char.isalnum() or char in "'’_-") and not _CJK.match(char)
+
+
+_TRAILING = " ,;:，；：、([{“‘「『（《【\"'-"
+
+
 def cut_words(text: str, budget: int, ellipsis: str = "…") -> str:
-    """At most `budget` characters (ellipsis included), cut at a space when the text has spaces."""
-    if len(text) <= budget:
-        return text
-    room = max(budget - len(ellipsis), 1)
-    head = text[:room]
-    if not is_mostly_cjk(head) and " " in head and not text[room].isspace():
-        head = head[: head.rfind(" ")] if head.rfind(" ") > room // 2 else head
-    return head.rstrip(" ,;:，；：、") + ellipsis
+    """At most `budget` characters (ellipsis included), cut between words (or CJK characters)."""
+    return text if len(text) <= budget else _cut(text, budget, ellipsis)
 
 
-def draft_summary(text: str | None, *, budget: int | None = None) -> str:
-    """A few whole sentences of `text`, cleaned; '' when there is nothing to say."""
-    text = clean_text(text)
+def _cut(text: str, budget: int, ellipsis: str = "…") -> str:
+    room = min(max(budget - len(ellipsis), 1), len(text))
+    cut = room
+    while cut > 0 and cut < len(text) and _wordish(text[cut - 1]) and _wordish(text[cut]):
+        cut -= 1
+    if cut < room // 2:  # one token longer than half the budget (a URL, a hash): cut it
+        cut = room
+    head = text[:cut].rstrip(_TRAILING)
+    return head + ellipsis if head else ""
+
+
+def _fragment(text: str, budget: int) -> str:
+    """A text without a whole sentence that its site cut short: its broken last word goes and
+    `…` says it goes on."""
+    text = _CUT_MARK.sub("", text)
+    if len(text) >= budget:
+        return _cut(text, budget)
+    if text and _wordish(text[-1]) and " " in text:
+        text = text[: text.rstrip().rfind(" ")]
+    head = text.rstrip(_TRAILING)
+    return head + "…" if head else ""
+
+
+def draft_summary(text: str | None, *, budget: int | None = None, complete: bool = True,
+                  title: str | None = None) -> str:
+    """A few whole sentences of `text`, cleaned; '' when there is nothing to say.
+
+    `complete` says the text ends where its author ended it (an abstract, a repository's
+    description): its last words count even without a mark. A text its site may have cut
+    (a page description) keeps only whole sentences, or ends in `…`.
+    """
+    text = clean_text(text, title=title)
     if not text:
         return ""
     if budget is None:
         budget = CJK_BUDGET if is_mostly_cjk(text) else LATIN_BUDGET
-    # Keep whole sentences from the start, as written (their own spacing), within the budget.
-    cut = 0
-    for count, end in enumerate(_sentence_ends(text), start=1):
-        if count > MAX_SENTENCES or (cut and len(text[:end].strip()) > budget):
+    complete = complete and not _CUT_MARK.search(text)
+    cut = count = 0
+    for end in _ends(text):
+        if count == MAX_SENTENCES or (cut and len(text[:end].rstrip()) > budget):
             break
-        cut = end
+        cut, count = end, count + 1
+    if complete and count < MAX_SENTENCES and text[cut:].strip() and len(text.rstrip()) <= budget:
+        cut = len(text)  # the unended last words of a complete text fit too
     summary = text[:cut].strip()
+    if not summary:
+        return cut_words(text, budget) if complete else _fragment(text, budget)
     return cut_words(summary, budget)
+
+
+# ---------------------------------------------------------------------------------------------
+# The material of each kind
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text).casefold()
+
+
+# WeChat fills the digest an author left empty with the article's first 54 characters, cut
+# wherever they end.
+_AUTO_DIGEST_HOSTS = ("mp.weixin.qq.com",)
+_AUTO_DIGEST_CHARS = range(50, 61)
+_LEAD_SLACK = 120  # word characters of a text before the place its description was taken from
+_ENDS_SENTENCE = re.compile(rf"(?:[。！？｡।॥։።။۔؟‼⁇⁈⁉]|(?<!\.)[.!?])[{_CLOSERS}]*$")
+
+
+def is_cut_short(description: str, text: str | None, url: str | None = None) -> bool:
+    """Whether a page description is no summary but the article's first line cut short: it ends
+    in the site's own ellipsis, it is the start of the article's text, or it is WeChat's
+    automatic digest."""
+    if _CUT_MARK.search(description):
+        return True
+    host = (urlsplit(url).hostname or "") if url else ""
+    if (host in _AUTO_DIGEST_HOSTS and len(description) in _AUTO_DIGEST_CHARS
+            and not _ENDS_SENTENCE.search(description)):
+        return True
+    if not text:
+        return False
+    start = _squash(description)
+    # The text may open with the headline or a credit line before the words the description took.
+    return len(start) >= 8 and 0 <= _squash(text[: len(description) * 2 + 400]).find(start) <= _LEAD_SLACK
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in (collapse_whitespace(p) for p in re.split(r"\n\s*\n|\n", text)) if p]
+
+
+def lead_summary(text: str | None, *, title: str | None = None) -> str:
+    """The summary of an article's text: its first paragraphs that are prose (headings, captions
+    and credit lines skipped)."""
+    if not text:
+        return ""
+    chosen: list[str] = []
+    size = 0
+    for paragraph in _paragraphs(text):
+        cleaned = clean_text(paragraph, title=title)
+        if not cleaned or (title and _squash(cleaned) == _squash(title)):
+            continue
+        # A short line without a sentence end is a heading or a caption, not the lead.
+        if next(_ends(cleaned), None) is None and len(cleaned) < (30 if is_mostly_cjk(cleaned) else 60):
+            continue
+        chosen.append(cleaned)
+        size += len(cleaned)
+        if size >= LEAD_PARAGRAPHS_CHARS:
+            break
+    if not chosen:  # a post of short lines only (a WeChat text share): they are what it says
+        chosen = [clean_text(p, title=title) for p in _paragraphs(text)[:8]]
+    return draft_summary(_join([p for p in chosen if p]), title=title)
+
+
+_WIDE = re.compile(r"[\u3000-\u303f\uff00-\uffef]")
+
+
+def _join(paragraphs: list[str]) -> str:
+    """Paragraphs as one text: a space between them, except between CJK ones (CJK text has
+    no spaces between sentences)."""
+    joined = ""
+    for paragraph in paragraphs:
+        wide = joined and (_CJK.match(joined[-1]) or _WIDE.match(joined[-1])) and _CJK.match(paragraph[0])
+        joined += paragraph if not joined or wide else " " + paragraph
+    return joined
+
+
+_MIN_DESCRIPTION = 12
+
+
+def page_summary(record: dict[str, Any]) -> str:
+    """A web page's summary: its description when that is a real summary, else its text's lead,
+    else what there is of the description."""
+    title = record.get("title") or None
+    text = record.get("text") or None
+    description = clean_text(record.get("description"), title=title)
+    if len(description) < _MIN_DESCRIPTION and not _ENDS_SENTENCE.search(description):
+        description = ""  # what is left of a description that was the title plus a keyword
+    if description and not is_cut_short(description, text, record.get("url")):
+        # Unended words after whole sentences are where the site cut its description; a
+        # description without any sentence end is a phrase, whole as it is.
+        return draft_summary(description, complete=next(_ends(description), None) is None, title=title)
+    lead = lead_summary(text, title=title)
+    if lead:
+        return lead
+    return draft_summary(description, complete=False, title=title) if description else ""
+
+
+def paper_title(record: dict[str, Any]) -> str | None:
+    """A paper's title with its LaTeX made readable."""
+    return latex_to_text(record.get("title")) or None
+
+
+def paper_summary(record: dict[str, Any]) -> str:
+    """A paper's summary: the first sentences of its abstract, LaTeX made readable."""
+    return draft_summary(latex_to_text(record.get("abstract")), title=paper_title(record))
+
+
+def repository_summary(record: dict[str, Any]) -> list[str]:
+    """A repository's summary paragraphs: its description, then its README's first real
+    paragraph when that says more than the description."""
+    description = draft_summary(record.get("description"))
+    readme = record.get("readme")
+    paragraphs = [description] if description else []
+    if readme:
+        about = draft_summary(markdown_to_text(str(readme)))
+        said = _squash(description)
+        if about and not (said and (_squash(about).startswith(said) or said.startswith(_squash(about)))):
+            paragraphs.append(about)
+    return paragraphs
 
 
 def format_count(number: int) -> str:

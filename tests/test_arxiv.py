@@ -13,7 +13,6 @@ from pipeline.fetchers.arxiv import (
     find_code_urls,
     normalize_ws,
     parse_arxiv_id,
-    venue_from_comment,
 )
 from pipeline.fetchers.base import FetchRequest, guarded
 from pipeline.models import ArxivRecord, Link
@@ -349,48 +348,6 @@ def test_fields_the_feed_does_not_give_are_null(server, fake, clock):
 ])
 def test_find_code_urls(text, expected):
     assert find_code_urls(text) == expected
-
-
-@pytest.mark.parametrize("comment, expected", [
-    ("Accepted to CVPR 2020", "CVPR 2020"),
-    ("CVPR2020 oral", "CVPR 2020"),
-    ("NeurIPS 2021 camera-ready", "NeurIPS 2021"),
-    ("ICLR 2022 (oral)", "ICLR 2022"),
-    ("To appear in ECCV'20", "ECCV 2020"),
-    ("ECCV 2020", "ECCV 2020"),
-    ("Accepted at the ECCV 2020 Workshops", "ECCV 2020 Workshop"),
-    ("Interspeech 2021, 5 pages", "Interspeech 2021"),
-    ("MLSys 2020", "MLSys 2020"),
-    ("Published at SysML 2019", "SysML 2019"),
-    ("ICCV 2019", "ICCV 2019"),
-    ("AAAI-21", "AAAI 2021"),
-    ("IJCAI 2020", "IJCAI 2020"),
-    ("Long paper at ACL 2020", "ACL 2020"),
-    ("NAACL 2019", "NAACL 2019"),
-    ("EMNLP 2020 Findings", "EMNLP 2020"),
-    ("ICML 2019", "ICML 2019"),
-    ("KDD '20", "KDD 2020"),
-    ("WACV 2021", "WACV 2021"),
-    ("BMVC 2019", "BMVC 2019"),
-    ("In DAC 2020", "DAC 2020"),
-    ("ISCA 2021", "ISCA 2021"),
-    ("MICRO 2020", "MICRO 2020"),
-    ("ASPLOS 2022", "ASPLOS 2022"),
-    ("OSDI 2018", "OSDI 2018"),
-    ("MobiSys 2021", "MobiSys 2021"),
-    ("Accepted by ACM MobiCom 2020", "MobiCom 2020"),
-    ("SenSys 2019", "SenSys 2019"),
-    ("accepted to neurips 2020", "NeurIPS 2020"),
-    ("20 pages, 3 figures", None),
-    ("Accepted to ICCV", None),  # no year, no tag
-    ("kept up to date 2021", None),
-    ("micro-benchmarks from 2020", None),
-    ("ICML 2019 and NeurIPS 2020", "ICML 2019"),
-    ("", None),
-    (None, None),
-])
-def test_venue_from_comment(comment, expected):
-    assert venue_from_comment(comment) == expected
 
 
 @pytest.mark.parametrize("text, expected", [

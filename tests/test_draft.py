@@ -34,7 +34,10 @@ MINGPT = entry(github_link("karpathy/minGPT"), {
     "full_name": "karpathy/minGPT", "html_url": "https://github.com/karpathy/minGPT",
     "description": "A minimal PyTorch re-implementation of the OpenAI GPT (Generative Pretrained "
                    "Transformer) training", "language": "Python", "stars": 12345, "license": "MIT",
-    "archived": False, "latest_release": None}, line=6)
+    "archived": False, "latest_release": None,
+    "readme": "A PyTorch re-implementation of [GPT](https://github.com/openai/gpt-2), both training and "
+              "inference. minGPT tries to be **small**, clean, interpretable and educational, as most of "
+              "the currently available GPT model implementations can a bit sprawling."}, line=6)
 
 RENAMED = entry(github_link("microsoft/SuperBench"), {
     "full_name": "microsoft/superbenchmark", "html_url": "https://github.com/microsoft/superbenchmark",

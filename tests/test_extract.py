@@ -154,3 +154,14 @@ def test_h1_starting_with_the_titles_site_name_is_a_banner():
         "<h1>KidsNet e.V. Association for working children and youth</h1><h2>Children and work</h2>",
     )
     assert extract_page(html, "https://www.kidsnet.example/info/").title == "Children and work"
+
+
+def test_meta_value_attribute_is_read_when_content_is_missing():
+    # Some large news sites write `<meta name=... value=...>` without `content=`.
+    html = ("<html><head><title>Edge chips sell out - Daily Wire Example</title>"
+            '<meta property="og:site_name" value="Daily Wire Example">'
+            '<meta name="description" value="Edge chips sold out in a week. Makers promise more.">'
+            "</head><body><h1>Edge chips sell out</h1></body></html>").encode()
+    record = extract_page(html, "https://news.example.net/a/1")
+    assert record.description == "Edge chips sold out in a week. Makers promise more."
+    assert record.site_name == "Daily Wire Example"

@@ -19,6 +19,7 @@ from pipeline import HOMEPAGE, __version__
 from pipeline.fetchers.base import FetchRequest
 from pipeline.models import ArxivRecord, FetchResult, Kind
 from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.venues import venue_of
 
 log = logging.getLogger(__name__)
 
@@ -93,48 +94,6 @@ def find_code_urls(text: str | None) -> list[str]:
     return found
 
 
-# Conference names as they are usually spelled; matched case-insensitively, reported like this.
-_VENUES = (
-    "CVPR", "ICCV", "ECCV", "WACV", "BMVC", "NeurIPS", "NIPS", "ICLR", "ICML", "AAAI", "IJCAI",
-    "ACL", "EMNLP", "NAACL", "EACL", "COLING", "KDD", "WWW", "SIGIR", "Interspeech", "ICASSP",
-    "MLSys", "SysML", "DAC", "ICCAD", "DATE", "ISCA", "MICRO", "HPCA", "ASPLOS", "OSDI", "SOSP",
-    "NSDI", "EuroSys", "MobiSys", "MobiCom", "SenSys", "IPSN", "INFOCOM", "ICRA", "IROS", "CoRL",
-    "UAI", "AISTATS", "CHI", "SIGGRAPH", "ICSE", "ISSTA", "FSE", "ICME", "ACM MM",
-)
-_VENUE_SPELLING = {name.lower(): name for name in _VENUES}
-_VENUE = re.compile(
-    r"(?<![A-Za-z])(" + "|".join(re.escape(v) for v in sorted(_VENUES, key=len, reverse=True)) + r")"
-    r"(?:\s*['’`]\s*|[\s,-]*)"  # "ECCV'20", "ECCV 2020", "CVPR2020", "ISCA-2021", "ICML, 2019"
-    r"((?:19|20)\d{2}|\d{2})(?!\d)"
-    r"(\s*workshops?)?",
-    re.IGNORECASE,
-)
-
-
-# Names that are also ordinary words ("up to date 2021") count only in capitals.
-_VENUES_IN_CAPITALS_ONLY = {"DATE", "MICRO", "CHI", "WWW", "FSE"}
-
-
-def _plausible_venue(written: str) -> bool:
-    return written.upper() not in _VENUES_IN_CAPITALS_ONLY or written.isupper()
-
-
-def venue_from_comment(comment: str | None) -> str | None:
-    """The first conference named with a year in an arXiv comment, e.g. `Accepted to CVPR 2020`
-    -> `CVPR 2020`, `ECCV'20` -> `ECCV 2020`, `ICLR 2022 (oral)` -> `ICLR 2022`; None if none."""
-    if not comment:
-        return None
-    match = next((m for m in _VENUE.finditer(comment) if _plausible_venue(m.group(1))), None)
-    if not match:
-        return None
-    name = _VENUE_SPELLING[match.group(1).lower()]
-    year = match.group(2)
-    if len(year) == 2:
-        year = f"20{year}"
-    workshop = " Workshop" if match.group(3) else ""
-    return f"{name} {year}{workshop}"
-
-
 def _iso_utc(moment) -> str | None:
     if moment is None:
         return None
@@ -147,6 +106,7 @@ def record_from_result(result: arxiv.Result) -> ArxivRecord:
     paper_id, version = parsed if parsed else (result.get_short_id(), None)
     abstract = normalize_ws(result.summary)
     comment = normalize_ws(result.comment)
+    journal_ref = normalize_ws(result.journal_ref)
     suffix = f"v{version}" if version else ""
     return ArxivRecord(
         id=paper_id,
@@ -159,12 +119,12 @@ def record_from_result(result: arxiv.Result) -> ArxivRecord:
         primary_category=result.primary_category or None,
         categories=list(result.categories),
         comment=comment,
-        journal_ref=normalize_ws(result.journal_ref),
+        journal_ref=journal_ref,
         doi=normalize_ws(result.doi),
         abs_url=f"https://arxiv.org/abs/{paper_id}{suffix}",
         pdf_url=result.pdf_url,
         code_urls=find_code_urls(" ".join(t for t in (abstract, comment) if t)),
-        venue=venue_from_comment(comment),
+        venue=venue_of(comment, journal_ref),
     )
 
 

@@ -246,7 +246,8 @@ class ParsedPage:
         found: dict[str, list[str]] = {}
         for node in self.tree.css("meta"):
             attrs = node.attributes
-            content = attrs.get("content")
+            # Some large news sites write the value in `value=` and leave `content=` out.
+            content = attrs.get("content") or attrs.get("value")
             if not content:
                 continue
             for attr in ("property", "name", "itemprop", "http-equiv"):
