@@ -62,6 +62,11 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the issue date in a new draft's heading (default: today)")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (env ENRICH_CONFIG; default ./enrich.toml)")
     parser.add_argument("--lock-wait", metavar="SECONDS", type=float, default=60.0, help="how long to wait for another run's lock before exit 3 (default 60)")
+    summarize = parser.add_mutually_exclusive_group()
+    summarize.add_argument("--summarize", action="store_true", default=None,
+                           help="draft summaries with the language model of [summarize] (needs its endpoint)")
+    summarize.add_argument("--no-summarize", dest="summarize", action="store_false",
+                           help="extractive summaries only, even when [summarize] is configured")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary line")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log every link and request")
@@ -164,6 +169,7 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
         template=args.template,
         date=args.date,
         lock_wait=args.lock_wait,
+        summarize=args.summarize,
     )
     try:
         config = load_config(args.config)

@@ -45,6 +45,7 @@ class Options:
     template: str | None = None
     date: str | None = None
     lock_wait: float = 60.0
+    summarize: bool | None = None  # --summarize / --no-summarize; None: as [summarize] says
 
 
 class UsageError(Exception):
@@ -371,6 +372,32 @@ class Progress:
             self.stream.flush()
 
 
+def _summarizer(options: Options, config: Config):
+    """The run's model summarizer, or None; the module (and its HTTP client) is only imported
+    when one is configured or asked for."""
+    if options.summarize is False or (not config.summarize.endpoint and not options.summarize):
+        return None
+    from pipeline.summarize import SummarizerSetupError, open_summarizer, wanted
+
+    try:
+        if not wanted(config.summarize, options.summarize):
+            return None
+        return open_summarizer(config.summarize, offline=options.offline)
+    except SummarizerSetupError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _summarize(summarizer, entries: list[Entry], options: Options, existing: str | None) -> str | None:
+    """Model summaries for the entries the draft does not hold yet; the summary line's note."""
+    if summarizer is None:
+        return None
+    from pipeline.merge import keys_in_draft
+    from pipeline.summarize import summarize_entries
+
+    skip = keys_in_draft(existing, _canonical_key) if existing is not None and options.format == "md" else set()
+    return summarize_entries(summarizer, entries, options.cache_dir, skip).line()
+
+
 def execute(
     options: Options,
     config: Config,
@@ -395,6 +422,7 @@ def execute(
         from pipeline.sites.names import register_site_names
 
         register_site_names(config.sites)
+    summarizer = _summarizer(options, config)  # bad settings cost nothing: checked before fetching
     source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
     for diagnostic in diagnostics:
         log.warning("%s", diagnostic)
@@ -434,6 +462,7 @@ def execute(
             cache.close()
 
         entries = assemble(source_entries, outcomes)
+        summaries_note = _summarize(summarizer, entries, options, existing)
         text = render(entries, options, diagnostics, existing)
         if output is None:
             stdout.write(text)
@@ -448,6 +477,8 @@ def execute(
     note = rate_limit_note(fetchers)
     if note:
         summary.notes.append(note)
+    if summaries_note:
+        summary.notes.append(summaries_note)
     print(redact(summary.line()), file=stderr)
     failed = summary.failed or summary.extra_failed
     return EXIT_SOME_FAILED if failed else EXIT_OK
