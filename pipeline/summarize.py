@@ -322,7 +322,7 @@ def wanted(settings: SummarizeSettings, flag: bool | None) -> bool:
 
 
 def open_summarizer(settings: SummarizeSettings, *, offline: bool, archive: Sequence[Any] = (),
-                    client_factory: Callable[..., ChatClient] = ChatClient) -> Summarizer:
+                    client_factory: Callable[..., ChatClient] | None = None) -> Summarizer:
     """The run's summarizer, set up before anything is fetched; raises SummarizerSetupError for
     settings that cannot work (a bad endpoint, an unreadable prompt file)."""
     key = api_key(settings)
@@ -335,7 +335,7 @@ def open_summarizer(settings: SummarizeSettings, *, offline: bool, archive: Sequ
         log.warning("[summarize] api_key_env: %s is not set; summaries stay extractive", settings.api_key_env)
     try:
         if reason is None:
-            client = client_factory(settings.endpoint, settings.model, api_key=key, timeout=settings.timeout,
+            client = (client_factory or ChatClient)(settings.endpoint, settings.model, api_key=key, timeout=settings.timeout,
                                     allow_insecure_http=settings.allow_insecure_http)
         else:
             from pipeline.llm import check_endpoint
