@@ -73,7 +73,7 @@ def script_for(language: str) -> Script:
 
 def numbers_in(text: str) -> set[str]:
     """Every number in `text`, thousands separators dropped (`1,000` and `1000` are one number)."""
-    found = set()
+    found: set[str] = set()
     for match in _NUMBER.finditer(text):
         number = match.group().rstrip(".,")
         if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", number):

@@ -79,6 +79,7 @@ class SummaryInput:
 
 def summary_input(key: str, kind: str, record: dict[str, Any], note: str | None) -> SummaryInput | None:
     """The input for one record, or None when it has no text worth summarizing."""
+    source: str | None
     if kind == "arxiv":
         title, source = record.get("title") or "", "arXiv"
         text = clean_text(record.get("abstract"))
