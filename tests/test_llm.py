@@ -266,3 +266,37 @@ def test_the_best_text_of_each_kind():
 
 def test_token_estimates_are_generous_for_chinese_and_english():
     assert estimate_tokens("模型压缩") == 4 and estimate_tokens("a" * 35) == 10
+
+
+# -- the model's draft in the entry ------------------------------------------------------------------
+def test_a_repositorys_model_summary_keeps_its_facts_line_and_says_where_it_comes_from():
+    from pipeline.draft import render_json, render_markdown
+    from tests.draft_builders import entry, github_link
+
+    repo = entry(github_link("o/fastnet"), {"full_name": "o/fastnet", "description": "Fast inference.",
+                                            "language": "C++", "stars": 1200, "license": "MIT"})
+    repo.model_summary, repo.summary_source, repo.numbers_unchecked = "一个快速推理框架，支持多种后端。", "model", True
+    text = render_markdown([repo], date="2026-11-23")
+    assert "摘要：一个快速推理框架，支持多种后端。〔AI 草稿·待编辑〕〔数字待核〕  \nC++ · ★ 1.2k · MIT  \n" in text
+    plain = render_markdown([repo], date="2026-11-23", template="plain")
+    assert "一个快速推理框架，支持多种后端。 [AI draft] [check the numbers]" in plain
+    document = json.loads(render_json([repo]))["entries"][0]
+    assert document["summary"] == "一个快速推理框架，支持多种后端。\nC++ · ★ 1.2k · MIT"
+    assert document["summary_source"] == "model" and document["summary_numbers_unchecked"] is True
+    repo.model_summary, repo.summary_source = None, "fallback: budget spent"
+    document = json.loads(render_json([repo]))["entries"][0]
+    assert document["summary"].startswith("Fast inference.") and document["summary_source"] == "fallback: budget spent"
+    assert "摘要：Fast inference.〔待编辑〕" in render_markdown([repo], date="2026-11-23")
+
+
+def test_the_editors_archive_gives_the_examples_when_there_is_one():
+    from pipeline.config import SummarizeSettings
+    from pipeline.summarize import Summarizer
+
+    settings = SummarizeSettings(endpoint="http://127.0.0.1:9/v1", model="m")
+    item = SummaryInput("arxiv:1", "arxiv", "ActNN", "arXiv", None, "We propose ActNN.")
+    archived = PastEntry("2021-07-18", "论文", "arxiv", "HRank", None, "编辑写的论文摘要，" * 20)
+    with_archive = Summarizer(settings, None, archive=[archived]).request_for(item).messages[0]["content"]
+    assert archived.summary in with_archive and builtin_examples("arxiv")[0].summary not in with_archive
+    without = Summarizer(settings, None).request_for(item).messages[0]["content"]
+    assert builtin_examples("arxiv")[0].summary in without
