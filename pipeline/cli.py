@@ -33,9 +33,9 @@ log = logging.getLogger("pipeline")
 
 _CACHE_HELP = """Look inside the cache.
 
-  enrich cache stats               records by kind and freshness, and the database size
+  enrich cache stats               records by kind and freshness, model summaries, and the database size
   enrich cache show KEY_OR_URL     the stored record as JSON (a URL is canonicalized to its key)
-  enrich cache prune [--days N]    drop records no sources file has used for N days (default 90)
+  enrich cache prune [--days N]    drop records and model summaries no run has used for N days (default 90)
 """
 
 
@@ -102,6 +102,13 @@ def _setup_logging(stderr, quiet: bool, verbose: bool) -> None:
         root.setLevel(logging.DEBUG)  # library chatter too (httpx, PyGithub, arxiv), redacted
 
 
+def _model_summaries(cache_dir: str):
+    """The cache's table of language-model answers (empty when no summarizer ever ran)."""
+    from pipeline.summarize import AnswerStore
+
+    return AnswerStore(cache_dir)
+
+
 def _cache_command(argv: list[str], stdout, stderr) -> int:
     from pipeline.cache import Cache, Freshness
     from pipeline.config import ConfigError, load_config
@@ -121,6 +128,10 @@ def _cache_command(argv: list[str], stdout, stderr) -> int:
             for kind in sorted(stats.by_kind):
                 counts = stats.by_kind[kind]
                 print(f"  {kind:7} {counts['fresh']:6} fresh {counts['stale']:6} stale {counts['failed']:6} failed", file=stdout)
+            answers = _model_summaries(args.cache_dir)
+            if answers.count():
+                print(f"  model summaries {answers.count()}", file=stdout)
+            answers.close()
             return 0
         if args.action == "show":
             key = args.key
@@ -137,7 +148,11 @@ def _cache_command(argv: list[str], stdout, stderr) -> int:
             print(json.dumps(data, ensure_ascii=False, indent=2), file=stdout)
             return 0
         removed = cache.prune(args.days)
-        print(f"removed {removed} records unused for {args.days:g} days", file=stdout)
+        answers = _model_summaries(args.cache_dir)
+        dropped = answers.prune(args.days)
+        answers.close()
+        also = f" and {dropped} model summaries" if dropped else ""
+        print(f"removed {removed} records{also} unused for {args.days:g} days", file=stdout)
         return 0
     finally:
         cache.close()

@@ -47,9 +47,11 @@ CREATE TABLE IF NOT EXISTS summaries (
     reason       TEXT,              -- why it was refused
     numbers_unchecked INTEGER NOT NULL DEFAULT 0,
     tokens       INTEGER NOT NULL,  -- what asking cost, prompts and answers of both tries
-    created_at   REAL NOT NULL
+    created_at   REAL NOT NULL,
+    last_used    REAL NOT NULL      -- last run that showed it (for `enrich cache prune`)
 )
 """
+DAY = 86400.0
 
 
 class SummarizerSetupError(ValueError):
@@ -108,13 +110,30 @@ class AnswerStore:
 
     def put(self, question: str, key: str, model: str, outcome: Outcome) -> None:
         reason = outcome.source.removeprefix("fallback: ") if outcome.summary is None else None
+        now = time.time()
         with self.db:
             self.db.execute(
                 "INSERT OR REPLACE INTO summaries (question, key, model, summary, reason, numbers_unchecked, "
-                "tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "tokens, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (question, key, model, outcome.summary, reason, int(outcome.numbers_unchecked), outcome.tokens,
-                 time.time()),
+                 now, now),
             )
+
+    def mark_used(self, questions: list[str]) -> None:
+        if not questions:
+            return
+        now = time.time()
+        with self.db:
+            self.db.executemany("UPDATE summaries SET last_used = ? WHERE question = ?", ((now, q) for q in questions))
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
+
+    def prune(self, older_than_days: float) -> int:
+        """Drops answers no run has shown for `older_than_days`; returns how many."""
+        cutoff = time.time() - older_than_days * DAY
+        with self.db:
+            return self.db.execute("DELETE FROM summaries WHERE last_used < ?", (cutoff,)).rowcount
 
     def close(self) -> None:
         self.db.close()
@@ -244,12 +263,14 @@ class Summarizer:
         """An outcome for every item: cached answers first, then the model, within the budget."""
         outcomes: dict[str, Outcome] = {}
         asking: list[tuple[SummaryInput, Request, str]] = []
+        reused: list[str] = []
         for item in items:
             request = self.request_for(item)
             question = question_id(item.key, request, self._model(), self.settings.language, self.settings.length)
             cached = store.get(question)
             if cached is not None:
                 outcomes[item.key] = cached
+                reused.append(question)
             elif self.client is None:
                 outcomes[item.key] = Outcome(None, f"fallback: {self.offline_reason}")
             else:
@@ -257,6 +278,7 @@ class Summarizer:
                     log.info("summary of %s: text trimmed from %d characters to fit context_tokens = %d",
                              item.key, request.trimmed_from, self.settings.context_tokens)
                 asking.append((item, request, question))
+        store.mark_used(reused)
         if asking:
             with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="enrich-llm") as pool:
                 futures = {pool.submit(self.ask, item, request): (item, question) for item, request, question in asking}
@@ -275,7 +297,8 @@ class Summarizer:
                 self.report.from_cache += outcome.cached
             else:
                 self.report.fallbacks[_short_reason(outcome.source)] += 1
-                if not outcome.cached:
+                # Offline, or without a key, the summary line says it once for all entries.
+                if not outcome.cached and self.client is not None:
                     log.warning("summary of %s: extractive draft kept: %s", item.key,
                                 outcome.source.removeprefix("fallback: "))
         return outcomes

@@ -301,3 +301,19 @@ def test_an_editors_prompt_file_replaces_the_instructions(site):
     site.configure(prompt="prompt.txt", length=120)
     site.json()
     assert site.chat.bodies[0]["messages"][0]["content"].startswith("用简体中文写不超过120字的摘要，语气轻松。")
+
+
+def test_cache_commands_count_and_prune_the_answers(site):
+    site.configure()
+    site.json()
+    out = io.StringIO()
+    assert main(["cache", "stats"], stdout=out, stderr=io.StringIO()) == 0
+    assert "model summaries 3" in out.getvalue()
+    out = io.StringIO()
+    assert main(["cache", "prune", "--days", "1"], stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue().startswith("removed 0 records unused")
+    out = io.StringIO()
+    assert main(["cache", "prune", "--days", "0"], stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue().startswith("removed 3 records and 3 model summaries unused for 0 days")
+    site.json()
+    assert site.chat.asked == 6
