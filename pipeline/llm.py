@@ -117,6 +117,8 @@ class ChatClient:
             raise PermanentError(f"the model did not answer within {self.timeout:g} s") from None
         except httpx.TransportError as exc:
             raise TransientError(self._clean(f"cannot reach the endpoint: {type(exc).__name__}")) from None
+        except httpx.HTTPError as exc:  # a malformed answer on the wire, a decoding failure, ...
+            raise PermanentError(self._clean(f"the endpoint's answer cannot be read: {type(exc).__name__}")) from None
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientError(self._error_reason(response),
                                  retry_after=parse_retry_after(response.headers.get("retry-after")))

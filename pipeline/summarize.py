@@ -284,7 +284,12 @@ class Summarizer:
                 futures = {pool.submit(self.ask, item, request): (item, question) for item, request, question in asking}
                 for future in as_completed(futures):
                     item, question = futures[future]
-                    outcome = future.result()
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # a bug here must cost the summary, never the draft
+                        log.warning("summary of %s: %s: %s", item.key, type(exc).__name__, exc,
+                                    exc_info=log.isEnabledFor(logging.DEBUG))
+                        outcome = Outcome(None, f"fallback: summarizer error: {type(exc).__name__}")
                     outcomes[item.key] = outcome
                     self.report.requests += outcome.requests
                     self.report.tokens += outcome.tokens
@@ -324,7 +329,7 @@ def _short_reason(source: str) -> str:
         return "input cut by the server"
     if reason.startswith("the model did not answer"):
         return "timed out"
-    if reason.startswith(("HTTP", "cannot reach")):
+    if reason.startswith(("HTTP", "cannot reach", "the endpoint's answer")):
         return "endpoint errors"
     return reason
 

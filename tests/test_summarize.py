@@ -317,3 +317,20 @@ def test_cache_commands_count_and_prune_the_answers(site):
     assert out.getvalue().startswith("removed 3 records and 3 model summaries unused for 0 days")
     site.json()
     assert site.chat.asked == 6
+
+
+def test_a_failure_inside_the_summarizer_costs_the_summary_never_the_draft(site, monkeypatch):
+    real = pipeline.summarize.Summarizer.ask
+
+    def ask(self, item, request):
+        if "echo" in item.key:
+            raise RuntimeError("a bug")
+        return real(self, item, request)
+
+    monkeypatch.setattr(pipeline.summarize.Summarizer, "ask", ask)
+    site.configure()
+    code, out, err = site.run("sources.txt", "--format", "json")
+    entries = {e["url"].rsplit("/", 1)[-1]: e for e in json.loads(out)["entries"]}
+    assert code == 0 and "RuntimeError: a bug" in err
+    assert entries["echo"]["summary_source"] == "fallback: summarizer error: RuntimeError"
+    assert entries["quant"]["summary_source"] == "model"
