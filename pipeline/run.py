@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date as date_type
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import jinja2
 
@@ -27,6 +27,9 @@ from pipeline.lock import FileLock
 from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
+
+if TYPE_CHECKING:  # the summarizer (and its HTTP client) is imported only when a run needs it
+    from pipeline.summarize import Summarizer
 
 log = logging.getLogger("pipeline")
 
@@ -372,7 +375,7 @@ class Progress:
             self.stream.flush()
 
 
-def _summarizer(options: Options, config: Config):
+def _summarizer(options: Options, config: Config) -> Summarizer | None:
     """The run's model summarizer, or None; the module (and its HTTP client) is only imported
     when one is configured or asked for."""
     if options.summarize is False or (not config.summarize.endpoint and not options.summarize):
@@ -387,7 +390,8 @@ def _summarizer(options: Options, config: Config):
         raise UsageError(str(exc)) from exc
 
 
-def _summarize(summarizer, entries: list[Entry], options: Options, existing: str | None) -> str | None:
+def _summarize(summarizer: Summarizer | None, entries: list[Entry], options: Options,
+               existing: str | None) -> str | None:
     """Model summaries for the entries the draft does not hold yet; the summary line's note."""
     if summarizer is None:
         return None

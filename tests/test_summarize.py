@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -334,3 +335,21 @@ def test_a_failure_inside_the_summarizer_costs_the_summary_never_the_draft(site,
     assert code == 0 and "RuntimeError: a bug" in err
     assert entries["echo"]["summary_source"] == "fallback: summarizer error: RuntimeError"
     assert entries["quant"]["summary_source"] == "model"
+
+
+def test_every_summarize_setting_is_documented_and_checked():
+    from pipeline.config import (
+        ConfigError,
+        SummarizeSettings,
+        documented_settings,
+        parse_config,
+    )
+
+    assert all(doc for _name, _default, doc in documented_settings(SummarizeSettings))
+    assert parse_config({"summarize": {"timeout": 5}}).summarize.timeout == 5.0
+    for bad, named in [({"concurrency": 0}, "[summarize] concurrency = 0: must be greater than 0"),
+                       ({"language": " "}, "[summarize] language = ' ': must not be empty"),
+                       ({"allow_insecure_http": "yes"}, "must be true or false"),
+                       ({"api_key": "sk-..."}, "[summarize] has no key 'api_key'")]:
+        with pytest.raises(ConfigError, match=re.escape(named)):
+            parse_config({"summarize": bad})
