@@ -24,10 +24,12 @@ import statistics
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pipeline.answer_checks import check_answer
 from pipeline.config import SummarizeSettings
 from pipeline.extract import PageUnavailable, extract_page
 from pipeline.llm import ChatClient
@@ -42,9 +44,9 @@ _NEXT_ITEM = re.compile(r"^(- |#|>|\S{1,6}[:：]\s*https?://)")
 
 
 # -- the archive's summary length ------------------------------------------------------------------
-def archive_lengths(folder: Path) -> list[int]:
-    """Characters of every 摘要 in the issues of `folder`, continuation lines included."""
-    lengths = []
+def archive_summaries(folder: Path) -> list[str]:
+    """Every 摘要 in the issues of `folder`, continuation lines joined to it."""
+    summaries = []
     for path in sorted(folder.glob("*.md")):
         lines = path.read_text(encoding="utf-8").split("\n")
         for number, line in enumerate(lines):
@@ -56,8 +58,20 @@ def archive_lengths(folder: Path) -> list[int]:
                 if not following.strip() or _NEXT_ITEM.match(following.strip()):
                     break
                 text += following.strip()
-            lengths.append(len(text))
-    return lengths
+            summaries.append(text)
+    return summaries
+
+
+def check_archive(summaries: list[str], language: str) -> Counter[str]:
+    """Why the answer checks would refuse the editor's own summaries (their first line, the part
+    that is one paragraph), if they were a model's answers: a measure of false alarms."""
+    refused: Counter[str] = Counter()
+    for summary in summaries:
+        first = summary.split("\n")[0]
+        verdict = check_answer(first, source_text=first, language=language, length=10**6)
+        for problem in verdict.problems:
+            refused[re.sub(r"\d+", "N", problem)] += 1
+    return refused
 
 
 # -- the inputs of a typical issue ---------------------------------------------------------------
@@ -178,10 +192,14 @@ def main() -> int:
     parser.add_argument("--lead-chars", type=int, default=1500, help="article lead cap (characters)")
     args = parser.parse_args()
     if args.archive:
-        lengths = archive_lengths(args.archive)
+        summaries = archive_summaries(args.archive)
+        lengths = [len(s) for s in summaries]
         quartiles = statistics.quantiles(lengths, n=4)
         print(f"{len(lengths)} summaries: median {statistics.median(lengths):.0f} characters, "
               f"quartiles {quartiles[0]:.0f}–{quartiles[2]:.0f}")
+        refused = check_archive(summaries, "简体中文")
+        print(f"the answer checks would refuse {sum(refused.values())} of them: "
+              + ", ".join(f"{n} {why}" for why, n in refused.most_common()))
     if args.pages and args.arxiv:
         items = issue_inputs(arxiv_inputs(args.arxiv), page_records(args.pages, args.lead_chars), args.links)
         measure(items, SummarizeSettings(endpoint="http://127.0.0.1", model="fake-model"))
