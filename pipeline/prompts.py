@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from string import Template
 from typing import Any
@@ -103,12 +103,13 @@ class Example:
 
 
 def pick_examples(entries: Sequence[Any], kind: str, *, length: int, count: int = 3,
-                  exclude_title: str | None = None) -> list[Example]:
+                  exclude_title: str | None = None, accept: Callable[[str], bool] | None = None) -> list[Example]:
     """The `count` most recent past entries of `kind` whose summaries are of a usable length.
 
     `entries` are archive entries, duck-typed: anything with `kind`, `title`, `summary` and
-    `date` (an ISO date string) will do. An entry with the same title as the one being
-    summarized is skipped: its old summary would be copied, not imitated."""
+    `date` (an ISO date or a `datetime.date`) will do. An entry with the same title as the one
+    being summarized is skipped: its old summary would be copied, not imitated. `accept` can
+    refuse more summaries, such as those an answer may not look like (links, another language)."""
     usable = []
     for entry in entries:
         summary = " ".join(str(getattr(entry, "summary", "") or "").split())
@@ -118,6 +119,8 @@ def pick_examples(entries: Sequence[Any], kind: str, *, length: int, count: int 
         if not length * 0.4 <= len(summary) <= length * 1.3:
             continue
         if exclude_title and title.casefold() == exclude_title.casefold():
+            continue
+        if accept is not None and not accept(summary):
             continue
         usable.append((str(getattr(entry, "date", "") or ""), title, summary))
     usable.sort(key=lambda item: item[0], reverse=True)

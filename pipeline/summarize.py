@@ -202,9 +202,17 @@ class Summarizer:
 
     # -- one entry ----------------------------------------------------------------------------
     def request_for(self, item: SummaryInput) -> Request:
-        examples = pick_examples(self.archive, item.kind, length=self.settings.length, exclude_title=item.title)
+        examples = pick_examples(self.archive, item.kind, length=self.settings.length, exclude_title=item.title,
+                                 accept=self._fit_as_example)
         return build_request(item, self.system_prompt, examples or builtin_examples(item.kind),
                              context_tokens=self.settings.context_tokens, max_tokens=self.settings.max_tokens)
+
+    def _fit_as_example(self, summary: str) -> bool:
+        """Only past summaries that would pass as answers (the editor sometimes quotes English or
+        pastes links): an example the checks would refuse teaches the model to be refused."""
+        verdict = check_answer(summary, source_text=summary, language=self.settings.language,
+                               length=10 * self.settings.length)
+        return not verdict.problems
 
     def ask(self, item: SummaryInput, request: Request) -> Outcome:
         """Asks once, and once more with what was wrong; never raises."""

@@ -298,5 +298,9 @@ def test_the_editors_archive_gives_the_examples_when_there_is_one():
     archived = PastEntry("2021-07-18", "论文", "arxiv", "HRank", None, "编辑写的论文摘要，" * 20)
     with_archive = Summarizer(settings, None, archive=[archived]).request_for(item).messages[0]["content"]
     assert archived.summary in with_archive and builtin_examples("arxiv")[0].summary not in with_archive
+    quoted = PastEntry("2021-07-19", "论文", "arxiv", "XNNPACK", None, "XNNPACK is a highly optimized library. " * 5)
+    linked = PastEntry("2021-07-20", "论文", "arxiv", "Lecture", None, "课程讲义见 https://example.edu/notes 。" * 6)
+    picked = Summarizer(settings, None, archive=[archived, quoted, linked]).request_for(item).messages[0]["content"]
+    assert archived.summary in picked and "XNNPACK" not in picked and "example.edu" not in picked
     without = Summarizer(settings, None).request_for(item).messages[0]["content"]
     assert builtin_examples("arxiv")[0].summary in without
