@@ -129,9 +129,10 @@ def _cache_command(argv: list[str], stdout, stderr) -> int:
                 counts = stats.by_kind[kind]
                 print(f"  {kind:7} {counts['fresh']:6} fresh {counts['stale']:6} stale {counts['failed']:6} failed", file=stdout)
             answers = _model_summaries(args.cache_dir)
-            if answers.count():
-                print(f"  model summaries {answers.count()}", file=stdout)
+            count = answers.count()
             answers.close()
+            if count:
+                print(f"  model summaries {count}", file=stdout)
             return 0
         if args.action == "show":
             key = args.key

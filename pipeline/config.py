@@ -96,7 +96,7 @@ class SummarizeSettings:
     api_key_env: str = setting("", "name of the environment variable holding the API key; empty for local servers")
     enabled: bool = setting(True, "summarize on every run; false: only with --summarize")
     language: str = setting("简体中文", "the language (and script) of the summaries", not_empty)
-    length: int = setting(240, "characters a summary may have (the archive's median is 240)", positive)
+    length: int = setting(240, "characters a summary may have (the archive's median 摘要 has 239)", positive)
     prompt: str = setting("", "a file whose text replaces the built-in instructions")
     concurrency: int = setting(2, "requests in flight at once", positive)
     timeout: float = setting(60.0, "seconds one answer may take", positive)
