@@ -34,9 +34,9 @@ log = logging.getLogger("pipeline")
 
 _CACHE_HELP = """Look inside the cache.
 
-  enrich cache stats               records by kind and freshness, and the database size
+  enrich cache stats               records by kind and freshness, model summaries, and the database size
   enrich cache show KEY_OR_URL     the stored record as JSON (a URL is canonicalized to its key)
-  enrich cache prune [--days N]    drop records no sources file has used for N days (default 90)
+  enrich cache prune [--days N]    drop records and model summaries no run has used for N days (default 90)
 """
 
 
@@ -63,6 +63,11 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the issue date in a new draft's heading (default: today)")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (env ENRICH_CONFIG; default ./enrich.toml)")
     parser.add_argument("--lock-wait", metavar="SECONDS", type=float, default=60.0, help="how long to wait for another run's lock before exit 3 (default 60)")
+    summarize = parser.add_mutually_exclusive_group()
+    summarize.add_argument("--summarize", action="store_true", default=None,
+                           help="draft summaries with the language model of [summarize] (needs its endpoint)")
+    summarize.add_argument("--no-summarize", dest="summarize", action="store_false",
+                           help="extractive summaries only, even when [summarize] is configured")
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary line")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log every link and request")
@@ -136,6 +141,13 @@ def _setup_logging(stderr, quiet: bool, verbose: bool) -> None:
         root.setLevel(logging.DEBUG)  # library chatter too (httpx, PyGithub, arxiv), redacted
 
 
+def _model_summaries(cache_dir: str):
+    """The cache's table of language-model answers (empty when no summarizer ever ran)."""
+    from pipeline.summarize import AnswerStore
+
+    return AnswerStore(cache_dir)
+
+
 def _cache_command(argv: list[str], stdout, stderr) -> int:
     from pipeline.cache import Cache, Freshness
     from pipeline.config import ConfigError, load_config
@@ -155,6 +167,11 @@ def _cache_command(argv: list[str], stdout, stderr) -> int:
             for kind in sorted(stats.by_kind):
                 counts = stats.by_kind[kind]
                 print(f"  {kind:7} {counts['fresh']:6} fresh {counts['stale']:6} stale {counts['failed']:6} failed", file=stdout)
+            answers = _model_summaries(args.cache_dir)
+            count = answers.count()
+            answers.close()
+            if count:
+                print(f"  model summaries {count}", file=stdout)
             return 0
         if args.action == "show":
             key = args.key
@@ -171,7 +188,11 @@ def _cache_command(argv: list[str], stdout, stderr) -> int:
             print(json.dumps(data, ensure_ascii=False, indent=2), file=stdout)
             return 0
         removed = cache.prune(args.days)
-        print(f"removed {removed} records unused for {args.days:g} days", file=stdout)
+        answers = _model_summaries(args.cache_dir)
+        dropped = answers.prune(args.days)
+        answers.close()
+        also = f" and {dropped} model summaries" if dropped else ""
+        print(f"removed {removed} records{also} unused for {args.days:g} days", file=stdout)
         return 0
     finally:
         cache.close()
@@ -205,6 +226,7 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
         template=args.template,
         date=args.date,
         lock_wait=args.lock_wait,
+        summarize=args.summarize,
     )
     try:
         config = load_config(args.config)

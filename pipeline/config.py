@@ -77,6 +77,35 @@ class GithubSettings:
     seconds_between_requests: float = setting(0.25, "spacing between two requests", not_negative)
 
 
+def http_url_or_empty(value: Any) -> str | None:
+    if value == "" or value.startswith(("http://", "https://")):
+        return None
+    return "must be an http:// or https:// URL"
+
+
+def not_empty(value: Any) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+@dataclass(frozen=True)
+class SummarizeSettings:
+    """[summarize]: the optional language-model summarizer (any OpenAI-compatible endpoint)."""
+
+    endpoint: str = setting("", "base URL of the chat-completions API; empty: no summarizer", http_url_or_empty)
+    model: str = setting("", "the model's name at that endpoint")
+    api_key_env: str = setting("", "name of the environment variable holding the API key; empty for local servers")
+    enabled: bool = setting(True, "summarize on every run; false: only with --summarize")
+    language: str = setting("简体中文", "the language (and script) of the summaries", not_empty)
+    length: int = setting(240, "characters a summary may have (the archive's median 摘要 has 239)", positive)
+    prompt: str = setting("", "a file whose text replaces the built-in instructions")
+    concurrency: int = setting(2, "requests in flight at once", positive)
+    timeout: float = setting(60.0, "seconds one answer may take", positive)
+    max_tokens: int = setting(400, "tokens one answer may have", positive)
+    context_tokens: int = setting(4096, "the model's context window in tokens; longer input is trimmed", positive)
+    budget_tokens: int = setting(200_000, "tokens one run may spend, prompts and answers together", not_negative)
+    allow_insecure_http: bool = setting(False, "allow an http:// endpoint that is not on this machine")
+
+
 @dataclass(frozen=True)
 class Config:
     cache: CacheSettings = field(default_factory=CacheSettings)
@@ -84,11 +113,14 @@ class Config:
     sites: dict[str, str] = field(default_factory=dict)
     web: WebSettings = field(default_factory=WebSettings)
     github: GithubSettings = field(default_factory=GithubSettings)
+    summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
     path: str | None = None
 
 
 # Every table the file may hold, with the settings class it is read into.
-SECTIONS: dict[str, type] = {"cache": CacheSettings, "web": WebSettings, "github": GithubSettings}
+SECTIONS: dict[str, type] = {
+    "cache": CacheSettings, "web": WebSettings, "github": GithubSettings, "summarize": SummarizeSettings,
+}
 
 
 # -- reading and checking ------------------------------------------------------------------------

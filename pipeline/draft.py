@@ -15,7 +15,8 @@ Rendering choices (the reference format, `嵌入式AI简报`, leaves these open)
 - A web write-up with an arXiv extra in 论文 gets the paper's id tag and a `标题：<paper title>`
   line; one with a GitHub extra in 开源项目 gets the `<owner>/<repo>: ` prefix.
 - `摘要：<draft>〔待编辑〕`: the draft is marked unfinished by `〔待编辑〕` after its first line
-  (the plain template uses `[draft]`); GitHub entries add a facts line (language, stars,
+  (the plain template uses `[draft]`), a language model's draft by `〔AI 草稿·待编辑〕`, plus
+  `〔数字待核〕` when it holds numbers its input does not; GitHub entries add a facts line (language, stars,
   licence, release, archived, former name). The JSON summary carries no marker.
 - A new draft's empty section holds the placeholder `<!-- 本节暂无条目 -->` (invisible when
   rendered; the merge keeps it, like every other line already in the file).
@@ -90,6 +91,8 @@ class EntryView:
     note: str | None = None
     error: str | None = None
     paper_title: str | None = None  # the paper's own title when the entry links a write-up of it
+    summary_source: str = "extractive"  # "model": the first paragraph is the language model's draft
+    numbers_unchecked: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +198,11 @@ def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = ()) ->
     else:
         _web_page(view, main.url, record)
         _write_up(view, entry, add_code_lines)
+    view.summary_source = entry.summary_source
+    if entry.model_summary:
+        facts = github_facts(record) if main.kind == "github" else ""
+        view.summary = "\n".join(p for p in (mdtext.one_line(entry.model_summary), facts) if p)
+        view.numbers_unchecked = entry.numbers_unchecked
     return view
 
 
@@ -296,6 +304,7 @@ def _md_view(view: EntryView) -> dict[str, Any]:
         "summary": [mdtext.escape_line(p) for p in view.summary.split("\n") if p.strip()],
         "note": mdtext.escape(view.note) if view.note else None,
         "paper_title": mdtext.escape(view.paper_title) if view.paper_title else None,
+        "by_model": view.summary_source == "model", "numbers_unchecked": view.numbers_unchecked,
     })
 
 
@@ -407,6 +416,7 @@ def entry_json(entry: Entry, view: EntryView) -> dict[str, Any]:
         "links": [{"label": l.label, "url": l.url, "key": l.key} for l in view.links],
         "status": entry.status, "error": entry.error, "cached": entry.cached,
         "fetched_at": entry.fetched_at, "record": entry.record,
+        "summary_source": view.summary_source, "summary_numbers_unchecked": view.numbers_unchecked,
     }
 
 

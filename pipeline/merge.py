@@ -51,6 +51,13 @@ def _keys_present(lines: list[str], block: tuple[int, int] | None,
     return present
 
 
+def keys_in_draft(text: str, canonical_key: Callable[[str], str | None]) -> set[str]:
+    """The keys (as `compare_key` gives them) of every entry a draft already holds: the entries a
+    merge will leave alone."""
+    lines = text.split("\n")
+    return _keys_present(lines, find_failures_block(lines), canonical_key)
+
+
 def _safe_key(canonical_key: Callable[[str], str | None], url: str | None) -> str | None:
     if not url:
         return None

@@ -185,3 +185,8 @@ class Entry:
     fetched_at: str | None = None  # ISO 8601 UTC
     # Records of the extra links, by key, when they were fetched (for titles of labelled lines).
     extra_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The language model's summary, when the summarizer ran and its answer passed the checks;
+    # `summary_source` says which draft the entry shows: "extractive", "model" or "fallback: <why>".
+    model_summary: str | None = None
+    summary_source: str = "extractive"
+    numbers_unchecked: bool = False  # the model's summary has numbers its input does not hold

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date as date_type
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import jinja2
 
@@ -27,6 +27,9 @@ from pipeline.lock import FileLock
 from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
+
+if TYPE_CHECKING:  # the summarizer (and its HTTP client) is imported only when a run needs it
+    from pipeline.summarize import Summarizer
 
 log = logging.getLogger("pipeline")
 
@@ -45,6 +48,7 @@ class Options:
     template: str | None = None
     date: str | None = None
     lock_wait: float = 60.0
+    summarize: bool | None = None  # --summarize / --no-summarize; None: as [summarize] says
 
 
 class UsageError(Exception):
@@ -376,6 +380,33 @@ class Progress:
             self.stream.flush()
 
 
+def _summarizer(options: Options, config: Config) -> Summarizer | None:
+    """The run's model summarizer, or None; the module (and its HTTP client) is only imported
+    when one is configured or asked for."""
+    if options.summarize is False or (not config.summarize.endpoint and not options.summarize):
+        return None
+    from pipeline.summarize import SummarizerSetupError, open_summarizer, wanted
+
+    try:
+        if not wanted(config.summarize, options.summarize):
+            return None
+        return open_summarizer(config.summarize, offline=options.offline)
+    except SummarizerSetupError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _summarize(summarizer: Summarizer | None, entries: list[Entry], options: Options,
+               existing: str | None) -> str | None:
+    """Model summaries for the entries the draft does not hold yet; the summary line's note."""
+    if summarizer is None:
+        return None
+    from pipeline.merge import keys_in_draft
+    from pipeline.summarize import summarize_entries
+
+    skip = keys_in_draft(existing, _canonical_key) if existing is not None and options.format == "md" else set()
+    return summarize_entries(summarizer, entries, options.cache_dir, skip).line()
+
+
 def execute(
     options: Options,
     config: Config,
@@ -400,6 +431,7 @@ def execute(
         from pipeline.sites.names import register_site_names
 
         register_site_names(config.sites)
+    summarizer = _summarizer(options, config)  # bad settings cost nothing: checked before fetching
     source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
     for diagnostic in diagnostics:
         log.warning("%s", diagnostic)
@@ -439,6 +471,7 @@ def execute(
             cache.close()
 
         entries = assemble(source_entries, outcomes)
+        summaries_note = _summarize(summarizer, entries, options, existing)
         text = render(entries, options, diagnostics, existing)
         if output is None:
             stdout.write(text)
@@ -453,6 +486,8 @@ def execute(
     note = rate_limit_note(fetchers)
     if note:
         summary.notes.append(note)
+    if summaries_note:
+        summary.notes.append(summaries_note)
     print(redact(summary.line()), file=stderr)
     failed = summary.failed or summary.extra_failed
     return EXIT_SOME_FAILED if failed else EXIT_OK

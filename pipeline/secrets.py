@@ -6,6 +6,14 @@ import logging
 import os
 
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+# Secrets learnt after start-up (the summarizer's API key, named by the config file): every
+# Redactor, including the one the log handler was given before the config was read, hides them.
+_REGISTERED: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    if value and len(value.strip()) >= 8:
+        _REGISTERED.add(value.strip())
 
 
 def github_token() -> str | None:
@@ -27,7 +35,7 @@ class Redactor:
         self.secrets = sorted({s.strip() for s in secrets if s and len(s.strip()) >= 8}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
+        for secret in sorted({*self.secrets, *_REGISTERED}, key=len, reverse=True):
             if secret in text:
                 text = text.replace(secret, "***")
         return text
@@ -41,7 +49,7 @@ class RedactingFilter(logging.Filter):
         self.redact = redact
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.redact.secrets:
+        if self.redact.secrets or _REGISTERED:
             record.msg = self.redact(record.getMessage())
             record.args = None
             if record.exc_info:

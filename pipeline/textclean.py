@@ -124,6 +124,10 @@ def _squash(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).casefold()
 
 
+# What follows a title that stands as a heading rather than as the start of a sentence.
+_AFTER_A_HEADING = ":：-–—_|｜丨.。!！?？"
+
+
 def drop_title(text: str, title: str | None) -> str:
     """The text without a leading repeat of the title (and the punctuation after it)."""
     if not title or not text:
@@ -142,9 +146,15 @@ def drop_title(text: str, title: str | None) -> str:
     if consumed != wanted:
         return text
     rest = text[end:]
-    if rest[:1].isalnum() and text[end - 1].isascii() and rest[:1].isascii():
-        return text  # the title is only the start of a longer Latin word
-    return rest.lstrip(" \t:：-–—_|｜丨,，.。!！?？")
+    if rest.lstrip() == "" or rest.lstrip()[:1] in _AFTER_A_HEADING:
+        return rest.lstrip(" \t" + _AFTER_A_HEADING)
+    after_space = rest.lstrip(" \t")
+    if after_space is not rest and after_space[:1] and (after_space[:1].isupper() or after_space[:1].isdigit()
+                                                         or not after_space[:1].isascii()):
+        return after_space  # "Title New sentence…": the title stood as a heading
+    # Anything else goes on with the title as its subject ("Data echoing reuses…", "标题，……"):
+    # dropping it would leave half a sentence.
+    return text
 
 
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")

@@ -71,10 +71,30 @@ def test_every_option_the_readme_names_is_in_help(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     help_text = capsys.readouterr().out + help_of("cache") + help_of("init")
-    assert "drop records no sources file has used" in help_of("cache")
+    assert "Look inside the cache" in help_of("cache")
     assert "--github-actions" in help_of("init")
     about_the_command = OTHER_COMMANDS.sub("", README.split("## Measuring", 1)[0])  # bench scripts have their own
     named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", about_the_command))
     assert {"--offline", "--github-actions", "--days"} <= named
     for option in sorted(named):
         assert option in help_text, option
+
+
+def test_summarizer_samples_load_and_the_key_table_is_complete(tmp_path):
+    from pipeline.config import SummarizeSettings, documented_settings
+    from pipeline.llm import check_endpoint
+
+    section = README.split("## Summaries by a language model", 1)[1].split("\n## ", 1)[0]
+    samples = re.findall(r"```toml\n(.*?)```", section, re.DOTALL)
+    assert len(samples) == 2
+    for number, sample in enumerate(samples):
+        path = tmp_path / f"summarize-{number}.toml"
+        path.write_text(sample, encoding="utf-8")
+        settings = load_config(str(path)).summarize
+        assert settings.model and check_endpoint(settings.endpoint, settings.allow_insecure_http)
+    table = dict(re.findall(r"^\| `(\w+)` \| (.+?) \|", section, re.MULTILINE))
+    for name, default, _doc in documented_settings(SummarizeSettings):
+        assert name in table, name
+        shown = table[name].strip("`")
+        expected = "none" if default == "" else str(default).lower() if isinstance(default, bool) else default
+        assert shown in (str(expected), f'"{expected}"', f"{expected:g}" if isinstance(expected, float) else ""), name

@@ -232,6 +232,16 @@ def test_no_repeat_of_the_title():
     assert page_summary(record) == "makers promise more by May."
     cjk = {"title": "端侧芯片售罄", "description": "端侧芯片售罄｜厂商承诺五月前补货。"}
     assert page_summary(cjk) == "厂商承诺五月前补货。"
+    heading = {"title": "Data Echoing", "description": "Data Echoing New work reuses outputs of the pipeline."}
+    assert page_summary(heading) == "New work reuses outputs of the pipeline."
+
+
+@pytest.mark.parametrize("record", [
+    {"title": "Data Echoing", "description": "Data echoing reuses outputs of the input pipeline."},
+    {"title": "端侧芯片售罄", "description": "端侧芯片售罄，厂商承诺五月前补货。"},
+])
+def test_a_title_that_is_the_sentences_subject_stays(record):
+    assert page_summary(record) == record["description"]
 
 
 def test_arabic_question_mark_ends_a_sentence():
