@@ -2,7 +2,7 @@
 
 The corpus is a folder with a `manifest.jsonl`: one JSON object per page with `file` (path under the
 folder), `url`, `expected` (field -> value; `date` is read as `published`) and optionally `kind`,
-`source_project` and `expected_null` (fields a correct extractor leaves empty: a negative page).
+`source_project` (or `source_repo`) and `expected_null` (fields a correct extractor leaves empty: a negative page).
 
     PYTHONPATH=. python bench/corpus_eval.py CORPUS_DIR [--json] [--failures] [--compare-trafilatura]
 
@@ -94,6 +94,7 @@ def _is_negative(entry: dict) -> bool:
 def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # field -> [right, expected]
     by_group: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    by_project: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     failures, crashes, unexpected_unavailable = [], [], []
     negatives = [0, 0]
     parse_seconds = 0.0
@@ -103,6 +104,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
     extract_page(b"<html><head><title>warm-up</title></head></html>", "https://example.invalid/")
     for entry in entries:
         group = entry.get("kind") or entry.get("source_project") or "all"
+        project = entry.get("source_project") or entry.get("source_repo") or "unknown"
         url = entry.get("url") or "https://example.invalid/" + entry["file"]
         started = time.perf_counter()
         try:
@@ -131,7 +133,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
             if field not in FIELDS or expected in (None, ""):
                 continue
             right = field_matches(field, expected, record.get(field))
-            for bucket in (totals[field], by_group[group][field]):
+            for bucket in (totals[field], by_group[group][field], by_project[project][field]):
                 bucket[0] += right
                 bucket[1] += 1
             if not right:
@@ -149,6 +151,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
         "pages": len(entries),
         "fields": rates(totals),
         "by_group": {group: rates(counts) for group, counts in sorted(by_group.items())},
+        "by_project": {project: rates(counts) for project, counts in sorted(by_project.items())},
         "negatives": {"recognized": negatives[0], "total": negatives[1]},
         "crashes": crashes,
         "unexpected_unavailable": unexpected_unavailable,
@@ -185,6 +188,11 @@ def print_report(report: dict, show_failures: bool) -> None:
     for group, fields in report["by_group"].items():
         cells = "  ".join(f"{field}={_percent(stats).split(' ')[-1]}" for field, stats in fields.items())
         print(f"  {group:32} {cells}")
+    if set(report["by_project"]) != set(report["by_group"]):
+        print("by source project:")
+        for project, fields in report["by_project"].items():
+            cells = "  ".join(f"{field}={_percent(stats).split(' ')[-1]}" for field, stats in fields.items())
+            print(f"  {project:32} {cells}")
     neg = report["negatives"]
     print(f"negative pages recognized: {neg['recognized']}/{neg['total']}")
     print(f"crashes: {len(report['crashes'])}")
