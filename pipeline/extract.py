@@ -7,6 +7,7 @@ import unicodedata
 from datetime import timezone
 from functools import lru_cache
 
+from pipeline.archive import original_url, unwrap, without_chrome
 from pipeline.byline import byline_from_markup, pick_author, published
 from pipeline.decode import decode_html
 from pipeline.models import WebRecord
@@ -445,13 +446,32 @@ def generic_fields(page: ParsedPage) -> dict[str, str | None]:
     }
 
 
-def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> WebRecord:
+def _page_bytes(html: object) -> bytes:
+    """The page as bytes: text is encoded as UTF-8; anything else is refused with PageUnavailable."""
+    if isinstance(html, bytes):
+        return html
+    if isinstance(html, (bytearray, memoryview)):
+        return bytes(html)
+    if isinstance(html, str):
+        return html.encode("utf-8", "surrogatepass")
+    raise PageUnavailable(f"not an HTML page: got {type(html).__name__}, not bytes", permanent=True)
+
+
+def extract_page(html: bytes, url: str | None, *, content_type: str | None = None) -> WebRecord:
     """The web record of an HTML page, or PageUnavailable when the page is not an article.
 
-    Site rules (WeChat, Zhihu) run first and win where they give a value; the generic rules fill
-    in the rest. Pure: no I/O, the same bytes always give the same record.
+    Any bytes and any `url` (None and "" included: the page is then read without a host) give a
+    record or PageUnavailable, never another exception. A copy on web.archive.org or archive.today
+    is read as the page it copied, without the archive's chrome, and the record names the original
+    in `archived_from`. Site rules (WeChat, Zhihu) run first and win where they give a value; the
+    generic rules fill in the rest. Pure: no I/O, the same bytes always give the same record.
     """
-    page = ParsedPage(decode_html(html, content_type), url)
+    body = _page_bytes(html)
+    fetched_url = url if isinstance(url, str) else None
+    archived_from = original_url(fetched_url, body)
+    if archived_from is not None:
+        body = without_chrome(body, fetched_url)
+    page = ParsedPage(decode_html(body, content_type), archived_from or fetched_url or "")
     site = rules_for(page)
     site_fields = site.extract(page) if site is not None else {}
     if site is None:
@@ -466,5 +486,9 @@ def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> W
         # generic value is wrong for this site (cnblogs' code line numbers as og:description).
         if value is not None:
             fields[key] = value or None
+    if archived_from is not None:
+        # The archive rewrites the copy's links to point into itself.
+        fields["canonical_url"] = unwrap(fields["canonical_url"]) or archived_from
+        fields["image"] = unwrap(fields["image"])
     media = (content_type or "").split(";")[0].strip().lower() or None
-    return WebRecord(url=url, content_type=media, **fields)
+    return WebRecord(url=fetched_url, content_type=media, archived_from=archived_from, **fields)

@@ -130,6 +130,8 @@ class WebRecord(_Record):
     image: str | None = None
     content_type: str | None = None
     note: str | None = None  # e.g. "PDF document, not parsed"
+    # For a copy on web.archive.org or archive.today: the URL of the page the archive copied.
+    archived_from: str | None = None
 
 
 RECORD_TYPES: dict[str, type[_Record]] = {"arxiv": ArxivRecord, "github": GithubRecord, "web": WebRecord}

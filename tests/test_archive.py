@@ -1,0 +1,87 @@
+"""Archived copies: the original URL of a Wayback Machine or archive.today copy, read without the archive's chrome."""
+
+import pytest
+
+from pipeline.archive import original_url, unwrap, without_chrome
+from pipeline.extract import extract_page
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://web.archive.org/web/20160218174457/http://blog.example.de/2010/05/post/",
+         "http://blog.example.de/2010/05/post/"),
+        ("https://web.archive.org/web/20160218174457id_/https://example.com/a?b=1", "https://example.com/a?b=1"),
+        ("http://web.archive.org/web/2016/example.com/x", "http://example.com/x"),  # no scheme, short stamp
+        ("https://web.archive.org/web/20130307194448/the-site.net/2008/05/a.html", "http://the-site.net/2008/05/a.html"),
+        ("https://web.archive.org/web/20160101000000/http:/example.com/a", "http://example.com/a"),  # one slash
+        ("https://web.archive.org/web/20160101000000/https%3A%2F%2Fexample.com%2Fa", "https://example.com/a"),
+        ("https://archive.ph/2021.03.04-120000/https://news.example.org/story", "https://news.example.org/story"),
+        ("https://archive.is/20210304120000/https://news.example.org/story", "https://news.example.org/story"),
+        ("https://web.archive.org/web/", None),
+        ("https://web.archive.org/web/20160101000000/", None),
+        ("https://example.com/web/20160101000000/http://other.com/", None),  # not an archive
+        ("https://archive.ph/AbCd1", None),  # short form: the page's canonical link names it
+        (None, None),
+        ("", None),
+    ],
+)
+def test_original_url(url, expected):
+    assert original_url(url) == expected
+
+
+def test_archive_today_short_address_reads_the_canonical_link():
+    html = b'<html><head><link rel="canonical" href="https://archive.ph/2021.03.04-120000/https://news.example.org/s"></head></html>'
+    assert original_url("https://archive.ph/AbCd1", html) == "https://news.example.org/s"
+
+
+def test_unwrap_rewritten_links():
+    assert unwrap("https://web.archive.org/web/20160101000000im_/http://example.com/i.png") == "http://example.com/i.png"
+    assert unwrap("https://example.com/i.png") == "https://example.com/i.png"
+    assert unwrap(None) is None
+
+
+_WAYBACK_COPY = b"""<html><head><script src="//archive.org/includes/athena.js" type="text/javascript"></script>
+<script type="text/javascript" src="/_static/js/bundle-playback.js?v=1"></script>
+<title>Werkzeuge der Steinzeit - Beispielblog</title>
+<meta property="og:site_name" content="Beispielblog">
+<meta property="og:image" content="https://web.archive.org/web/20150206075900im_/http://www.beispielblog.de/bild.jpg">
+<link rel="canonical" href="https://web.archive.org/web/20150206075900/http://www.beispielblog.de/werkzeuge"></head>
+<body><!-- BEGIN WAYBACK TOOLBAR INSERT -->
+<div id="wm-ipp-base"><h1>Wayback Machine</h1><p>2 captures</p></div>
+<!-- END WAYBACK TOOLBAR INSERT -->
+<article><h1>Werkzeuge der Steinzeit</h1><p>Text.</p></article></body></html>
+<!-- FILE ARCHIVED ON 07:59:00 Feb 06, 2015 AND RETRIEVED FROM THE INTERNET ARCHIVE ON 1:00:00 Jan 01, 2020. -->"""
+
+_ARCHIVE_TODAY_COPY = """<!DOCTYPE html><html><head><title>Chip news: a tiny NPU ships – Example News</title>
+<link rel="canonical" href="https://archive.ph/2021.03.04-120000/https://news.example.org/npu">
+</head><body><center><div id="HEADER"><table><tr><td><h1>archive.today webpage capture</h1>
+<a href="https://archive.ph/">Saved from</a><input name="q" value="https://news.example.org/npu"></td></tr></table>
+</div></center><div id="CONTENT"><div><h1>Chip news: a tiny NPU ships</h1><p>Text.</p></div></div></body></html>""".encode()
+
+
+def test_wayback_copy_is_read_as_the_original_page():
+    url = "https://web.archive.org/web/20150206075900/http://www.beispielblog.de/werkzeuge"
+    record = extract_page(_WAYBACK_COPY, url)
+    assert record.title == "Werkzeuge der Steinzeit"
+    assert record.site_name == "Beispielblog"
+    assert record.url == url
+    assert record.archived_from == "http://www.beispielblog.de/werkzeuge"
+    assert record.canonical_url == "http://www.beispielblog.de/werkzeuge"
+    assert record.image == "http://www.beispielblog.de/bild.jpg"
+    bare = without_chrome(_WAYBACK_COPY, url)
+    assert b"2 captures" not in bare and b"athena.js" not in bare and b"Werkzeuge der Steinzeit</h1>" in bare
+
+
+def test_archive_today_copy_is_read_without_its_header():
+    record = extract_page(_ARCHIVE_TODAY_COPY, "https://archive.ph/AbCd1")
+    assert record.title == "Chip news: a tiny NPU ships"
+    assert record.archived_from == "https://news.example.org/npu"
+    assert b"archive.today webpage capture" not in without_chrome(_ARCHIVE_TODAY_COPY, "https://archive.ph/AbCd1")
+
+
+def test_a_page_that_only_mentions_an_archive_is_not_a_copy():
+    html = b"<html><head><title>Links</title></head><body><h1>Links</h1><!-- BEGIN WAYBACK TOOLBAR INSERT --></body></html>"
+    record = extract_page(html, "https://example.com/links")
+    assert record.archived_from is None
+    assert without_chrome(html, "https://example.com/links") == html
