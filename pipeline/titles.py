@@ -1,0 +1,315 @@
+"""Title candidates (Open Graph, Twitter card, JSON-LD, citation_title, <title>, <h1>) and the headline they agree on."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from pipeline.sitename import is_site_part, squash
+from pipeline.sites.common import ParsedPage, clean_text, element_text
+
+# Separators between a headline and the site's name. A piece is cut only when it names the site,
+# so separators written without spaces ("标题-站点", "Headline›Site") are safe to try.
+_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", "｜", " · ", " » ", " › ", "_", " |", "| ", " │ ", "│", " * ",
+               " : ", ": ", "：", "›", "»", "|", "·", " ~ ", "—", "–", "-", ":")
+_WIDE_SEPARATORS = frozenset(("｜", "_", "：", "│"))
+# Looser separators, trusted only when a side equals the page's <h1>.
+_HEADING_SEPARATORS = _SEPARATORS + (" / ", ", ", "--")
+_BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】]\s*$")
+# WordPress themes put "Blog Archive" between the site's name and the headline.
+_ARCHIVE_LABELS = frozenset(("blogarchive", "blogarchives", "archive", "archives"))
+
+
+def strip_site_affix(title: str, site_names: list[str], host: str, headings: list[str] = ()) -> str:
+    """The headline of a "Headline | Site" (or "Site - Headline") title.
+
+    A part is removed only when it names the site (its name or its host); a title with no such
+    part keeps its separators, unless one side of it is exactly the page's main heading.
+    """
+    for _ in range(4):
+        changed = False
+        for sep in _SEPARATORS:
+            if sep not in title:
+                continue
+            parts = title.split(sep)
+            last = _BRACKETED_SUFFIX.sub("", parts[-1]) or parts[-1]  # "Site (Abbrev)"
+            if (is_site_part(parts[-1], site_names, host) or is_site_part(last, site_names, host)) and \
+                    clean_text(sep.join(parts[:-1])):
+                # "标题_栏目_站名": Chinese sites chain sections with "_"; headlines rarely contain it.
+                kept = parts[:1] if sep == "_" else parts[:-1]
+                title, changed = clean_text(sep.join(kept)) or title, True
+                break
+            first = squash(parts[0])
+            # A site's name before the headline is always set off by spaces: "GdP-Vize" is one word.
+            if (sep[0] == " " or sep in _WIDE_SEPARATORS) and \
+                    (is_site_part(parts[0], site_names, host) or first in _ARCHIVE_LABELS) and clean_text(sep.join(parts[1:])):
+                title, changed = clean_text(sep.join(parts[1:])) or title, True
+                break
+        if not changed:
+            break
+    bracketed = _BRACKETED_SUFFIX.search(title)
+    if bracketed and is_site_part(bracketed.group(1), site_names, host) and title[: bracketed.start()].strip():
+        title = title[: bracketed.start()].strip()
+    heading_keys = {squash(h) for h in headings if h}
+    if heading_keys and squash(title) not in heading_keys:
+        for sep in _HEADING_SEPARATORS:
+            if sep in title:
+                parts = title.split(sep)
+                for cut in range(1, len(parts)):
+                    for piece in (sep.join(parts[:cut]), sep.join(parts[cut:])):
+                        if squash(piece) in heading_keys:
+                            return clean_text(piece) or title
+    return title
+
+
+# --- heading decorations and page-type words ---------------------------------------------------
+
+# Permalink anchors themes append to headings, and the label translated pages put on the original.
+_DECORATION = re.compile(r"^(?:[¶§#🔗⚓]\s*|original text\s*[:：]?\s*)+|(?:\s*[¶§#🔗⚓]|\s*original text)+$", re.IGNORECASE)
+# A word saying what kind of page it is, written before ("Review: X") or after ("X Album Review") the headline.
+_PAGE_TYPE_WORDS = (r"album review|book review|film review|review|recipe|rezept|recette|receta|ricetta|testbericht|"
+                    r"im test|video|podcast|photos|gallery|interview|评测|测评|食谱|菜谱|视频|レビュー|レシピ")
+_PAGE_TYPE_AFTER = re.compile(rf"(?:\s*[-|:–—]\s*|\s+)(?:{_PAGE_TYPE_WORDS})\s*$", re.IGNORECASE)
+_PAGE_TYPE_BEFORE = re.compile(rf"^(?:{_PAGE_TYPE_WORDS})\s*[:：|–—-]\s*", re.IGNORECASE)
+
+
+def without_decorations(text: str) -> str:
+    return _DECORATION.sub("", text).strip() or text
+
+
+def _without_page_type(text: str, others: list[str]) -> str:
+    """The headline without a page-type word, when another candidate shows it without one."""
+    for pattern in (_PAGE_TYPE_AFTER, _PAGE_TYPE_BEFORE):
+        match = pattern.search(text)
+        if not match:
+            continue
+        word = squash(match.group(0))
+        rest = (text[: match.start()] if pattern is _PAGE_TYPE_AFTER else text[match.end():]).strip()
+        if rest and any(other and word not in squash(other) for other in others):
+            return rest
+    return text
+
+
+# --- logos ------------------------------------------------------------------------------------
+
+_LOGO_HINT = re.compile(r"logo|brand|site-?title|site-?name|masthead", re.IGNORECASE)
+
+
+def _looks_like_logo(node) -> bool:
+    """An <h1> linking to the home page, or inside a logo/header block, names the site."""
+    link = node.css_first("a[href]")
+    if link is not None:
+        href = (link.attributes.get("href") or "").strip()
+        if href in ("/", "./", "index.html", "/index.html") or re.fullmatch(r"https?://[^/]+/?", href):
+            return True
+    current, depth = node, 0
+    while current is not None and depth < 3:
+        marks = f"{current.attributes.get('class') or ''} {current.attributes.get('id') or ''}"
+        if _LOGO_HINT.search(marks):
+            return True
+        current, depth = current.parent, depth + 1
+    return False
+
+
+def site_headings(page: ParsedPage) -> list[str]:
+    """<h1>s that are the site's logo: an end of a "Headline | Site" <title>, marked as a logo."""
+    title = page.title_tag or ""
+    declared = {squash(v) for v in (page.first_meta("og:title"), page.first_meta("twitter:title")) if v}
+    found = []
+    for node in page.h1_nodes[:3]:
+        heading = element_text(node)
+        key = squash(heading or "")
+        if not key or key in declared or not _looks_like_logo(node):
+            continue
+        for sep in _HEADING_SEPARATORS:
+            if sep in title and key in (squash(title.split(sep, 1)[0]), squash(title.rsplit(sep, 1)[1])):
+                found.append(heading)
+                break
+    return found
+
+
+# --- title affixes as site names ----------------------------------------------------------------
+
+_AFFIX_EDGE = re.compile(r"^[\s|｜│:：\-–—·»›~*_/]+|[\s|｜│:：\-–—·»›~*_/]+$")
+
+
+def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list[str]:
+    """What a <title>-like candidate adds around a headline another candidate gives alone:
+    "Headline | Site" next to "Headline" names the site as "Site"."""
+    found: list[str] = []
+    keys = {squash(h): h for h in headlines if h and len(squash(h)) >= 4}
+    for title in titles:
+        if not title:
+            continue
+        lowered = title.casefold()
+        for headline in keys.values():
+            wanted = headline.casefold()
+            if lowered == wanted:
+                continue
+            if lowered.startswith(wanted):
+                affix = title[len(headline):]
+            elif lowered.endswith(wanted):
+                affix = title[: len(title) - len(headline)]
+            else:
+                continue
+            if not _AFFIX_EDGE.match(affix):  # glued to a word of the headline: not an affix
+                continue
+            affix = _AFFIX_EDGE.sub("", affix)
+            if affix and len(affix) <= 60 and len(affix.split()) <= 6 and affix not in found:
+                found.append(affix)
+    return found
+
+
+# --- the pick -------------------------------------------------------------------------------------
+
+# How much each source's say counts when sources disagree: Open Graph and the <title> tag name the
+# page on purpose; twitter:title is often a shortened social headline.
+_TITLE_WEIGHTS = {"og": 1.1, "twitter": 0.5, "ld": 1.0, "meta": 0.8, "title": 1.0, "h1": 1.0}
+_TITLE_ORDER = ("h1", "og", "title", "ld", "meta", "twitter")
+# og:title, twitter:title and <title> are usually written by one SEO plugin from one field, so
+# their agreement is weaker evidence than the <h1> agreeing with the JSON-LD headline.
+_SOCIAL_SOURCES = frozenset(("og", "twitter", "title"))
+_SOCIAL_ECHO = 0.2
+_LEADING_DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})\s+(?=\S)")
+_KICKER = re.compile(r"^(.{2,100}?):\s+(.+)$")
+_KICKER_MAX_WORDS = 4
+
+
+def _title_site_parts(title: str | None, site_names: list[str], host: str) -> list[str]:
+    """The squashed ends of a "Site - Headline" <title> that name the site."""
+    parts = []
+    for sep in _SEPARATORS[:15]:
+        if title and sep in title:
+            pieces = title.split(sep)
+            for piece in (pieces[0], pieces[-1]):
+                if is_site_part(piece, site_names, host) and len(squash(piece)) >= 4:
+                    parts.append(squash(piece))
+    return parts
+
+
+def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], shown: set[str]) -> None:
+    """Join the votes of "Kicker: Headline" and "Headline" (one source dropped the kicker).
+
+    The variant the page shows in its <h1> (`shown`) takes the votes: "Chronik: X" in og:title
+    with "X" as the <h1> is a section label, "«Quote»: X" as the <h1> is part of the headline. A
+    long kicker is a department label ("Medienmitteilung der …direktion"), whatever the <h1> shows.
+    """
+    for long_key in list(votes):
+        if long_key not in votes:
+            continue
+        match = _KICKER.match(chosen[long_key][1])
+        if not match:
+            continue
+        short_key = squash(match.group(2))
+        if short_key == long_key or short_key not in votes or squash(match.group(1)) == short_key:
+            continue  # "X: X" (artist and album of one name) has no kicker to drop
+        if len(match.group(1).split()) > _KICKER_MAX_WORDS or short_key in shown:
+            keep, drop = short_key, long_key
+        elif long_key in shown:
+            keep, drop = long_key, short_key
+        else:
+            continue
+        votes[keep] += votes.pop(drop)
+        if chosen[drop][0] < chosen[keep][0]:
+            chosen[keep] = (chosen[drop][0], chosen[keep][1])
+
+
+def _merge_affixes(votes: dict[str, float], chosen: dict[str, tuple[int, str]], site_keys: list[str],
+                   site_names: list[str], host: str) -> None:
+    """Give the votes of "Headline + something naming the site" to "Headline" when another
+    source gives the headline alone, whatever joins them (a separator, a space, nothing)."""
+    for long_key in sorted(votes, key=len, reverse=True):
+        for short_key in list(votes):
+            if long_key not in votes or short_key == long_key or len(short_key) < 4:
+                continue
+            if long_key.startswith(short_key):
+                rest = long_key[len(short_key):]
+            elif long_key.endswith(short_key):
+                rest = long_key[: len(long_key) - len(short_key)]
+            else:
+                continue
+            if len(rest) > 60 or not (is_site_part(rest, site_names, host) or any(k in rest for k in site_keys)):
+                continue
+            votes[short_key] += votes.pop(long_key)
+            if chosen[long_key][0] < chosen[short_key][0]:
+                chosen[short_key] = (chosen[long_key][0], chosen[short_key][1])
+            break
+
+
+def _is_home(url: str) -> bool:
+    try:
+        return urlsplit(url).path in ("", "/")
+    except ValueError:
+        return False
+
+
+def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], logos: list[str],
+               notes: list[str] | None = None) -> str | None:
+    """The headline most sources agree on (after removing site names), ties going to the main <h1>.
+
+    Social titles (og/twitter) are often rewritten for sharing while the <h1> and JSON-LD keep the
+    headline; a vote between sources recovers it without trusting any one of them blindly.
+    """
+    site_names = site_names + logos
+    headings = [without_decorations(_LEADING_DATE.sub("", heading))
+                for heading in page.h1_texts()[:3] if heading not in logos]
+    # An <h1> starting with the name the <title> gives as the site's ("ProNATs e.V. Verein zur …"
+    # for "Kinder und Arbeit » ProNATs e.V.") is the site's banner, unless the <title> repeats it.
+    site_parts = _title_site_parts(page.title_tag, site_names, page.host)
+    title_key = squash(page.title_tag or "")
+    headings = [h for h in headings
+                if not any(squash(h).startswith(part) and squash(h) not in title_key for part in site_parts)]
+    sources: list[tuple[str, object]] = [
+        ("og", page.first_meta("og:title")),
+        ("twitter", page.first_meta("twitter:title")),
+        ("ld", ld_headline),
+        ("meta", page.first_meta("citation_title", "dc.title", "dcterms.title")),
+        ("title", page.title_tag),
+    ]
+    if len(headings) <= 2:  # many <h1>s mean the template uses them for boxes and teasers
+        sources += [("h1", heading) for heading in headings]
+    texts = [(source, clean_text(value)) for source, value in sources if isinstance(value, str)]
+    site_keys = [key for key in (squash(name) for name in site_names) if len(key) >= 4]
+    home = _is_home(page.url)
+    other_votes: dict[str, float] = {}
+    social_votes: dict[str, list[float]] = {}
+    chosen: dict[str, tuple[int, str]] = {}
+    shown: set[str] = set()
+    for source, text in texts:
+        if not text:
+            continue
+        headline = strip_site_affix(without_decorations(text), site_names, page.host, headings)
+        headline = _without_page_type(headline, [other for s, other in texts if s != source and other])
+        # A title that is only the site's name (home-page style og:title) is no headline, except
+        # on the home page, where the site's name is the title.
+        if not headline or (not home and is_site_part(headline, site_names, page.host) and len(squash(headline)) <= 40):
+            if notes is not None:
+                notes.append(f"     title  --  {source:8} {text!r}: names the site only")
+            continue
+        key = squash(headline)
+        if not key:
+            continue
+        if source == "h1":
+            shown.add(key)
+        if source in _SOCIAL_SOURCES:
+            social_votes.setdefault(key, []).append(_TITLE_WEIGHTS[source])
+        else:
+            other_votes[key] = other_votes.get(key, 0.0) + _TITLE_WEIGHTS[source]
+        rank = _TITLE_ORDER.index(source)
+        if key not in chosen or rank < chosen[key][0]:
+            chosen[key] = (rank, headline)
+        if notes is not None:
+            notes.append(f"     title  {_TITLE_WEIGHTS[source]:3.1f} {source:8} {text!r} -> {headline!r}")
+    if not chosen:
+        return headings[0] if headings else None
+    votes = {key: other_votes.get(key, 0.0) for key in chosen}
+    for key, weights in social_votes.items():
+        votes[key] += max(weights) + _SOCIAL_ECHO * (len(weights) - 1)
+    _merge_affixes(votes, chosen, site_keys, site_names, page.host)
+    _merge_kickers(votes, chosen, shown)
+    best = max(votes, key=lambda key: (votes[key], -chosen[key][0]))
+    if notes is not None:
+        for key, count in sorted(votes.items(), key=lambda item: -item[1]):
+            mark = "->" if key == best else "  "
+            notes.append(f"  {mark} title  {count:4.1f} votes {chosen[key][1]!r}")
+    return chosen[best][1]
