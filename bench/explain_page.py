@@ -24,16 +24,15 @@ from pipeline.sites.common import PageUnavailable, ParsedPage
 def explain(body: bytes, url: str | None) -> list[str]:
     """Lines describing every candidate and the choice, as extract_page makes it."""
     archived_from = original_url(url, body)
-    if archived_from:
-        body = without_chrome(body, url)
-    page = ParsedPage(decode_html(body, None), archived_from or url or "")
+    bare = without_chrome(body, url) if archived_from else body
+    page = ParsedPage(decode_html(bare, None), archived_from or url or "")
     notes: list[str] = [f"host: {page.host or '(none)'}" + (f"  (archived copy of {archived_from})" if archived_from else "")]
     site = rules_for(page)
     if site is not None:
         notes.append(f"site rule: {site.__name__.rsplit('.', 1)[-1]} (its values win over the generic ones below)")
     generic_fields(page, notes)
     try:
-        record = extract_page(body if not archived_from else body, archived_from or url)
+        record = extract_page(body, url)
         notes.append(f"record: title={record.title!r} site_name={record.site_name!r}")
     except PageUnavailable as exc:
         notes.append(f"unavailable: {exc.reason}")
