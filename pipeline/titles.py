@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from pipeline.sitename import is_site_part, squash
+from pipeline.sitename import host_key, is_site_part, same_site, squash
 from pipeline.sites.common import ParsedPage, clean_text, element_text
 
 # Separators between a headline and the site's name. A piece is cut only when it names the site,
@@ -128,6 +128,39 @@ def site_headings(page: ParsedPage) -> list[str]:
     return found
 
 
+# --- the heading of pages without an <h1> --------------------------------------------------------
+
+_OUTSIDE_ARTICLE = frozenset(("nav", "header", "footer", "aside", "form", "menu"))
+_NOT_HEADLINE_HINT = re.compile(r"hid(?:e|den)|invisible|sr-only|screen-?reader|visually|offscreen|skip|sidebar|widget|menu|"
+                                r"\bnav|footer|comment|related|teaser|breadcrumb", re.IGNORECASE)
+
+
+def _in_page_chrome(node) -> bool:
+    current = node.parent
+    while current is not None and current.tag not in ("body", "html"):
+        marks = f"{current.attributes.get('class') or ''} {current.attributes.get('id') or ''}"
+        if current.tag in _OUTSIDE_ARTICLE or _NOT_HEADLINE_HINT.search(marks):
+            return True
+        current = current.parent
+    attrs = node.attributes
+    marks = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    return "hidden" in attrs or attrs.get("aria-hidden") == "true" or bool(_NOT_HEADLINE_HINT.search(marks))
+
+
+def first_h2(page: ParsedPage) -> str | None:
+    """The visible headline of a page that has no <h1> at all: its first <h2> outside navigation,
+    sidebars and screen-reader labels (small sites' templates start the article there)."""
+    if page.h1_nodes:
+        return None
+    for node in page.tree.css("h2")[:6]:
+        if _in_page_chrome(node):
+            continue
+        text = element_text(node)
+        if text and len(text) <= 200:
+            return without_decorations(text)
+    return None
+
+
 # --- title affixes as site names ----------------------------------------------------------------
 
 _AFFIX_EDGE = re.compile(r"^[\s|｜│:：\-–—·»›~*_/]+|[\s|｜│:：\-–—·»›~*_/]+$")
@@ -236,6 +269,13 @@ def _merge_affixes(votes: dict[str, float], chosen: dict[str, tuple[int, str]], 
             break
 
 
+def _names_site(text: str, site_names: list[str], host: str) -> bool:
+    """True when the text is the site's name (or its host), not a headline that mentions it."""
+    key = squash(text)
+    return bool(key) and (any(same_site(text, name) for name in site_names) or key == squash(host_key(host))
+                          or (is_site_part(text, site_names, host) and len(key) <= 12))
+
+
 def _is_home(url: str) -> bool:
     try:
         return urlsplit(url).path in ("", "/")
@@ -268,6 +308,8 @@ def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], log
     ]
     if len(headings) <= 2:  # many <h1>s mean the template uses them for boxes and teasers
         sources += [("h1", heading) for heading in headings]
+    if not page.h1_nodes:
+        sources.append(("h1", first_h2(page)))
     texts = [(source, clean_text(value)) for source, value in sources if isinstance(value, str)]
     site_keys = [key for key in (squash(name) for name in site_names) if len(key) >= 4]
     home = _is_home(page.url)
@@ -282,7 +324,8 @@ def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], log
         headline = _without_page_type(headline, [other for s, other in texts if s != source and other])
         # A title that is only the site's name (home-page style og:title) is no headline, except
         # on the home page, where the site's name is the title.
-        if not headline or (not home and is_site_part(headline, site_names, page.host) and len(squash(headline)) <= 40):
+        if not headline or (not home and (_names_site(text, site_names, page.host) or
+                                          _names_site(headline, site_names, page.host))):
             if notes is not None:
                 notes.append(f"     title  --  {source:8} {text!r}: names the site only")
             continue
