@@ -204,7 +204,7 @@ _TITLE_ORDER = ("h1", "og", "title", "ld", "meta", "twitter")
 _SOCIAL_SOURCES = frozenset(("og", "twitter", "title"))
 _SOCIAL_ECHO = 0.2
 _LEADING_DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})\s+(?=\S)")
-_KICKER = re.compile(r"^(.{2,100}?):\s+(.+)$")
+_KICKER = re.compile(r"^(.{2,100}?)(?::\s+|：\s*)(.+)$")
 _KICKER_MAX_WORDS = 4
 
 
@@ -221,11 +221,12 @@ def _title_site_parts(title: str | None, site_names: list[str], host: str) -> li
 
 
 def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], shown: set[str]) -> None:
-    """Join the votes of "Kicker: Headline" and "Headline" (one source dropped the kicker).
+    """Join the votes of "Kicker: Headline" and "Headline" (another source dropped the kicker).
 
-    The variant the page shows in its <h1> (`shown`) takes the votes: "Chronik: X" in og:title
-    with "X" as the <h1> is a section label, "«Quote»: X" as the <h1> is part of the headline. A
-    long kicker is a department label ("Medienmitteilung der …direktion"), whatever the <h1> shows.
+    The kicker is a rubric ("Chronik: X" in og:title, "X" in the <h1> or JSON-LD) and is dropped,
+    unless the page shows the long form in its <h1> and not the short one: "«Quote»: X" as the
+    <h1> is part of the headline. A long kicker is a department label ("Medienmitteilung der
+    …direktion"), whatever the <h1> shows.
     """
     for long_key in list(votes):
         if long_key not in votes:
@@ -236,12 +237,10 @@ def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], 
         short_key = squash(match.group(2))
         if short_key == long_key or short_key not in votes or squash(match.group(1)) == short_key:
             continue  # "X: X" (artist and album of one name) has no kicker to drop
-        if len(match.group(1).split()) > _KICKER_MAX_WORDS or short_key in shown:
-            keep, drop = short_key, long_key
-        elif long_key in shown:
+        if long_key in shown and short_key not in shown and len(match.group(1).split()) <= _KICKER_MAX_WORDS:
             keep, drop = long_key, short_key
         else:
-            continue
+            keep, drop = short_key, long_key
         votes[keep] += votes.pop(drop)
         if chosen[drop][0] < chosen[keep][0]:
             chosen[keep] = (chosen[drop][0], chosen[keep][1])
