@@ -181,11 +181,15 @@ def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list
                 continue
             if lowered.startswith(wanted):
                 affix = title[len(headline):]
+                joint = affix.lstrip()[:1]
             elif lowered.endswith(wanted):
                 affix = title[: len(title) - len(headline)]
+                joint = affix.rstrip()[-1:]
+                if joint in (":", "："):  # "Kicker: Headline" names a topic, not the site
+                    continue
             else:
                 continue
-            if not _AFFIX_EDGE.match(affix):  # glued to a word of the headline: not an affix
+            if not joint or not _AFFIX_EDGE.match(joint):  # words glued to the headline: not an affix
                 continue
             affix = _AFFIX_EDGE.sub("", affix)
             if affix and len(affix) <= 60 and len(affix.split()) <= 6 and affix not in found:
@@ -271,8 +275,7 @@ def _merge_affixes(votes: dict[str, float], chosen: dict[str, tuple[int, str]], 
 def _names_site(text: str, site_names: list[str], host: str) -> bool:
     """True when the text is the site's name (or its host), not a headline that mentions it."""
     key = squash(text)
-    return bool(key) and (any(same_site(text, name) for name in site_names) or key == squash(host_key(host))
-                          or (is_site_part(text, site_names, host) and len(key) <= 12))
+    return bool(key) and (any(same_site(text, name) for name in site_names) or key == squash(host_key(host)))
 
 
 def _is_home(url: str) -> bool:
