@@ -46,7 +46,8 @@ TITLE_CASES = [
     ("site with its abbreviation", _page(title="Tiny NPU ships | Example Times (ET)", site="Example Times"), URL,
      "Tiny NPU ships"),
     ("host brand as suffix", _page(title="Tiny NPU ships - acme-example.com"), URL, "Tiny NPU ships"),
-    ("suffix glued to the headline", _page(title="Tiny NPU shipsAcme Example", og="Tiny NPU ships"), URL,
+    ("suffix glued to the headline", _page(title="Tiny NPU shipsAcme Example", twitter="Tiny NPU shipsAcme Example",
+                                           og="Tiny NPU ships"), URL,
      "Tiny NPU ships"),
     ("suffix naming the site in a phrase", _page(title="Caffeine | Say Why To Drugs on Acast", og="Caffeine",
                                                  twitter="Caffeine | Say Why To Drugs on Acast", site="acast"),
@@ -62,10 +63,11 @@ TITLE_CASES = [
                                                     og="Lust for Youth: Lust for Youth"), URL,
      "Lust for Youth: Lust for Youth"),
     # page-type words
-    ("page type after, <h1> without", _page(title="Lasagne al forno Recipe | Example Food",
+    ("page type after, <h1> without", _page(title="Lasagne al forno Recipe | Example Food", og="Lasagne al forno Recipe",
                                             body="<h1>Lasagne al forno</h1>"), URL, "Lasagne al forno"),
     ("page type the page itself uses", _page(title="Chocolate cake recipe"), URL, "Chocolate cake recipe"),
-    ("page type before", _page(og="Review: Tiny NPU dev board", body="<h1>Tiny NPU dev board</h1>"), URL,
+    ("page type before", _page(og="Review - Tiny NPU dev board", title="Review - Tiny NPU dev board",
+                               twitter="Tiny NPU dev board"), URL,
      "Tiny NPU dev board"),
     # heading decorations
     ("permalink anchor", _page(title="Notes on quantization", body='<h1>Notes on int8 <a href="#n">¶</a></h1>'), URL,
