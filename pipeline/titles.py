@@ -70,6 +70,7 @@ _DECORATION = re.compile(r"^(?:[¶§#🔗⚓]\s*|original text\s*[:：]?\s*)+|(?
 _PAGE_TYPE_WORDS = (r"album review|book review|film review|review|recipe|rezept|recette|receta|ricetta|testbericht|"
                     r"im test|video|podcast|photos|gallery|interview|评测|测评|食谱|菜谱|视频|レビュー|レシピ")
 _PAGE_TYPE_AFTER = re.compile(rf"(?:\s*[-|:–—]\s*|\s+)(?:{_PAGE_TYPE_WORDS})\s*$", re.IGNORECASE)
+_PAGE_TYPE_ONLY = re.compile(rf"^(?:{_PAGE_TYPE_WORDS})$", re.IGNORECASE)
 _PAGE_TYPE_BEFORE = re.compile(rf"^(?:{_PAGE_TYPE_WORDS})\s*[:：|–—-]\s*", re.IGNORECASE)
 
 
@@ -192,6 +193,8 @@ def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list
             if not joint or not _AFFIX_EDGE.match(joint):  # words glued to the headline: not an affix
                 continue
             affix = _AFFIX_EDGE.sub("", affix)
+            if _PAGE_TYPE_ONLY.match(affix):  # "Review - Headline" names the kind of page
+                continue
             if affix and len(affix) <= 60 and len(affix.split()) <= 6 and affix not in found:
                 found.append(affix)
     return found

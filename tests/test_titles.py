@@ -116,6 +116,9 @@ SITE_CASES = [
      _page(og="Tiny NPU ships", site="Example Times", publisher="Example Media Group"), URL, "Example Times"),
     ("og:site_name alone", _page(og="Tiny NPU ships", site="Example Times"), URL, "Example Times"),
     ("nothing names the site", _page(og="Tiny NPU ships"), URL, None),
+    ("a page-type word is no site name",
+     _page(og="Review - Tiny NPU dev board", title="Review - Tiny NPU dev board", twitter="Tiny NPU dev board"), URL,
+     None),
 ]
 
 
