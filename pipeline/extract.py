@@ -187,7 +187,7 @@ def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: 
     affixes = title_affixes(
         [page.title_tag, page.first_meta("og:title")],
         [page.first_meta("og:title"), page.first_meta("twitter:title"), headline if isinstance(headline, str) else None,
-         page.first_meta("citation_title"), *page.h1_texts()[:2]],
+         page.first_meta("citation_title"), *(h for h in page.h1_texts()[:2] if h not in logos)],
     )
     candidates = site_candidates([
         ("og:site_name", page.first_meta("og:site_name")),
@@ -195,7 +195,7 @@ def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: 
         ("website", website[0] if website else None),
         ("application-name", page.first_meta("application-name", "apple-mobile-web-app-title")),
         ("known", known_site_name(page.host)),
-        *(("title affix", affix) for affix in affixes),
+        *affixes,
         *(("logo", logo) for logo in logos),
     ])
     site_name = pick_site_name(candidates, page.host, notes)

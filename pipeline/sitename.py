@@ -74,9 +74,9 @@ def names_host(name: str, host: str) -> bool:
 
 # How much each signal's word counts. The host and the table of known sites by host only
 # corroborate, as one signal (a platform's host names the platform, not the publication on it);
-# logos are often taglines.
+# a title's prefix is as often a section as the site; logos are often taglines.
 _WEIGHTS = {"og:site_name": 1.0, "og:site_name part": 0.9, "publisher": 1.0, "website": 0.8, "application-name": 0.8,
-            "known": 0.5, "title affix": 1.0, "logo": 0.6}
+            "known": 0.5, "title suffix": 1.0, "title prefix": 0.7, "logo": 0.6}
 _HOST_WEIGHT = 0.5
 _NAME_SEPARATORS = re.compile(r"\s+[-|–—:·]\s+|\s*[|｜]\s*")
 
@@ -90,7 +90,8 @@ class SiteCandidate:
 
 def site_candidates(named: list[tuple[str, str | None]]) -> list[SiteCandidate]:
     """Cleaned candidates in signal order; a name written with a tagline ("Site - Slogan") also
-    gives its parts, which win when another signal names the site the short way."""
+    gives its parts, which win when another signal names the site the short way; a title's affix
+    made of pieces ("Section - Site") gives only its pieces."""
     found: list[SiteCandidate] = []
     seen: set[tuple[str, str]] = set()
     for source, raw in named:
@@ -98,6 +99,13 @@ def site_candidates(named: list[tuple[str, str | None]]) -> list[SiteCandidate]:
         if not name or len(name) > 120 or (source, squash(name)) in seen:
             continue
         seen.add((source, squash(name)))
+        if source in ("title suffix", "title prefix") and _NAME_SEPARATORS.search(name):
+            # "Section - Site" after a headline: the piece nearest the title's end is the site's,
+            # unless the host names another piece.
+            parts = [clean_text(part) for part in _NAME_SEPARATORS.split(name)]
+            found.extend(SiteCandidate(source, part) for part in (parts[::-1] if source == "title suffix" else parts)
+                         if part and squash(part))
+            continue
         found.append(SiteCandidate(source, name))
         if source in ("og:site_name", "application-name") and _NAME_SEPARATORS.search(name):
             for part in _NAME_SEPARATORS.split(name):
@@ -109,7 +117,7 @@ def site_candidates(named: list[tuple[str, str | None]]) -> list[SiteCandidate]:
 
 def pick_site_name(candidates: list[SiteCandidate], host: str, notes: list[str] | None = None) -> str | None:
     """The name most signals agree on; without agreement, the first signal in the usual order
-    (og:site_name, publisher, web site, app name, known sites, title affix, logo).
+    (og:site_name, publisher, web site, app name, known sites, title suffix and prefix, logo).
 
     Each candidate scores its own weight plus the weights of the other signals that write the same
     name, and half a vote when the host names it too: an og:site_name naming a section ("U.S.")

@@ -13,6 +13,8 @@ from pipeline.sites.common import ParsedPage, clean_text, element_text
 _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", "｜", " · ", " » ", " › ", "_", " |", "| ", " │ ", "│", " * ",
                " : ", ": ", "：", "›", "»", "|", "·", " ~ ", "—", "–", "-", ":")
 _WIDE_SEPARATORS = frozenset(("｜", "_", "：", "│"))
+_ANY_SPACED_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|»|›|│|\*|:)\s+|｜|│")
+_SPACED_SEPARATORS = tuple(sep for sep in _SEPARATORS if sep != sep.strip() or sep in _WIDE_SEPARATORS)
 # Looser separators, trusted only when a side equals the page's <h1>.
 _HEADING_SEPARATORS = _SEPARATORS + (" / ", ", ", "--")
 _BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】]\s*$")
@@ -33,20 +35,25 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: lis
                 continue
             parts = title.split(sep)
             last = _BRACKETED_SUFFIX.sub("", parts[-1]) or parts[-1]  # "Site (Abbrev)"
-            if (is_site_part(parts[-1], site_names, host) or is_site_part(last, site_names, host)) and \
-                    clean_text(sep.join(parts[:-1])):
+            spaced = sep in _SPACED_SEPARATORS
+            # Without spaces, only the site's whole name is cut: "15 Jahre rete-mirabile.net" keeps
+            # "-mirabile.net", a piece of a name.
+            names_it = (is_site_part(parts[-1], site_names, host) or is_site_part(last, site_names, host)) if spaced \
+                else _names_site(parts[-1], site_names, host) or _names_site(last, site_names, host)
+            if names_it and clean_text(sep.join(parts[:-1])):
                 # "标题_栏目_站名": Chinese sites chain sections with "_"; headlines rarely contain it.
                 kept = parts[:1] if sep == "_" else parts[:-1]
                 title, changed = clean_text(sep.join(kept)) or title, True
                 break
             first = squash(parts[0])
             # A site's name before the headline is always set off by spaces: "GdP-Vize" is one word.
-            if (sep[0] == " " or sep in _WIDE_SEPARATORS) and \
+            if spaced and \
                     (is_site_part(parts[0], site_names, host) or first in _ARCHIVE_LABELS) and clean_text(sep.join(parts[1:])):
                 title, changed = clean_text(sep.join(parts[1:])) or title, True
                 break
         if not changed:
             break
+    title = _without_site_and_slogan(title, site_names, host)
     bracketed = _BRACKETED_SUFFIX.search(title)
     if bracketed and is_site_part(bracketed.group(1), site_names, host) and title[: bracketed.start()].strip():
         title = title[: bracketed.start()].strip()
@@ -62,6 +69,20 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: lis
     return title
 
 
+def _without_site_and_slogan(title: str, site_names: list[str], host: str) -> str:
+    """ "Headline - Site - Slogan" (or "Headline : Site | Slogan | Founded 2005") without the site and
+    the short pieces after it."""
+    joints = list(_ANY_SPACED_SEPARATOR.finditer(title))
+    for index, joint in enumerate(joints[:-1]):
+        piece = title[joint.end(): joints[index + 1].start()]
+        if len(squash(piece)) >= 4 and is_site_part(piece, site_names, host):
+            tail = _ANY_SPACED_SEPARATOR.split(title[joints[index + 1].end():])
+            if all(len(part.split()) <= 6 for part in tail):
+                return clean_text(title[: joint.start()]) or title
+            break
+    return title
+
+
 # --- heading decorations and page-type words ---------------------------------------------------
 
 # Permalink anchors themes append to headings, and the label translated pages put on the original.
@@ -70,6 +91,8 @@ _DECORATION = re.compile(r"^(?:[¶§#🔗⚓]\s*|original text\s*[:：]?\s*)+|(?
 _PAGE_TYPE_WORDS = (r"album review|book review|film review|review|recipe|rezept|recette|receta|ricetta|testbericht|"
                     r"im test|video|podcast|photos|gallery|interview|评测|测评|食谱|菜谱|视频|レビュー|レシピ")
 _PAGE_TYPE_AFTER = re.compile(rf"(?:\s*[-|:–—]\s*|\s+)(?:{_PAGE_TYPE_WORDS})\s*$", re.IGNORECASE)
+_SECTION_WORDS = frozenset(("news", "home", "blog", "start", "startseite", "aktuelles", "nachrichten", "artikel",
+                            "article", "articles", "post", "posts", "archive", "archiv", "首页", "新闻", "资讯"))
 _PAGE_TYPE_ONLY = re.compile(rf"^(?:{_PAGE_TYPE_WORDS})$", re.IGNORECASE)
 _PAGE_TYPE_BEFORE = re.compile(rf"^(?:{_PAGE_TYPE_WORDS})\s*[:：|–—-]\s*", re.IGNORECASE)
 
@@ -133,7 +156,9 @@ def site_headings(page: ParsedPage) -> list[str]:
 
 _OUTSIDE_ARTICLE = frozenset(("nav", "header", "footer", "aside", "form", "menu"))
 _NOT_HEADLINE_HINT = re.compile(r"hid(?:e|den)|invisible|sr-only|screen-?reader|visually|offscreen|skip|sidebar|widget|menu|"
-                                r"\bnav|footer|comment|related|teaser|breadcrumb", re.IGNORECASE)
+                                r"\bnav|footer|comment|related|teaser|breadcrumb|categor|(?:^|[-_\s])(?:cat|tags?)(?:$|[-_\s])|"
+                                r"rubri|kicker", re.IGNORECASE)
+_HEADLINE_HINT = re.compile(r"headline|title|entry-name|post[-_]?name", re.IGNORECASE)
 
 
 def _in_page_chrome(node) -> bool:
@@ -153,13 +178,17 @@ def first_h2(page: ParsedPage) -> str | None:
     sidebars and screen-reader labels (small sites' templates start the article there)."""
     if page.h1_nodes:
         return None
+    visible = []
     for node in page.tree.css("h2")[:6]:
         if _in_page_chrome(node):
             continue
         text = element_text(node)
         if text and len(text) <= 200:
-            return without_decorations(text)
-    return None
+            attrs = node.attributes
+            if attrs.get("itemprop") == "headline" or _HEADLINE_HINT.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+                return without_decorations(text)  # the template names its headline
+            visible.append(text)
+    return without_decorations(visible[0]) if visible else None
 
 
 # --- title affixes as site names ----------------------------------------------------------------
@@ -167,10 +196,10 @@ def first_h2(page: ParsedPage) -> str | None:
 _AFFIX_EDGE = re.compile(r"^[\s|｜│:：\-–—·»›~*_/]+|[\s|｜│:：\-–—·»›~*_/]+$")
 
 
-def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list[str]:
-    """What a <title>-like candidate adds around a headline another candidate gives alone:
-    "Headline | Site" next to "Headline" names the site as "Site"."""
-    found: list[str] = []
+def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list[tuple[str, str]]:
+    """What a <title>-like candidate adds around a headline another candidate gives alone, as
+    ("title suffix" or "title prefix", text): "Headline | Site" next to "Headline" names the site."""
+    found: list[tuple[str, str]] = []
     keys = {squash(h): h for h in headlines if h and len(squash(h)) >= 4}
     for title in titles:
         if not title:
@@ -181,10 +210,10 @@ def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list
             if lowered == wanted:
                 continue
             if lowered.startswith(wanted):
-                affix = title[len(headline):]
+                affix, kind = title[len(headline):], "title suffix"
                 joint = affix.lstrip()[:1]
             elif lowered.endswith(wanted):
-                affix = title[: len(title) - len(headline)]
+                affix, kind = title[: len(title) - len(headline)], "title prefix"
                 joint = affix.rstrip()[-1:]
                 if joint in (":", "："):  # "Kicker: Headline" names a topic, not the site
                     continue
@@ -193,10 +222,13 @@ def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list
             if not joint or not _AFFIX_EDGE.match(joint):  # words glued to the headline: not an affix
                 continue
             affix = _AFFIX_EDGE.sub("", affix)
-            if _PAGE_TYPE_ONLY.match(affix):  # "Review - Headline" names the kind of page
+            # A site's name is shorter than the headline it follows; the longer side of "Headline |
+            # Blog" next to a logo <h1> "Blog" is the headline. Page-type and section words name
+            # no site.
+            if len(affix) >= len(headline) or _PAGE_TYPE_ONLY.match(affix) or squash(affix) in _SECTION_WORDS:
                 continue
-            if affix and len(affix) <= 60 and len(affix.split()) <= 6 and affix not in found:
-                found.append(affix)
+            if affix and len(affix) <= 60 and len(affix.split()) <= 6 and (kind, affix) not in found:
+                found.append((kind, affix))
     return found
 
 
@@ -216,15 +248,10 @@ _KICKER_MAX_WORDS = 4
 
 
 def _title_site_parts(title: str | None, site_names: list[str], host: str) -> list[str]:
-    """The squashed ends of a "Site - Headline" <title> that name the site."""
-    parts = []
-    for sep in _SEPARATORS[:15]:
-        if title and sep in title:
-            pieces = title.split(sep)
-            for piece in (pieces[0], pieces[-1]):
-                if is_site_part(piece, site_names, host) and len(squash(piece)) >= 4:
-                    parts.append(squash(piece))
-    return parts
+    """The squashed pieces of a "Site - Headline" (or "Headline : Site | Slogan") <title> that name the site."""
+    pieces = _ANY_SPACED_SEPARATOR.split(title) if title else []
+    return [squash(piece) for piece in pieces
+            if len(pieces) > 1 and is_site_part(piece, site_names, host) and len(squash(piece)) >= 4]
 
 
 def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], shown: set[str]) -> None:
@@ -276,16 +303,19 @@ def _merge_affixes(votes: dict[str, float], chosen: dict[str, tuple[int, str]], 
 
 
 def _names_site(text: str, site_names: list[str], host: str) -> bool:
-    """True when the text is the site's name (or its host), not a headline that mentions it."""
-    key = squash(text)
-    return bool(key) and (any(same_site(text, name) for name in site_names) or key == squash(host_key(host)))
+    """True when the text is the site's name (or its host's brand), not a headline that mentions it."""
+    key, brand = squash(text), squash(host_key(host))
+    if not key:
+        return False
+    return any(same_site(text, name) for name in site_names) or key == brand
 
 
 def _is_home(url: str) -> bool:
     try:
-        return urlsplit(url).path in ("", "/")
+        parts = urlsplit(url)
     except ValueError:
         return False
+    return parts.path in ("", "/") and not parts.query
 
 
 def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], logos: list[str],
@@ -302,8 +332,9 @@ def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], log
     # for "Kinder und Arbeit » ProNATs e.V.") is the site's banner, unless the <title> repeats it.
     site_parts = _title_site_parts(page.title_tag, site_names, page.host)
     title_key = squash(page.title_tag or "")
-    headings = [h for h in headings
-                if not any(squash(h).startswith(part) and squash(h) not in title_key for part in site_parts)]
+    # An <h1> that is itself the <title>'s piece naming the site is the banner too.
+    headings = [h for h in headings if squash(h) not in site_parts
+                and not any(squash(h).startswith(part) and squash(h) not in title_key for part in site_parts)]
     sources: list[tuple[str, object]] = [
         ("og", page.first_meta("og:title")),
         ("twitter", page.first_meta("twitter:title")),

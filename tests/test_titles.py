@@ -52,6 +52,14 @@ TITLE_CASES = [
     ("suffix naming the site in a phrase", _page(title="Caffeine | Say Why To Drugs on Acast", og="Caffeine",
                                                  twitter="Caffeine | Say Why To Drugs on Acast", site="acast"),
      "https://play.acast.example/s/caffeine", "Caffeine"),
+    ("site and slogan after the headline", _page(title="Der Schreibstil - acme-example.com - Webdesign und Text"), URL,
+     "Der Schreibstil"),
+    ("a name piece without spaces is kept", _page(title="15 Jahre acme-example.com — acme-example.com",
+                                                  og="15 Jahre acme-example.com — acme-example.com"), URL,
+     "15 Jahre acme-example.com"),
+    ("<h1> banner repeating the title's site piece",
+     _page(title="Das schwulste Musikvideo : Acme-Example-Archiv | Seit 2005", body="<h1>Acme-Example-Archiv</h1>"),
+     URL, "Das schwulste Musikvideo"),
     # kickers and rubrics
     ("kicker the <h1> lacks", _page(og="Exclusive: Tiny NPU ships", body="<h1>Tiny NPU ships</h1>"), URL,
      "Tiny NPU ships"),
@@ -77,6 +85,11 @@ TITLE_CASES = [
     ("no <h1>: first visible <h2>", _page(title="Feuerwehr Beispielstadt - Ausbildung",
                                           body='<h2 class="sr-only">Navigation</h2><nav><h2>Menü</h2></nav>'
                                                "<h2>Bootsdienst Ausbildung</h2>"), URL, "Bootsdienst Ausbildung"),
+    ("no <h1>: the category <h2> is skipped", _page(title="Malaga | Einfach Reisen",
+                                                     body='<h2 class="post_cat">Allgemein</h2><h2>Malaga, die Metropole</h2>'),
+     URL, "Malaga, die Metropole"),
+    ("no <h1>: the <h2> the template calls headline", _page(body='<h2>Neu hier?</h2><h2 itemprop="headline">Malaga</h2>'),
+     URL, "Malaga"),
     ("home page is titled by its site", _page(title="Learn Things — The best way to learn things", og="Learn Things",
                                               site="Learn Things"), "https://learnthings.example/",
      "Learn Things"),
@@ -110,6 +123,16 @@ SITE_CASES = [
      "https://en.encyclopedia.example/wiki/Obsidian", "Encyclopedia"),
     ("a title prefix names the site",
      _page(title="LeanThings | The Winds of Change", body="<h1>The Winds of Change</h1>"), URL, "LeanThings"),
+    ("a section before the headline loses to the app name",
+     _page(title="News - Elder: Aus dem Ghetto nach Augusta", app="DGV-digital",
+           body="<h1>Elder: Aus dem Ghetto nach Augusta</h1>"), URL, "DGV-digital"),
+    ("a logo <h1> makes no headline a site name",
+     _page(title="Was ist virales Marketing? | ExampleBlog", body='<h1 class="logo"><a href="/">ExampleBlog</a></h1>'),
+     URL, "ExampleBlog"),
+    ("the piece of a suffix that names the host",
+     _page(title="Abstandsregeln und Fieberkontrollen in Firmen - Wirtschaft - Tagesspiegel",
+           body="<h1>Abstandsregeln und Fieberkontrollen in Firmen</h1>"),
+     "https://www.tagesspiegel.example/wirtschaft/1.html", "Tagesspiegel"),
     ("a kicker is no site name",
      _page(title="Nach dem Rückzug: Anwältin wird Ministerin", body="<h1>Anwältin wird Ministerin</h1>"), URL, None),
     ("og:site_name and publisher disagreeing, nothing else: og:site_name",
@@ -142,13 +165,15 @@ def test_same_site(a, b, same):
 def test_pick_explains_its_choice():
     notes: list[str] = []
     candidates = [SiteCandidate("og:site_name", "U.S."), SiteCandidate("publisher", "Example Times"),
-                  SiteCandidate("title affix", "Example Times")]
+                  SiteCandidate("title suffix", "Example Times")]
     assert pick_site_name(candidates, "example-times.com", notes) == "Example Times"
     assert any(line.startswith("  -> site") and "Example Times" in line for line in notes)
 
 
 def test_title_affixes_need_a_separator():
-    assert title_affixes(["Tiny NPU ships | Example"], ["Tiny NPU ships"]) == ["Example"]
+    assert title_affixes(["Tiny NPU ships | Example"], ["Tiny NPU ships"]) == [("title suffix", "Example")]
+    assert title_affixes(["Example - Tiny NPU ships"], ["Tiny NPU ships"]) == [("title prefix", "Example")]
+    assert title_affixes(["Headline about things | Blog"], ["Blog"]) == []  # the longer side is the headline
     assert title_affixes(["Tiny NPU shipsets"], ["Tiny NPU ships"]) == []
     assert title_affixes(["Tiny NPU ships"], ["Tiny NPU ships"]) == []
 
