@@ -236,8 +236,8 @@ def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list
 
 # How much each source's say counts when sources disagree: Open Graph and the <title> tag name the
 # page on purpose; twitter:title is often a shortened social headline.
-_TITLE_WEIGHTS = {"og": 1.1, "twitter": 0.5, "ld": 1.0, "meta": 0.8, "title": 1.0, "h1": 1.0}
-_TITLE_ORDER = ("h1", "og", "title", "ld", "meta", "twitter")
+_TITLE_WEIGHTS = {"og": 1.1, "twitter": 0.5, "ld": 1.0, "meta": 0.8, "title": 1.0, "h1": 1.0, "h2": 1.0}
+_TITLE_ORDER = ("h1", "h2", "og", "title", "ld", "meta", "twitter")
 # og:title, twitter:title and <title> are usually written by one SEO plugin from one field, so
 # their agreement is weaker evidence than the <h1> agreeing with the JSON-LD headline.
 _SOCIAL_SOURCES = frozenset(("og", "twitter", "title"))
@@ -345,7 +345,7 @@ def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], log
     if len(headings) <= 2:  # many <h1>s mean the template uses them for boxes and teasers
         sources += [("h1", heading) for heading in headings]
     if not page.h1_nodes:
-        sources.append(("h1", first_h2(page)))
+        sources.append(("h2", first_h2(page)))
     texts = [(source, clean_text(value)) for source, value in sources if isinstance(value, str)]
     site_keys = [key for key in (squash(name) for name in site_names) if len(key) >= 4]
     home = _is_home(page.url)
@@ -368,7 +368,7 @@ def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], log
         key = squash(headline)
         if not key:
             continue
-        if source == "h1":
+        if source in ("h1", "h2"):
             shown.add(key)
         if source in _SOCIAL_SOURCES:
             social_votes.setdefault(key, []).append(_TITLE_WEIGHTS[source])
