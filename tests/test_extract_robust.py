@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from pipeline.extract import PageUnavailable, extract_page
 from pipeline.models import WebRecord
+from pipeline.sites.common import ParsedPage
 
 # Real-shaped pages of the kinds the pipeline meets, written for these tests.
 _WECHAT = """<!DOCTYPE html><html><head><meta charset="utf-8">
@@ -68,9 +69,14 @@ def mutated_pages(draw) -> bytes:
     return body[:start] + body[end:]
 
 
-def _extract_or_unavailable(body: bytes, url: str | None) -> None:
+CONTENT_TYPES = st.one_of(st.none(), st.sampled_from(["text/html; charset=gbk", "text/html; charset=bogus",
+                                                      "text/html; charset=", "application/xhtml+xml"]),
+                          st.text(max_size=40))
+
+
+def _extract_or_unavailable(body: bytes, url: str | None, content_type: str | None = None) -> None:
     try:
-        record = extract_page(body, url)
+        record = extract_page(body, url, content_type=content_type)
     except PageUnavailable as exc:
         assert exc.reason
         return
@@ -81,9 +87,9 @@ def _extract_or_unavailable(body: bytes, url: str | None) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=mutated_pages(), url=URLS)
-def test_mutated_real_shaped_pages(body, url):
-    _extract_or_unavailable(body, url)
+@given(body=mutated_pages(), url=URLS, content_type=CONTENT_TYPES)
+def test_mutated_real_shaped_pages(body, url, content_type):
+    _extract_or_unavailable(body, url, content_type)
 
 
 @settings(max_examples=150, deadline=None)
@@ -97,6 +103,11 @@ def test_wechat_page_without_a_usable_url(url):
     record = extract_page(_WECHAT.encode(), url)
     assert record.title == "端侧大模型推理优化"
     assert record.url == url
+
+
+def test_parsed_page_without_an_address_has_no_host():
+    page = ParsedPage("<title>x</title>", None)  # type: ignore[arg-type]
+    assert page.url == "" and page.host == ""
 
 
 def test_text_is_read_as_utf8_and_other_objects_are_refused():
