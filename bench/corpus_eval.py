@@ -4,7 +4,7 @@ The corpus is a folder with a `manifest.jsonl`: one JSON object per page with `f
 folder), `url`, `expected` (field -> value; `date` is read as `published`) and optionally `kind`,
 `source_project` (or `source_repo`) and `expected_null` (fields a correct extractor leaves empty: a negative page).
 
-    PYTHONPATH=. python bench/corpus_eval.py CORPUS_DIR [--json] [--failures] [--compare-trafilatura]
+    PYTHONPATH=. python bench/corpus_eval.py CORPUS_DIR [--json] [--failures] [--repeat N] [--compare-trafilatura]
 
 A field counts as right when it equals the expected value after NFKC, HTML-entity, curly-quote and
 whitespace normalization, ignoring case; `published` counts as right when it names the same
@@ -98,6 +98,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
     failures, crashes, unexpected_unavailable = [], [], []
     negatives = [0, 0]
     parse_seconds = 0.0
+    cpu_seconds = 0.0
     trafilatura_titles = [0, 0]
 
     # Warm up once so lazily imported modules do not count as parse time.
@@ -106,7 +107,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
         group = entry.get("kind") or entry.get("source_project") or "all"
         project = entry.get("source_project") or entry.get("source_repo") or "unknown"
         url = entry.get("url") or "https://example.invalid/" + entry["file"]
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         try:
             record = extract_page(entry["body"], url).to_dict()
             unavailable = None
@@ -117,6 +118,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
             continue
         finally:
             parse_seconds += time.perf_counter() - started
+            cpu_seconds += time.process_time() - started_cpu
 
         if _is_negative(entry):
             negatives[1] += 1
@@ -156,6 +158,8 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
         "crashes": crashes,
         "unexpected_unavailable": unexpected_unavailable,
         "pages_per_second": round(len(entries) / parse_seconds, 1) if parse_seconds else None,
+        # CPU time of this process only: steady when other jobs share the machine's cores.
+        "pages_per_cpu_second": round(len(entries) / cpu_seconds, 1) if cpu_seconds else None,
         "failures": failures,
     }
     if compare_trafilatura:
@@ -180,7 +184,8 @@ def _percent(stats: dict) -> str:
 
 
 def print_report(report: dict, show_failures: bool) -> None:
-    print(f"pages: {report['pages']}   parse speed: {report['pages_per_second']} pages/s (one core, parsing only)")
+    print(f"pages: {report['pages']}   parse speed: {report['pages_per_second']} pages/s "
+          f"({report['pages_per_cpu_second']} per CPU second; one core, parsing only)")
     print("accuracy by field:")
     for field, stats in report["fields"].items():
         print(f"  {field:12} {_percent(stats)}")
@@ -215,12 +220,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", type=Path, help="folder holding manifest.jsonl and the saved pages")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     parser.add_argument("--failures", action="store_true", help="list every mismatch")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="parse the corpus N times and report the fastest run")
     parser.add_argument("--compare-trafilatura", action="store_true",
                         help="also measure trafilatura's extract_metadata title accuracy")
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.jsonl").is_file():
         parser.error(f"{args.corpus} has no manifest.jsonl")
-    report = evaluate(load_corpus(args.corpus), compare_trafilatura=args.compare_trafilatura)
+    entries = load_corpus(args.corpus)
+    report = evaluate(entries, compare_trafilatura=args.compare_trafilatura)
+    for _ in range(args.repeat - 1):
+        again = evaluate(entries)
+        if (again["pages_per_cpu_second"] or 0) > (report["pages_per_cpu_second"] or 0):
+            report["pages_per_second"] = again["pages_per_second"]
+            report["pages_per_cpu_second"] = again["pages_per_cpu_second"]
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
         print()

@@ -21,6 +21,7 @@ def squash(text: str) -> str:
     return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
+@lru_cache(maxsize=1024)
 def host_key(host: str) -> str:
     """The registered-domain label of a host: "arstechnica" for www.arstechnica.com."""
     labels = [label for label in host.split(".") if label]
@@ -52,7 +53,8 @@ def is_site_part(part: str, site_names: list[str], host: str) -> bool:
 @lru_cache(maxsize=4096)
 def _name_key(name: str) -> str:
     """A name without accents, "the", "www" and a domain ending, for comparing names."""
-    bare = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+    bare = name if name.isascii() else "".join(
+        ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
     key = squash(bare)
     trimmed = _NAME_NOISE.sub("", key)
     return trimmed if len(trimmed) >= 2 else key
