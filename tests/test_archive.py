@@ -85,3 +85,27 @@ def test_a_page_that_only_mentions_an_archive_is_not_a_copy():
     record = extract_page(html, "https://example.com/links")
     assert record.archived_from is None
     assert without_chrome(html, "https://example.com/links") == html
+
+
+def test_the_web_stage_records_a_wayback_copy_as_its_original(server, monkeypatch):
+    """Fetched for real (the local server plays a forward proxy for web.archive.org)."""
+    from pipeline.fetchers.base import FetchRequest
+    from pipeline.fetchers.web import WebFetcher
+    from pipeline.models import Link
+    from pipeline.retry import RetryPolicy
+
+    async def public(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url("/"))
+    url = "http://web.archive.org/web/20150206075900/http://www.beispielblog.de/werkzeuge"
+    server.route("/web/20150206075900/http://www.beispielblog.de/werkzeuge", _WAYBACK_COPY.decode())
+    fetcher = WebFetcher(resolve=public, retry=RetryPolicy(attempts=1))
+    [result] = fetcher.fetch([FetchRequest(Link(key=f"web:{url}", kind="web", url=url, original=url))])
+    assert result.ok, result.error
+    assert result.record.title == "Werkzeuge der Steinzeit"
+    assert result.record.archived_from == "http://www.beispielblog.de/werkzeuge"
+    assert server.requests[0].headers["host"] == "web.archive.org"
