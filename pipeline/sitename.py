@@ -46,16 +46,25 @@ def is_site_part(part: str, site_names: list[str], host: str) -> bool:
         if len(squashed) >= 4 and squashed in name_key:
             return True
     key = squash(host_key(host))
-    return len(key) >= 3 and (squashed in (key, squash(host)) or
-                              (squashed.startswith(key) and len(squashed) <= 2 * len(key) + 4))
+    if len(key) < 3:
+        return False
+    # Hosts are written without accents: "Nestlé Marktplatz" on nestle-marktplatz.de.
+    squashed = _ascii(squashed)
+    return squashed in (key, squash(host)) or (squashed.startswith(key) and len(squashed) <= 2 * len(key) + 4)
+
+
+@lru_cache(maxsize=4096)
+def _ascii(text: str) -> str:
+    """The text with accents dropped ("é" -> "e"); other characters unchanged."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
 @lru_cache(maxsize=4096)
 def _name_key(name: str) -> str:
     """A name without accents, "the", "www" and a domain ending, for comparing names."""
-    bare = name if name.isascii() else "".join(
-        ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
-    key = squash(bare)
+    key = squash(_ascii(name))
     trimmed = _NAME_NOISE.sub("", key)
     return trimmed if len(trimmed) >= 2 else key
 

@@ -46,6 +46,8 @@ TITLE_CASES = [
     ("site with its abbreviation", _page(title="Tiny NPU ships | Example Times (ET)", site="Example Times"), URL,
      "Tiny NPU ships"),
     ("host brand as suffix", _page(title="Tiny NPU ships - acme-example.com"), URL, "Tiny NPU ships"),
+    ("accented brand on an unaccented host", _page(title="Produkttester werden │ Nestlé Marktplatz"),
+     "https://www.nestle-marktplatz.example/tests", "Produkttester werden"),
     ("suffix glued to the headline", _page(title="Tiny NPU shipsAcme Example", twitter="Tiny NPU shipsAcme Example",
                                            og="Tiny NPU ships"), URL,
      "Tiny NPU ships"),
