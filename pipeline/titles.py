@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from pipeline.sitename import host_key, is_site_part, same_site, squash
@@ -22,7 +23,7 @@ _BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】
 _ARCHIVE_LABELS = frozenset(("blogarchive", "blogarchives", "archive", "archives"))
 
 
-def strip_site_affix(title: str, site_names: list[str], host: str, headings: list[str] = ()) -> str:
+def strip_site_affix(title: str, site_names: list[str], host: str, headings: Sequence[str] = ()) -> str:
     """The headline of a "Headline | Site" (or "Site - Headline") title.
 
     A part is removed only when it names the site (its name or its host); a title with no such
@@ -139,11 +140,11 @@ def site_headings(page: ParsedPage) -> list[str]:
     """<h1>s that are the site's logo: an end of a "Headline | Site" <title>, marked as a logo."""
     title = page.title_tag or ""
     declared = {squash(v) for v in (page.first_meta("og:title"), page.first_meta("twitter:title")) if v}
-    found = []
+    found: list[str] = []
     for node in page.h1_nodes[:3]:
         heading = element_text(node)
         key = squash(heading or "")
-        if not key or key in declared or not _looks_like_logo(node):
+        if not heading or not key or key in declared or not _looks_like_logo(node):
             continue
         for sep in _HEADING_SEPARATORS:
             if sep in title and key in (squash(title.split(sep, 1)[0]), squash(title.rsplit(sep, 1)[1])):
