@@ -13,6 +13,7 @@ from pipeline.sites.common import ParsedPage, clean_text, element_text
 # so separators written without spaces ("标题-站点", "Headline›Site") are safe to try.
 _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", "｜", " · ", " » ", " › ", "_", " |", "| ", " │ ", "│", " * ",
                " : ", ": ", "：", "›", "»", "|", "·", " ~ ", "—", "–", "-", ":")
+# Full-width and underscore separators set a piece off without spaces ("标题_站名", "标题：站名").
 _WIDE_SEPARATORS = frozenset(("｜", "_", "：", "│"))
 _ANY_SPACED_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|»|›|│|\*|:)\s+|｜|│")
 _SPACED_SEPARATORS = tuple(sep for sep in _SEPARATORS if sep != sep.strip() or sep in _WIDE_SEPARATORS)
