@@ -40,7 +40,8 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: Seq
             spaced = sep in _SPACED_SEPARATORS
             # Without spaces, only the site's whole name is cut: "15 Jahre rete-mirabile.net" keeps
             # "-mirabile.net", a piece of a name.
-            names_it = (is_site_part(parts[-1], site_names, host) or is_site_part(last, site_names, host)) if spaced \
+            names_it = (is_site_part(parts[-1], site_names, host) or is_site_part(last, site_names, host)
+                        or _abbreviates_host(parts[-1], host)) if spaced \
                 else _names_site(parts[-1], site_names, host) or _names_site(last, site_names, host)
             if names_it and clean_text(sep.join(parts[:-1])):
                 # "标题_栏目_站名": Chinese sites chain sections with "_"; headlines rarely contain it.
@@ -69,6 +70,12 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: Seq
                         if squash(piece) in heading_keys:
                             return clean_text(piece) or title
     return title
+
+
+def _abbreviates_host(part: str, host: str) -> bool:
+    """True for "Deutsche Welle (DW)" on dw.com: the bracketed abbreviation is the host's brand."""
+    bracketed = _BRACKETED_SUFFIX.search(part)
+    return bool(bracketed) and squash(bracketed.group(1)) == squash(host_key(host)) != ""
 
 
 def _without_site_and_slogan(title: str, site_names: list[str], host: str) -> str:

@@ -45,6 +45,8 @@ TITLE_CASES = [
      "Tiny NPU ships"),
     ("site with its abbreviation", _page(title="Tiny NPU ships | Example Times (ET)", site="Example Times"), URL,
      "Tiny NPU ships"),
+    ("site with the host as its abbreviation", _page(title="Tiny NPU ships | Deutsche Welle (DW)"),
+     "https://www.dw.example/en/npu/a-1", "Tiny NPU ships"),
     ("host brand as suffix", _page(title="Tiny NPU ships - acme-example.com"), URL, "Tiny NPU ships"),
     ("accented brand on an unaccented host", _page(title="Produkttester werden │ Nestlé Marktplatz"),
      "https://www.nestle-marktplatz.example/tests", "Produkttester werden"),
