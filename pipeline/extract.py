@@ -19,7 +19,7 @@ from pipeline.sites.common import (
     resolve_url,
 )
 from pipeline.sites.names import known_site_name, register_site_names
-from pipeline.titles import pick_title, site_headings, strip_site_affix, title_affixes
+from pipeline.titles import pick_title, site_headings, strip_site_affix, title_affixes, title_end_naming_host
 
 __all__ = ["PageUnavailable", "extract_page", "register_site_names", "strip_site_affix"]
 
@@ -197,6 +197,7 @@ def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: 
         ("known", known_site_name(page.host)),
         *affixes,
         *(("logo", logo) for logo in logos),
+        ("title end", title_end_naming_host(page.title_tag, page.host)),
     ])
     site_name = pick_site_name(candidates, page.host, notes)
     strong = [c.name for c in candidates if c.source in ("og:site_name", "publisher") and len(squash(c.name)) >= 4]

@@ -85,9 +85,11 @@ def names_host(name: str, host: str) -> bool:
 
 # How much each signal's word counts. The host and the table of known sites by host only
 # corroborate, as one signal (a platform's host names the platform, not the publication on it);
-# a title's prefix is as often a section as the site; logos are often taglines.
+# a title's prefix is as often a section as the site; logos are often taglines; the end of a
+# <title> that the host corroborates names the site only when nothing else does.
 _WEIGHTS = {"og:site_name": 1.0, "og:site_name part": 0.9, "publisher": 1.0, "website": 0.8, "application-name": 0.8,
-            "known": 0.5, "title suffix": 1.0, "title prefix": 0.7, "logo": 0.6}
+            "known": 0.5, "title suffix": 1.0, "title prefix": 0.7, "logo": 0.6,
+            "title end": 0.3}
 _HOST_WEIGHT = 0.5
 _NAME_SEPARATORS = re.compile(r"\s+[-|–—:·]\s+|\s*[|｜]\s*")
 
@@ -126,6 +128,13 @@ def site_candidates(named: list[tuple[str, str | None]]) -> list[SiteCandidate]:
     return found
 
 
+def _signal(source: str) -> str:
+    """The signal a candidate comes from: a name's parts, and the <title>'s suffix and its end,
+    cannot vote for each other."""
+    source = source.removesuffix(" part")
+    return "title suffix" if source == "title end" else source
+
+
 def pick_site_name(candidates: list[SiteCandidate], host: str, notes: list[str] | None = None) -> str | None:
     """The name most signals agree on; without agreement, the first signal in the usual order
     (og:site_name, publisher, web site, app name, known sites, title suffix and prefix, logo).
@@ -138,9 +147,9 @@ def pick_site_name(candidates: list[SiteCandidate], host: str, notes: list[str] 
         return None
     for candidate in candidates:
         weight = _WEIGHTS.get(candidate.source, 0.8)
-        agreeing = {other.source.removesuffix(" part") for other in candidates
+        agreeing = {_signal(other.source) for other in candidates
                     if other is not candidate and same_site(other.name, candidate.name)}
-        agreeing.discard(candidate.source.removesuffix(" part"))
+        agreeing.discard(_signal(candidate.source))
         candidate.score = weight + sum(_WEIGHTS.get(source, 0.8) for source in agreeing)
         if "known" not in agreeing and candidate.source != "known" and names_host(candidate.name, host):
             candidate.score += _HOST_WEIGHT

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from pipeline.sitename import host_key, is_site_part, same_site, squash
+from pipeline.sitename import host_key, is_site_part, names_host, same_site, squash
 from pipeline.sites.common import ParsedPage, clean_text, element_text
 
 # Separators between a headline and the site's name. A piece is cut only when it names the site,
@@ -239,6 +239,19 @@ def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list
             if affix and len(affix) <= 60 and len(affix.split()) <= 6 and (kind, affix) not in found:
                 found.append((kind, affix))
     return found
+
+
+_TITLE_END = re.compile(r"\s+(?:\||-|–|—|·|»|::)\s+([^|–—·»]{2,40})$")
+
+
+def title_end_naming_host(title: str | None, host: str) -> str | None:
+    """The last piece of a "Headline | Site" <title> when it names the host ("Dwutygodnik" on
+    dwutygodnik.com): the site's name as the site writes it, when nothing else names it."""
+    match = _TITLE_END.search(title or "")
+    if not match or len(match.group(1).split()) > 4 or 2 * len(match.group(1)) > len(title or ""):
+        return None
+    end = match.group(1).strip()
+    return end if names_host(end, host) else None
 
 
 # --- the pick -------------------------------------------------------------------------------------
