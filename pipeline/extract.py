@@ -19,7 +19,13 @@ from pipeline.sites.common import (
     resolve_url,
 )
 from pipeline.sites.names import known_site_name, register_site_names
-from pipeline.titles import pick_title, site_headings, strip_site_affix, title_affixes, title_end_naming_host
+from pipeline.titles import (
+    pick_title,
+    site_headings,
+    strip_site_affix,
+    title_affixes,
+    title_end_naming_host,
+)
 
 __all__ = ["PageUnavailable", "extract_page", "register_site_names", "strip_site_affix"]
 

@@ -75,7 +75,7 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: Seq
 def _abbreviates_host(part: str, host: str) -> bool:
     """True for "Deutsche Welle (DW)" on dw.com: the bracketed abbreviation is the host's brand."""
     bracketed = _BRACKETED_SUFFIX.search(part)
-    return bool(bracketed) and squash(bracketed.group(1)) == squash(host_key(host)) != ""
+    return bracketed is not None and squash(bracketed.group(1)) == squash(host_key(host)) != ""
 
 
 def _without_site_and_slogan(title: str, site_names: list[str], host: str) -> str:
