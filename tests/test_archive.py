@@ -9,11 +9,11 @@ from pipeline.extract import extract_page
 @pytest.mark.parametrize(
     "url, expected",
     [
-        ("https://web.archive.org/web/20160218174457/http://blog.example.de/2010/05/post/",
+        ("https://web.archive.org/web/20170102030405/http://blog.example.de/2010/05/post/",
          "http://blog.example.de/2010/05/post/"),
-        ("https://web.archive.org/web/20160218174457id_/https://example.com/a?b=1", "https://example.com/a?b=1"),
+        ("https://web.archive.org/web/20170102030405id_/https://example.com/a?b=1", "https://example.com/a?b=1"),
         ("http://web.archive.org/web/2016/example.com/x", "http://example.com/x"),  # no scheme, short stamp
-        ("https://web.archive.org/web/20130307194448/the-site.net/2008/05/a.html", "http://the-site.net/2008/05/a.html"),
+        ("https://web.archive.org/web/20140506070809/the-site.net/2008/05/a.html", "http://the-site.net/2008/05/a.html"),
         ("https://web.archive.org/web/20160101000000/http:/example.com/a", "http://example.com/a"),  # one slash
         ("https://web.archive.org/web/20160101000000/https%3A%2F%2Fexample.com%2Fa", "https://example.com/a"),
         ("https://archive.ph/2021.03.04-120000/https://news.example.org/story", "https://news.example.org/story"),
@@ -43,15 +43,15 @@ def test_unwrap_rewritten_links():
 
 _WAYBACK_COPY = b"""<html><head><script src="//archive.org/includes/athena.js" type="text/javascript"></script>
 <script type="text/javascript" src="/_static/js/bundle-playback.js?v=1"></script>
-<title>Werkzeuge der Steinzeit - Beispielblog</title>
+<title>Faustkeile der Altsteinzeit - Beispielblog</title>
 <meta property="og:site_name" content="Beispielblog">
-<meta property="og:image" content="https://web.archive.org/web/20150206075900im_/http://www.beispielblog.de/bild.jpg">
-<link rel="canonical" href="https://web.archive.org/web/20150206075900/http://www.beispielblog.de/werkzeuge"></head>
+<meta property="og:image" content="https://web.archive.org/web/20190304050607im_/http://www.beispielblog.de/bild.jpg">
+<link rel="canonical" href="https://web.archive.org/web/20190304050607/http://www.beispielblog.de/werkzeuge"></head>
 <body><!-- BEGIN WAYBACK TOOLBAR INSERT -->
 <div id="wm-ipp-base"><h1>Wayback Machine</h1><p>2 captures</p></div>
 <!-- END WAYBACK TOOLBAR INSERT -->
-<article><h1>Werkzeuge der Steinzeit</h1><p>Text.</p></article></body></html>
-<!-- FILE ARCHIVED ON 07:59:00 Feb 06, 2015 AND RETRIEVED FROM THE INTERNET ARCHIVE ON 1:00:00 Jan 01, 2020. -->"""
+<article><h1>Faustkeile der Altsteinzeit</h1><p>Text.</p></article></body></html>
+<!-- FILE ARCHIVED ON 05:06:07 Mar 04, 2019 AND RETRIEVED FROM THE INTERNET ARCHIVE ON 1:00:00 Jan 01, 2020. -->"""
 
 _ARCHIVE_TODAY_COPY = """<!DOCTYPE html><html><head><title>Chip news: a tiny NPU ships – Example News</title>
 <link rel="canonical" href="https://archive.ph/2021.03.04-120000/https://news.example.org/npu">
@@ -61,16 +61,16 @@ _ARCHIVE_TODAY_COPY = """<!DOCTYPE html><html><head><title>Chip news: a tiny NPU
 
 
 def test_wayback_copy_is_read_as_the_original_page():
-    url = "https://web.archive.org/web/20150206075900/http://www.beispielblog.de/werkzeuge"
+    url = "https://web.archive.org/web/20190304050607/http://www.beispielblog.de/werkzeuge"
     record = extract_page(_WAYBACK_COPY, url)
-    assert record.title == "Werkzeuge der Steinzeit"
+    assert record.title == "Faustkeile der Altsteinzeit"
     assert record.site_name == "Beispielblog"
     assert record.url == url
     assert record.archived_from == "http://www.beispielblog.de/werkzeuge"
     assert record.canonical_url == "http://www.beispielblog.de/werkzeuge"
     assert record.image == "http://www.beispielblog.de/bild.jpg"
     bare = without_chrome(_WAYBACK_COPY, url)
-    assert b"2 captures" not in bare and b"athena.js" not in bare and b"Werkzeuge der Steinzeit</h1>" in bare
+    assert b"2 captures" not in bare and b"athena.js" not in bare and b"Faustkeile der Altsteinzeit</h1>" in bare
 
 
 def test_archive_today_copy_is_read_without_its_header():
@@ -101,11 +101,11 @@ def test_the_web_stage_records_a_wayback_copy_as_its_original(server, monkeypatc
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
     monkeypatch.setenv("HTTP_PROXY", server.url("/"))
-    url = "http://web.archive.org/web/20150206075900/http://www.beispielblog.de/werkzeuge"
-    server.route("/web/20150206075900/http://www.beispielblog.de/werkzeuge", _WAYBACK_COPY.decode())
+    url = "http://web.archive.org/web/20190304050607/http://www.beispielblog.de/werkzeuge"
+    server.route("/web/20190304050607/http://www.beispielblog.de/werkzeuge", _WAYBACK_COPY.decode())
     fetcher = WebFetcher(resolve=public, retry=RetryPolicy(attempts=1))
     [result] = fetcher.fetch([FetchRequest(Link(key=f"web:{url}", kind="web", url=url, original=url))])
     assert result.ok, result.error
-    assert result.record.title == "Werkzeuge der Steinzeit"
+    assert result.record.title == "Faustkeile der Altsteinzeit"
     assert result.record.archived_from == "http://www.beispielblog.de/werkzeuge"
     assert server.requests[0].headers["host"] == "web.archive.org"
