@@ -1,4 +1,4 @@
-"""HTML -> web record: per-field ordered fallback rules over Open Graph, JSON-LD, meta tags and markup, plus site rules."""
+"""HTML -> web record: archived copies unwrapped, site rules, bot walls, then per-field rules (titles and site names by agreement)."""
 
 from __future__ import annotations
 
