@@ -2,9 +2,9 @@
 
 The corpus is a folder with a `manifest.jsonl`: one JSON object per page with `file` (path under the
 folder), `url`, `expected` (field -> value; `date` is read as `published`) and optionally `kind`,
-`source_project` and `expected_null` (fields a correct extractor leaves empty: a negative page).
+`source_project` (or `source_repo`) and `expected_null` (fields a correct extractor leaves empty: a negative page).
 
-    PYTHONPATH=. python bench/corpus_eval.py CORPUS_DIR [--json] [--failures] [--compare-trafilatura]
+    PYTHONPATH=. python bench/corpus_eval.py CORPUS_DIR [--json] [--failures] [--repeat N] [--compare-trafilatura]
 
 A field counts as right when it equals the expected value after NFKC, HTML-entity, curly-quote and
 whitespace normalization, ignoring case; `published` counts as right when it names the same
@@ -94,17 +94,20 @@ def _is_negative(entry: dict) -> bool:
 def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # field -> [right, expected]
     by_group: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    by_project: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     failures, crashes, unexpected_unavailable = [], [], []
     negatives = [0, 0]
     parse_seconds = 0.0
+    cpu_seconds = 0.0
     trafilatura_titles = [0, 0]
 
     # Warm up once so lazily imported modules do not count as parse time.
     extract_page(b"<html><head><title>warm-up</title></head></html>", "https://example.invalid/")
     for entry in entries:
         group = entry.get("kind") or entry.get("source_project") or "all"
+        project = entry.get("source_project") or entry.get("source_repo") or "unknown"
         url = entry.get("url") or "https://example.invalid/" + entry["file"]
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         try:
             record = extract_page(entry["body"], url).to_dict()
             unavailable = None
@@ -115,6 +118,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
             continue
         finally:
             parse_seconds += time.perf_counter() - started
+            cpu_seconds += time.process_time() - started_cpu
 
         if _is_negative(entry):
             negatives[1] += 1
@@ -131,7 +135,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
             if field not in FIELDS or expected in (None, ""):
                 continue
             right = field_matches(field, expected, record.get(field))
-            for bucket in (totals[field], by_group[group][field]):
+            for bucket in (totals[field], by_group[group][field], by_project[project][field]):
                 bucket[0] += right
                 bucket[1] += 1
             if not right:
@@ -149,10 +153,13 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
         "pages": len(entries),
         "fields": rates(totals),
         "by_group": {group: rates(counts) for group, counts in sorted(by_group.items())},
+        "by_project": {project: rates(counts) for project, counts in sorted(by_project.items())},
         "negatives": {"recognized": negatives[0], "total": negatives[1]},
         "crashes": crashes,
         "unexpected_unavailable": unexpected_unavailable,
         "pages_per_second": round(len(entries) / parse_seconds, 1) if parse_seconds else None,
+        # CPU time of this process only: steady when other jobs share the machine's cores.
+        "pages_per_cpu_second": round(len(entries) / cpu_seconds, 1) if cpu_seconds else None,
         "failures": failures,
     }
     if compare_trafilatura:
@@ -177,7 +184,8 @@ def _percent(stats: dict) -> str:
 
 
 def print_report(report: dict, show_failures: bool) -> None:
-    print(f"pages: {report['pages']}   parse speed: {report['pages_per_second']} pages/s (one core, parsing only)")
+    print(f"pages: {report['pages']}   parse speed: {report['pages_per_second']} pages/s "
+          f"({report['pages_per_cpu_second']} per CPU second; one core, parsing only)")
     print("accuracy by field:")
     for field, stats in report["fields"].items():
         print(f"  {field:12} {_percent(stats)}")
@@ -185,6 +193,11 @@ def print_report(report: dict, show_failures: bool) -> None:
     for group, fields in report["by_group"].items():
         cells = "  ".join(f"{field}={_percent(stats).split(' ')[-1]}" for field, stats in fields.items())
         print(f"  {group:32} {cells}")
+    if set(report["by_project"]) != set(report["by_group"]):
+        print("by source project:")
+        for project, fields in report["by_project"].items():
+            cells = "  ".join(f"{field}={_percent(stats).split(' ')[-1]}" for field, stats in fields.items())
+            print(f"  {project:32} {cells}")
     neg = report["negatives"]
     print(f"negative pages recognized: {neg['recognized']}/{neg['total']}")
     print(f"crashes: {len(report['crashes'])}")
@@ -207,12 +220,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", type=Path, help="folder holding manifest.jsonl and the saved pages")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     parser.add_argument("--failures", action="store_true", help="list every mismatch")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="parse the corpus N times and report the fastest run")
     parser.add_argument("--compare-trafilatura", action="store_true",
                         help="also measure trafilatura's extract_metadata title accuracy")
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.jsonl").is_file():
         parser.error(f"{args.corpus} has no manifest.jsonl")
-    report = evaluate(load_corpus(args.corpus), compare_trafilatura=args.compare_trafilatura)
+    entries = load_corpus(args.corpus)
+    report = evaluate(entries, compare_trafilatura=args.compare_trafilatura)
+    for _ in range(args.repeat - 1):
+        again = evaluate(entries)
+        if (again["pages_per_cpu_second"] or 0) > (report["pages_per_cpu_second"] or 0):
+            report["pages_per_second"] = again["pages_per_second"]
+            report["pages_per_cpu_second"] = again["pages_per_cpu_second"]
     if args.json:
         json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
         print()

@@ -1,25 +1,31 @@
-"""HTML -> web record: per-field ordered fallback rules over Open Graph, JSON-LD, meta tags and markup, plus site rules."""
+"""HTML -> web record: archived copies unwrapped, site rules, bot walls, then per-field rules (titles and site names by agreement)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import timezone
-from functools import lru_cache
 
+from pipeline.webarchive import original_url, unwrap, without_chrome
 from pipeline.byline import byline_from_markup, pick_author, published
 from pipeline.decode import decode_html
 from pipeline.models import WebRecord
+from pipeline.sitename import is_site_part, pick_site_name, site_candidates, squash
 from pipeline.sites import rules_for
 from pipeline.sites.common import (
     CHINA_TZ,
     PageUnavailable,
     ParsedPage,
     clean_text,
-    element_text,
     resolve_url,
 )
 from pipeline.sites.names import known_site_name, register_site_names
+from pipeline.titles import (
+    pick_title,
+    site_headings,
+    strip_site_affix,
+    title_affixes,
+    title_end_naming_host,
+)
 
 __all__ = ["PageUnavailable", "extract_page", "register_site_names", "strip_site_affix"]
 
@@ -30,7 +36,7 @@ _BOT_TITLE = re.compile(
     r"please wait\b.*(redirect|verif|check)|one more step|checking your browser|ddos-guard|"
     r"security check|(please )?verify(ing)? (that )?you are (a )?human|are you a robot|human verification|"
     r"captcha|robot check|pardon our interruption|请稍候|安全验证|人机验证|访问验证)",
-    re.I,
+    re.IGNORECASE,
 )
 # Markers only challenge pages carry (Cloudflare, PerimeterX, DataDome, Akamai); normal pages may
 # load Cloudflare's /cdn-cgi/challenge-platform/ script, so that path alone proves nothing.
@@ -45,91 +51,6 @@ def _check_bot_wall(page: ParsedPage) -> None:
         raise PageUnavailable("blocked by a bot check", permanent=False)
     if len(page.text) < _SMALL_PAGE and any(marker in page.text for marker in _BOT_MARKERS):
         raise PageUnavailable("blocked by a bot check", permanent=False)
-
-
-# --- titles and site names ------------------------------------------------------------------
-
-_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", "｜", " · ", " » ", "_", " |", "| ", " │ ", " * ", " : ", ": ")
-# Looser separators, trusted only when a side equals the page's <h1>.
-_HEADING_SEPARATORS = _SEPARATORS + (" / ", ", ", " ~ ", "—", "–", "-", "--")
-_BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】]\s*$")
-_SECOND_LEVEL = {"co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"}
-
-
-_NOT_ALNUM = re.compile(r"[\W_]+")
-
-
-@lru_cache(maxsize=4096)
-def _squash(text: str) -> str:
-    """Lower-case letters and digits only (CJK kept), for loose name comparisons."""
-    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", text).lower())
-
-
-def _host_key(host: str) -> str:
-    """The registered-domain label of a host: "arstechnica" for www.arstechnica.com."""
-    labels = [label for label in host.split(".") if label]
-    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL:
-        return labels[-3]
-    return labels[-2] if len(labels) >= 2 else (labels[0] if labels else "")
-
-
-def _is_site_part(part: str, site_names: list[str], host: str) -> bool:
-    squashed = _squash(part)
-    if not squashed:
-        return False
-    for name in site_names:
-        name_key = _squash(name)
-        if not name_key:
-            continue
-        if squashed == name_key:
-            return True
-        if len(squashed) <= 2 * len(name_key) + 4 and (squashed.startswith(name_key) or squashed.endswith(name_key)):
-            return True
-        if len(squashed) >= 4 and squashed in name_key:
-            return True
-    key = _squash(_host_key(host))
-    if len(key) >= 3:
-        if squashed in (key, _squash(host)) or squashed.startswith(key) and len(squashed) <= 2 * len(key) + 4:
-            return True
-    return False
-
-
-def strip_site_affix(title: str, site_names: list[str], host: str, headings: list[str] = ()) -> str:
-    """The headline of a "Headline | Site" (or "Site - Headline") title.
-
-    A part is removed only when it names the site (its name or its host); a title with no such
-    part keeps its separators, unless one side of it is exactly the page's main heading.
-    """
-    for _ in range(3):
-        changed = False
-        for sep in _SEPARATORS:
-            if sep not in title:
-                continue
-            parts = title.split(sep)
-            if _is_site_part(parts[-1], site_names, host) and clean_text(sep.join(parts[:-1])):
-                # "标题_栏目_站名": Chinese sites chain sections with "_"; headlines rarely contain it.
-                kept = parts[:1] if sep == "_" else parts[:-1]
-                title, changed = clean_text(sep.join(kept)) or title, True
-                break
-            if _is_site_part(parts[0], site_names, host) and clean_text(sep.join(parts[1:])):
-                title, changed = clean_text(sep.join(parts[1:])) or title, True
-                break
-        if not changed:
-            break
-    bracketed = _BRACKETED_SUFFIX.search(title)
-    if bracketed and _is_site_part(bracketed.group(1), site_names, host) and title[: bracketed.start()].strip():
-        title = title[: bracketed.start()].strip()
-    heading_keys = {_squash(h) for h in headings if h}
-    if heading_keys and _squash(title) not in heading_keys:
-        for sep in _HEADING_SEPARATORS:
-            if sep in title:
-                parts = title.split(sep)
-                for cut in range(1, len(parts)):
-                    for piece, rest in ((sep.join(parts[:cut]), sep.join(parts[cut:])),
-                                        (sep.join(parts[cut:]), sep.join(parts[:cut]))):
-                        if _squash(piece) in heading_keys:
-                            return clean_text(piece) or title
-    return title
 
 
 # --- JSON-LD --------------------------------------------------------------------------------
@@ -204,165 +125,6 @@ def _first(*candidates: object) -> str | None:
     return None
 
 
-def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: list[str]) -> str | None:
-    publisher = _ld_name(_ld_first(ld, "publisher"), by_id)
-    websites = [obj for obj in page.json_ld if "WebSite" in _types(obj)]
-    website = _ld_name(websites[0], by_id) if websites else []
-    return _first(
-        page.first_meta("og:site_name"),
-        publisher[0] if publisher else None,
-        website[0] if website else None,
-        page.first_meta("application-name", "apple-mobile-web-app-title"),
-        known_site_name(page.host),
-        *logos,
-    )
-
-
-# How much each source's say counts when sources disagree: Open Graph and the <title> tag name the
-# page on purpose; twitter:title is often a shortened social headline.
-_TITLE_WEIGHTS = {"og": 1.1, "twitter": 0.5, "ld": 1.0, "meta": 0.8, "title": 1.0, "h1": 1.0}
-_TITLE_ORDER = ("h1", "og", "title", "ld", "meta", "twitter")
-
-
-_LOGO_HINT = re.compile(r"logo|brand|site-?title|site-?name|masthead", re.I)
-
-
-def _looks_like_logo(node) -> bool:
-    """An <h1> linking to the home page, or inside a logo/header block, names the site."""
-    link = node.css_first("a[href]")
-    if link is not None:
-        href = (link.attributes.get("href") or "").strip()
-        if href in ("/", "./", "index.html", "/index.html") or re.fullmatch(r"https?://[^/]+/?", href):
-            return True
-    current, depth = node, 0
-    while current is not None and depth < 3:
-        marks = f"{current.attributes.get('class') or ''} {current.attributes.get('id') or ''}"
-        if _LOGO_HINT.search(marks):
-            return True
-        current, depth = current.parent, depth + 1
-    return False
-
-
-def site_headings(page: ParsedPage) -> list[str]:
-    """<h1>s that are the site's logo: an end of a "Headline | Site" <title>, marked as a logo."""
-    title = page.title_tag or ""
-    declared = {_squash(v) for v in (page.first_meta("og:title"), page.first_meta("twitter:title")) if v}
-    found = []
-    for node in page.h1_nodes[:3]:
-        heading = element_text(node)
-        key = _squash(heading or "")
-        if not key or key in declared or not _looks_like_logo(node):
-            continue
-        for sep in _HEADING_SEPARATORS:
-            if sep in title and key in (_squash(title.split(sep, 1)[0]), _squash(title.rsplit(sep, 1)[1])):
-                found.append(heading)
-                break
-    return found
-
-
-# og:title, twitter:title and <title> are usually written by one SEO plugin from one field, so
-# their agreement is weaker evidence than the <h1> agreeing with the JSON-LD headline.
-_SOCIAL_SOURCES = frozenset(("og", "twitter", "title"))
-_SOCIAL_ECHO = 0.2
-_LEADING_DATE = re.compile(r"^(\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})\s+(?=\S)")
-_KICKER = re.compile(r"^(.{2,100}?):\s+(.+)$")
-_KICKER_MAX_WORDS = 4
-
-
-def _title_site_parts(title: str | None, site_names: list[str], host: str) -> list[str]:
-    """The squashed ends of a "Site - Headline" <title> that name the site."""
-    parts = []
-    for sep in _SEPARATORS:
-        if title and sep in title:
-            pieces = title.split(sep)
-            for piece in (pieces[0], pieces[-1]):
-                if _is_site_part(piece, site_names, host) and len(_squash(piece)) >= 4:
-                    parts.append(_squash(piece))
-    return parts
-
-
-def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], shown: set[str]) -> None:
-    """Join the votes of "Kicker: Headline" and "Headline" (one source dropped the kicker).
-
-    The variant the page shows in its <h1> (`shown`) takes the votes: "Chronik: X" in og:title
-    with "X" as the <h1> is a section label, "«Quote»: X" as the <h1> is part of the headline. A
-    long kicker is a department label ("Medienmitteilung der …direktion"), whatever the <h1> shows.
-    """
-    for long_key in list(votes):
-        if long_key not in votes:
-            continue
-        match = _KICKER.match(chosen[long_key][1])
-        if not match:
-            continue
-        short_key = _squash(match.group(2))
-        if short_key == long_key or short_key not in votes:
-            continue
-        if len(match.group(1).split()) > _KICKER_MAX_WORDS or short_key in shown:
-            keep, drop = short_key, long_key
-        elif long_key in shown:
-            keep, drop = long_key, short_key
-        else:
-            continue
-        votes[keep] += votes.pop(drop)
-        if chosen[drop][0] < chosen[keep][0]:
-            chosen[keep] = (chosen[drop][0], chosen[keep][1])
-
-
-def _title(page: ParsedPage, ld: list[dict], site_names: list[str], logos: list[str]) -> str | None:
-    """The headline most sources agree on (after removing site names), ties going to the main <h1>.
-
-    Social titles (og/twitter) are often rewritten for sharing while the <h1> and JSON-LD keep the
-    headline; a vote between sources recovers it without trusting any one of them blindly.
-    """
-    site_names = site_names + logos
-    headings = [_LEADING_DATE.sub("", heading) for heading in page.h1_texts()[:3] if heading not in logos]
-    # An <h1> starting with the name the <title> gives as the site's ("ProNATs e.V. Verein zur …"
-    # for "Kinder und Arbeit » ProNATs e.V.") is the site's banner, unless the <title> repeats it.
-    site_parts = _title_site_parts(page.title_tag, site_names, page.host)
-    title_key = _squash(page.title_tag or "")
-    headings = [h for h in headings
-                if not any(_squash(h).startswith(part) and _squash(h) not in title_key for part in site_parts)]
-    sources = [
-        ("og", page.first_meta("og:title")),
-        ("twitter", page.first_meta("twitter:title")),
-        ("ld", _ld_first(ld, "headline")),
-        ("meta", page.first_meta("citation_title", "dc.title", "dcterms.title")),
-        ("title", page.title_tag),
-    ]
-    if len(headings) <= 2:  # many <h1>s mean the template uses them for boxes and teasers
-        sources += [("h1", heading) for heading in headings]
-    other_votes: dict[str, float] = {}
-    social_votes: dict[str, list[float]] = {}
-    chosen: dict[str, tuple[int, str]] = {}
-    shown: set[str] = set()
-    for source, candidate in sources:
-        text = clean_text(candidate) if isinstance(candidate, str) else None
-        if not text:
-            continue
-        headline = strip_site_affix(text, site_names, page.host, headings)
-        # A title that is only the site's name (home-page style og:title) is no headline.
-        if not headline or (_is_site_part(headline, site_names, page.host) and len(_squash(headline)) <= 40):
-            continue
-        key = _squash(headline)
-        if source == "h1":
-            shown.add(key)
-        if source in _SOCIAL_SOURCES:
-            social_votes.setdefault(key, []).append(_TITLE_WEIGHTS[source])
-        else:
-            other_votes[key] = other_votes.get(key, 0.0) + _TITLE_WEIGHTS[source]
-        rank = _TITLE_ORDER.index(source)
-        if key not in chosen or rank < chosen[key][0]:
-            chosen[key] = (rank, headline)
-    if not chosen:
-        return headings[0] if headings else None
-    votes = {key: other_votes.get(key, 0.0) for key in chosen}
-    for key, weights in social_votes.items():
-        votes[key] += max(weights) + _SOCIAL_ECHO * (len(weights) - 1)
-    _merge_kickers(votes, chosen, shown)
-    best = max(votes, key=lambda key: (votes[key], -chosen[key][0]))
-    return chosen[best][1]
-
-
 def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_names: list[str]) -> str | None:
     ld_authors = _ld_name(_ld_first(ld, "author"), by_id)
     citation = page.meta_values("citation_author")
@@ -371,7 +133,7 @@ def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_names
         article_author = None
 
     def is_site(name: str, names: list[str]) -> bool:
-        return _is_site_part(name, names, page.host)
+        return is_site_part(name, names, page.host)
 
     found = pick_author([
         page.first_meta("author"),
@@ -420,15 +182,44 @@ def _default_tz(page: ParsedPage) -> timezone | None:
     return None
 
 
-def generic_fields(page: ParsedPage) -> dict[str, str | None]:
-    """Every field by the generic ordered rules, for any page."""
+def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: list[str],
+               notes: list[str] | None) -> tuple[str | None, list[str]]:
+    """The site's name by agreement of its signals, and the names a title may carry as its affix."""
+    publisher = _ld_name(_ld_first(ld, "publisher"), by_id)
+    websites = [obj for obj in page.json_ld if "WebSite" in _types(obj)]
+    website = _ld_name(websites[0], by_id) if websites else []
+    headline = _ld_first(ld, "headline")
+    # A suffix that the <title> adds to the headline that og:title, JSON-LD or the <h1> give alone.
+    affixes = title_affixes(
+        [page.title_tag, page.first_meta("og:title")],
+        [page.first_meta("og:title"), page.first_meta("twitter:title"), headline if isinstance(headline, str) else None,
+         page.first_meta("citation_title"), *(h for h in page.h1_texts()[:2] if h not in logos)],
+    )
+    candidates = site_candidates([
+        ("og:site_name", page.first_meta("og:site_name")),
+        ("publisher", publisher[0] if publisher else None),
+        ("website", website[0] if website else None),
+        ("application-name", page.first_meta("application-name", "apple-mobile-web-app-title")),
+        ("known", known_site_name(page.host)),
+        *affixes,
+        *(("logo", logo) for logo in logos),
+        ("title end", title_end_naming_host(page.title_tag, page.host)),
+    ])
+    site_name = pick_site_name(candidates, page.host, notes)
+    strong = [c.name for c in candidates if c.source in ("og:site_name", "publisher") and len(squash(c.name)) >= 4]
+    names = [name for name in (site_name, known_site_name(page.host), *strong) if name]
+    return site_name, list(dict.fromkeys(names))
+
+
+def generic_fields(page: ParsedPage, notes: list[str] | None = None) -> dict[str, str | None]:
+    """Every field by the generic ordered rules, for any page; `notes`, when given, collects the
+    title and site-name candidates and why one won."""
     ld = _article_objects(page)
     by_id = _ld_by_id(page)
     logos = site_headings(page)
-    site_name = _site_name(page, ld, by_id, logos)
-    site_names = [name for name in (site_name, known_site_name(page.host)) if name]
+    site_name, site_names = _site_name(page, ld, by_id, logos, notes)
     return {
-        "title": _title(page, ld, site_names, logos),
+        "title": pick_title(page, _ld_first(ld, "headline"), site_names, logos, notes),
         "site_name": site_name,
         "description": _first(
             page.first_meta("og:description"),
@@ -445,13 +236,32 @@ def generic_fields(page: ParsedPage) -> dict[str, str | None]:
     }
 
 
-def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> WebRecord:
+def _page_bytes(html: object) -> bytes:
+    """The page as bytes: text is encoded as UTF-8; anything else is refused with PageUnavailable."""
+    if isinstance(html, bytes):
+        return html
+    if isinstance(html, (bytearray, memoryview)):
+        return bytes(html)
+    if isinstance(html, str):
+        return html.encode("utf-8", "surrogatepass")
+    raise PageUnavailable(f"not an HTML page: got {type(html).__name__}, not bytes", permanent=True)
+
+
+def extract_page(html: bytes, url: str | None, *, content_type: str | None = None) -> WebRecord:
     """The web record of an HTML page, or PageUnavailable when the page is not an article.
 
-    Site rules (WeChat, Zhihu) run first and win where they give a value; the generic rules fill
-    in the rest. Pure: no I/O, the same bytes always give the same record.
+    Any bytes and any `url` (None and "" included: the page is then read without a host) give a
+    record or PageUnavailable, never another exception. A copy on web.archive.org or archive.today
+    is read as the page it copied, without the archive's chrome, and the record names the original
+    in `archived_from`. Site rules (WeChat, Zhihu) run first and win where they give a value; the
+    generic rules fill in the rest. Pure: no I/O, the same bytes always give the same record.
     """
-    page = ParsedPage(decode_html(html, content_type), url)
+    body = _page_bytes(html)
+    fetched_url = url if isinstance(url, str) else None
+    archived_from = original_url(fetched_url, body)
+    if archived_from is not None:
+        body = without_chrome(body, fetched_url)
+    page = ParsedPage(decode_html(body, content_type), archived_from or fetched_url or "")
     site = rules_for(page)
     site_fields = site.extract(page) if site is not None else {}
     if site is None:
@@ -466,5 +276,9 @@ def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> W
         # generic value is wrong for this site (cnblogs' code line numbers as og:description).
         if value is not None:
             fields[key] = value or None
+    if archived_from is not None:
+        # The archive rewrites the copy's links to point into itself.
+        fields["canonical_url"] = unwrap(fields["canonical_url"]) or archived_from
+        fields["image"] = unwrap(fields["image"])
     media = (content_type or "").split(";")[0].strip().lower() or None
-    return WebRecord(url=url, content_type=media, **fields)
+    return WebRecord(url=fetched_url, content_type=media, archived_from=archived_from, **fields)

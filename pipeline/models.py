@@ -132,6 +132,8 @@ class WebRecord(_Record):
     content_type: str | None = None
     note: str | None = None  # e.g. "PDF document, not parsed"
     text: str | None = None  # the article's lead: whole paragraphs, up to about 4,000 characters
+    # For a copy on web.archive.org or archive.today: the URL of the page the archive copied.
+    archived_from: str | None = None
 
 
 RECORD_TYPES: dict[str, type[_Record]] = {"arxiv": ArxivRecord, "github": GithubRecord, "web": WebRecord}

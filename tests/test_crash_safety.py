@@ -56,6 +56,10 @@ def _cache_is_whole(folder: Path) -> None:
         files = sorted((p.name, p.stat().st_size) for p in folder.iterdir())
         pytest.fail(f"the cache did not open after a kill: {exc}; files: {files}")
     assert verdict == "ok"
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "records" not in tables:  # killed between creating the file and committing its schema:
+        db.close()  # an empty database, which the next run sets up
+        return
     for (record,) in db.execute("SELECT record FROM records WHERE record IS NOT NULL"):
         assert record.startswith("{") and record.endswith("}")
     db.close()

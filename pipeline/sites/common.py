@@ -234,6 +234,9 @@ class ParsedPage:
     tree: LexborHTMLParser = field(init=False)
 
     def __post_init__(self) -> None:
+        # Callers may not know the page's address; the rules then read it as "" (no host).
+        if not isinstance(self.url, str):
+            self.url = ""
         self.tree = LexborHTMLParser(self.text)
 
     @cached_property
