@@ -468,3 +468,10 @@ def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> W
             fields[key] = value or None
     media = (content_type or "").split(";")[0].strip().lower() or None
     return WebRecord(url=url, content_type=media, **fields)
+
+
+# --- main text ------------------------------------------------------------------------------
+# The article's text has its own module; this re-export is the public entry point.
+from pipeline.maintext import extract_text  # noqa: E402
+
+__all__ += ["extract_text"]

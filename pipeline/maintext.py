@@ -1,0 +1,207 @@
+"""HTML -> the article's main text: site rules first, then JSON-LD articleBody, the article element and a paragraph-density fallback."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from selectolax.lexbor import LexborNode
+
+from pipeline.decode import decode_html
+from pipeline.sites import rules_for
+from pipeline.sites.common import ParsedPage
+from pipeline.textblocks import INVISIBLE_TAGS, node_paragraphs
+
+# How much of the text a record keeps: the lead a summary is drawn from, in whole paragraphs.
+LEAD_CHARS = 4000
+
+# Whole subtrees that are never the article.
+_CHROME_TAGS = ["nav", "aside", "footer", "header", "form[role=search]", "dialog", "menu"]
+# Class/id words of page chrome, comments, share bars, related lists, bylines and notices.
+_CHROME_WORDS = re.compile(
+    r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|share|sharing|social|shariff|sociable|related|"
+    r"recommend(ed|ations)?|sidebar|side-?bar|breadcrumbs?|cookies?|consent|gdpr|newsletter|subscribe|"
+    r"subscription|signup|advert(isement)?|ads?|adsbygoogle|sponsor(ed)?|promo|banner|popup|modal|"
+    r"footer|navbar|navigation|nav|menu|pagination|pager|tags?|tag-?list|byline|author-?(box|info|bio)|"
+    r"meta|post-?meta|entry-?meta|widget|outbrain|taboola|toolbar|print|rating|masthead|teaser|more-?stories|"
+    r"read-?more|top-?stories|most-?(read|popular)|trending|caption|credit|copyright|hidden|sr-only|"
+    r"visually-?hidden|skip|jump|login|overlay)([^a-z]|$)",
+    re.I,
+)
+# Words that mark a container of the article itself: chrome words in the same class do not
+# remove it (readability's "maybe a candidate").
+_CONTENT_WORDS = re.compile(r"article|content|entry|main|post|story|body|text|blog", re.I)
+_CONTENT_KEEP_CHARS = 600
+
+_PARAGRAPHS = "p, pre, blockquote, li, td, h2, h3, h4"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_COMMAS = re.compile(r"[,，、;；。.]")
+
+
+def _text_len(text: str) -> float:
+    """Length in Latin-character units: a CJK character carries about as much as three letters."""
+    return len(text) + 2 * len(_CJK.findall(text)) if _CJK.search(text) else len(text)
+
+
+def _marks(node: LexborNode) -> str:
+    attrs = node.attributes
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+
+
+def _remove_chrome(root: LexborNode) -> None:
+    """Drops navigation, share bars, comment blocks and other chrome before any scoring."""
+    root.strip_tags(INVISIBLE_TAGS)
+    for node in root.css(", ".join(_CHROME_TAGS)):
+        # A page that wraps its whole article in <header> or <aside> is rare, but a big one is not chrome.
+        if node.tag in ("header", "aside") and len(node.text() or "") > 2000 and node.css_first("p") is not None:
+            continue
+        node.decompose()
+    for node in root.css("[class], [id], [role], [hidden], [aria-hidden=true]"):
+        if node.tag in ("html", "body", "article", "main"):
+            continue
+        attrs = node.attributes
+        if "hidden" in attrs or attrs.get("role") in ("navigation", "complementary", "contentinfo", "banner"):
+            node.decompose()
+            continue
+        marks = _marks(node)
+        if not marks.strip() or not _CHROME_WORDS.search(marks):
+            continue
+        if _CONTENT_WORDS.search(marks) and len(node.text() or "") > _CONTENT_KEEP_CHARS:
+            continue
+        node.decompose()
+
+
+def _link_density(node: LexborNode, text_len: int) -> float:
+    if not text_len:
+        return 1.0
+    linked = sum(len(a.text() or "") for a in node.css("a"))
+    return min(1.0, linked / text_len)
+
+
+def _drop_link_lists(root: LexborNode) -> None:
+    """Removes blocks inside the article that are mostly links: related lists, tag clouds, teasers."""
+    for node in root.css("ul, ol, div, section, table, p, dl"):
+        text = node.text() or ""
+        size = len(text.strip())
+        if size > 1500:
+            continue
+        if size == 0 or _link_density(node, size) > (0.5 if node.tag != "p" else 0.8):
+            node.decompose()
+
+
+def _best_container(body: LexborNode) -> list[LexborNode]:
+    """The element(s) holding the article, by paragraph scores spread over parents (readability)."""
+    scores: dict[int, float] = {}
+    nodes: dict[int, LexborNode] = {}
+    for para in body.css(_PARAGRAPHS):
+        text = (para.text() or "").strip()
+        size = _text_len(text)
+        if size < 25:
+            continue
+        score = 1 + len(_COMMAS.findall(text)) + min(size / 100, 3)
+        parent = para.parent
+        for share in (1.0, 0.5):
+            if parent is None or parent.tag in ("html", None):
+                break
+            key = parent.mem_id
+            nodes[key] = parent
+            scores[key] = scores.get(key, 0.0) + score * share
+            parent = parent.parent
+    if not scores:
+        return [body]
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
+    best_key = max(ranked, key=lambda key: scores[key] * (1 - _link_density(nodes[key], len(nodes[key].text() or ""))))
+    best = nodes[best_key]
+    best_score = scores[best_key]
+    parent = best.parent
+    if parent is None:
+        return [best]
+    # Articles split over sibling blocks (a teaser div, paywall parts) are joined back.
+    threshold = max(10.0, best_score * 0.2)
+    chosen = []
+    for sibling in _children(parent):
+        if sibling.mem_id == best.mem_id:
+            chosen.append(sibling)
+            continue
+        if sibling.tag in ("-text", "-comment"):
+            continue
+        if scores.get(sibling.mem_id, 0.0) >= threshold:
+            chosen.append(sibling)
+        elif sibling.tag == "p":
+            text = (sibling.text() or "").strip()
+            size = _text_len(text)
+            density = _link_density(sibling, len(text))
+            if (size > 80 and density < 0.25) or (0 < size <= 80 and density == 0 and re.search(r"[.。!?！？]$", text)):
+                chosen.append(sibling)
+    return chosen
+
+
+def _children(node: LexborNode) -> Iterable[LexborNode]:
+    child = node.child
+    while child is not None:
+        yield child
+        child = child.next
+
+
+def _from_json_ld(page: ParsedPage) -> list[str] | None:
+    for obj in page.json_ld:
+        body = obj.get("articleBody")
+        if isinstance(body, str) and len(body) > 200:
+            return [line.strip() for line in re.split(r"\n\s*\n|\n", body) if line.strip()]
+    return None
+
+
+def _generic(page: ParsedPage) -> list[str]:
+    body = page.tree.body
+    if body is None:
+        return []
+    _remove_chrome(body)
+    marked = body.css_first('[itemprop="articleBody"]')
+    if marked is not None and len(marked.text() or "") > 200:
+        containers = [marked]
+    else:
+        containers = _best_container(body)
+    found: list[str] = []
+    for container in containers:
+        _drop_link_lists(container)
+        found.extend(node_paragraphs(container))
+    ld_paragraphs = _from_json_ld(page)
+    if ld_paragraphs and sum(map(len, ld_paragraphs)) > 1.3 * sum(map(len, found)):
+        # The markup hid the text (rendered by script) but the structured data carries it.
+        return ld_paragraphs
+    return found
+
+
+def text_of(page: ParsedPage) -> str | None:
+    """The main text of a parsed page, paragraphs separated by blank lines (mutates the page's tree)."""
+    site = rules_for(page)
+    paragraphs = None
+    article_text = getattr(site, "article_text", None)
+    if article_text is not None:
+        paragraphs = article_text(page)
+    if paragraphs is None:
+        paragraphs = _generic(page)
+    text = "\n\n".join(paragraphs)
+    return text or None
+
+
+def extract_text(html: bytes, url: str, *, content_type: str | None = None) -> str | None:
+    """The article's main text as paragraphs separated by blank lines, or None when it has none.
+
+    Pure: no I/O. Navigation, share prompts, comments, related lists and footers are left out.
+    """
+    return text_of(ParsedPage(decode_html(html, content_type), url))
+
+
+def lead(text: str | None, limit: int = LEAD_CHARS) -> str | None:
+    """The first whole paragraphs of a text, up to about `limit` characters (one at least)."""
+    if not text:
+        return None
+    kept: list[str] = []
+    size = 0
+    for paragraph in text.split("\n\n"):
+        if kept and size + len(paragraph) > limit:
+            break
+        kept.append(paragraph)
+        size += len(paragraph) + 2
+    return "\n\n".join(kept)
