@@ -17,22 +17,30 @@ LEAD_CHARS = 4000
 
 # Whole subtrees that are never the article.
 _CHROME_TAGS = ["nav", "aside", "footer", "header", "form[role=search]", "dialog", "menu"]
-# Class/id words of page chrome, comments, share bars, related lists, bylines and notices.
+# Class/id words of blocks that are never the article: comments, share bars, related lists, notices.
 _CHROME_WORDS = re.compile(
     r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|share|sharing|social|shariff|sociable|related|"
     r"recommend(ed|ations)?|sidebar|side-?bar|breadcrumbs?|cookies?|consent|gdpr|newsletter|subscribe|"
-    r"subscription|signup|advert(isement)?|ads?|adsbygoogle|sponsor(ed)?|promo|banner|popup|modal|"
-    r"footer|navbar|navigation|nav|menu|pagination|pager|tags?|tag-?list|byline|author-?(box|info|bio)|"
-    r"meta|post-?meta|entry-?meta|widget|outbrain|taboola|toolbar|print|rating|masthead|teaser|more-?stories|"
-    r"read-?more|top-?stories|most-?(read|popular)|trending|caption|credit|copyright|hidden|sr-only|"
-    r"visually-?hidden|skip|jump|login|overlay)([^a-z]|$)",
+    r"subscription|signup|advert(isement)?|ads?|adsbygoogle|sponsor(ed)?|promo|popup|modal|outbrain|taboola|"
+    r"footer|more-?stories|read-?more|top-?stories|most-?(read|popular)|trending|login|overlay)([^a-z]|$)",
     re.I,
 )
+# Words of chrome that pages also put on wrappers of everything ("l-outer nav-open"): such a
+# block goes only when it is small.
+_WEAK_CHROME_WORDS = re.compile(
+    r"(^|[^a-z])(navbar|navigation|nav|menu|pagination|pager|tags?|tag-?list|byline|author-?(box|info|bio)|"
+    r"meta|post-?meta|entry-?meta|widget|toolbar|print|rating|masthead|teaser|banner|caption|credit|"
+    r"copyright|hidden|sr-only|visually-?hidden|skip|jump)([^a-z]|$)",
+    re.I,
+)
+_WEAK_CHROME_MAX_CHARS = 1000
 # Words that mark a container of the article itself: chrome words in the same class do not
-# remove it (readability's "maybe a candidate").
+# remove it (readability's "maybe a candidate") when it holds much text.
 _CONTENT_WORDS = re.compile(r"article|content|entry|main|post|story|body|text|blog", re.I)
 _CONTENT_KEEP_CHARS = 600
+_BEM_MODIFIER = re.compile(r"--[\w-]+")
 
+_WIDEN_FACTOR = 1.3
 _PARAGRAPHS = "p, pre, blockquote, li, td, h2, h3, h4"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _COMMAS = re.compile(r"[,，、;；。.]")
@@ -63,10 +71,16 @@ def _remove_chrome(root: LexborNode) -> None:
         if "hidden" in attrs or attrs.get("role") in ("navigation", "complementary", "contentinfo", "banner"):
             node.decompose()
             continue
-        marks = _marks(node)
-        if not marks.strip() or not _CHROME_WORDS.search(marks):
+        marks = _BEM_MODIFIER.sub("", _marks(node))
+        if not marks.strip():
             continue
-        if _CONTENT_WORDS.search(marks) and len(node.text() or "") > _CONTENT_KEEP_CHARS:
+        strong = _CHROME_WORDS.search(marks) is not None
+        if not strong and _WEAK_CHROME_WORDS.search(marks) is None:
+            continue
+        size = len(node.text() or "")
+        if not strong and size > _WEAK_CHROME_MAX_CHARS:
+            continue
+        if _CONTENT_WORDS.search(marks) and size > _CONTENT_KEEP_CHARS:
             continue
         node.decompose()
 
@@ -89,51 +103,53 @@ def _drop_link_lists(root: LexborNode) -> None:
             node.decompose()
 
 
+def _paragraph_weight(para: LexborNode) -> float:
+    """How much a paragraph says the article is here: its text, less the share that is links."""
+    text = (para.text() or "").strip()
+    size = _text_len(text)
+    if size < 25:
+        return 0.0
+    linked = sum(len(a.text() or "") for a in para.css("a")) if para.css_first("a") is not None else 0
+    plain = max(0.0, 1 - linked / max(len(text), 1))
+    return min(size, 800) * plain * plain
+
+
 def _best_container(body: LexborNode) -> list[LexborNode]:
-    """The element(s) holding the article, by paragraph scores spread over parents (readability)."""
-    scores: dict[int, float] = {}
+    """The element holding the article: the best parent of paragraphs, widened while its
+    ancestors add much more paragraph text (an article split over sibling blocks)."""
+    totals: dict[int, float] = {}
+    direct: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
     for para in body.css(_PARAGRAPHS):
-        text = (para.text() or "").strip()
-        size = _text_len(text)
-        if size < 25:
+        weight = _paragraph_weight(para)
+        if not weight:
             continue
-        score = 1 + len(_COMMAS.findall(text)) + min(size / 100, 3)
         parent = para.parent
-        for share in (1.0, 0.5):
-            if parent is None or parent.tag in ("html", None):
-                break
+        depth = 0
+        while parent is not None and parent.tag not in ("html", None):
             key = parent.mem_id
-            nodes[key] = parent
-            scores[key] = scores.get(key, 0.0) + score * share
+            if key not in nodes:
+                nodes[key] = parent
+            totals[key] = totals.get(key, 0.0) + weight
+            if depth < 2:
+                direct[key] = direct.get(key, 0.0) + weight / (1 + depth)
+            if parent.tag == "body":
+                break
             parent = parent.parent
-    if not scores:
+            depth += 1
+    if not direct:
         return [body]
-    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[:5]
-    best_key = max(ranked, key=lambda key: scores[key] * (1 - _link_density(nodes[key], len(nodes[key].text() or ""))))
+    best_key = max(direct, key=direct.__getitem__)
     best = nodes[best_key]
-    best_score = scores[best_key]
-    parent = best.parent
-    if parent is None:
-        return [best]
-    # Articles split over sibling blocks (a teaser div, paywall parts) are joined back.
-    threshold = max(10.0, best_score * 0.2)
-    chosen = []
-    for sibling in _children(parent):
-        if sibling.mem_id == best.mem_id:
-            chosen.append(sibling)
-            continue
-        if sibling.tag in ("-text", "-comment"):
-            continue
-        if scores.get(sibling.mem_id, 0.0) >= threshold:
-            chosen.append(sibling)
-        elif sibling.tag == "p":
-            text = (sibling.text() or "").strip()
-            size = _text_len(text)
-            density = _link_density(sibling, len(text))
-            if (size > 80 and density < 0.25) or (0 < size <= 80 and density == 0 and re.search(r"[.。!?！？]$", text)):
-                chosen.append(sibling)
-    return chosen
+    # Wrappers that add nothing are passed over: an ancestor is taken only for the text it adds.
+    ancestor = best.parent
+    while ancestor is not None and ancestor.mem_id in totals:
+        if totals[ancestor.mem_id] >= totals[best.mem_id] * _WIDEN_FACTOR:
+            best = ancestor
+        if ancestor.tag == "body":
+            break
+        ancestor = ancestor.parent
+    return [best]
 
 
 def _children(node: LexborNode) -> Iterable[LexborNode]:
