@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from selectolax.lexbor import LexborNode
 
@@ -16,7 +17,8 @@ from pipeline.textblocks import INVISIBLE_TAGS, node_paragraphs
 LEAD_CHARS = 4000
 
 # Whole subtrees that are never the article.
-_CHROME_TAGS = ["nav", "aside", "footer", "header", "form[role=search]", "dialog", "menu"]
+_CHROME_TAGS = ("nav", "aside", "footer", "header", "dialog", "menu")
+_CHROME_SELECTOR = ", ".join(_CHROME_TAGS) + ", [class], [id], [role], [hidden]"
 # Class/id words of blocks that are never the article: comments, share bars, related lists, notices.
 _CHROME_WORDS = re.compile(
     r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|share|sharing|social|shariff|sociable|related|"
@@ -28,7 +30,7 @@ _CHROME_WORDS = re.compile(
 # Words of chrome that pages also put on wrappers of everything ("l-outer nav-open"): such a
 # block goes only when it is small.
 _WEAK_CHROME_WORDS = re.compile(
-    r"(^|[^a-z])(navbar|navigation|nav|menu|pagination|pager|tags?|tag-?list|byline|author-?(box|info|bio)|"
+    r"(^|[^a-z])(navbar|navigation|nav|menu|pagination|pager|tags|tag-?(list|cloud|links)|byline|author-?(box|info|bio)|"
     r"meta|post-?meta|entry-?meta|widget|toolbar|print|rating|masthead|teaser|banner|caption|credit|"
     r"copyright|hidden|sr-only|visually-?hidden|skip|jump)([^a-z]|$)",
     re.I,
@@ -39,6 +41,9 @@ _WEAK_CHROME_MAX_CHARS = 1000
 _CONTENT_WORDS = re.compile(r"article|content|entry|main|post|story|body|text|blog", re.I)
 _CONTENT_KEEP_CHARS = 600
 _BEM_MODIFIER = re.compile(r"--[\w-]+")
+# State classes name what a wrapper contains, not what it is: "has-sidebar", "with-comments",
+# and WordPress's "tag-<term>" on the post itself.
+_STATE_CLASS = re.compile(r"(^|\s)(has|with|no|show|hide|tag|category)-[\w-]+", re.I)
 
 _WIDEN_FACTOR = 1.3
 _PARAGRAPHS = "p, pre, blockquote, li, td, h2, h3, h4"
@@ -56,33 +61,54 @@ def _marks(node: LexborNode) -> str:
     return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
 
 
+def _is_chrome(node: LexborNode) -> bool:
+    """Whether an element is page chrome by its tag, role, visibility or class/id words."""
+    tag = node.tag
+    if tag in ("html", "body", "article", "main"):
+        return False
+    attrs = node.attributes
+    if tag in _CHROME_TAGS:
+        # Article heads hold the lead paragraph; a page head never holds a long paragraph.
+        if tag == "header" and any(len(p.text() or "") > 100 for p in node.css("p")):
+            return False
+        # A page that wraps its whole article in <aside> is rare, but a big one is not chrome.
+        return not (tag == "aside" and len(node.text() or "") > 2000 and node.css_first("p") is not None)
+    if "hidden" in attrs or attrs.get("role") in ("navigation", "complementary", "contentinfo", "banner"):
+        return True
+    verdict = _chrome_words(_marks(node))
+    if verdict is _NOT_CHROME:
+        return False
+    strong, content = verdict
+    size = len(node.text() or "")
+    if not strong and size > _WEAK_CHROME_MAX_CHARS:
+        return False
+    return not (content and size > _CONTENT_KEEP_CHARS)
+
+
+_NOT_CHROME = (False, False)
+
+
+@lru_cache(maxsize=8192)
+def _chrome_words(marks: str) -> tuple[bool, bool]:
+    """(strong chrome word?, content word?) of a class/id string; _NOT_CHROME when no chrome word.
+
+    Cached: a page repeats the same few class strings on thousands of elements.
+    """
+    marks = _STATE_CLASS.sub("", _BEM_MODIFIER.sub("", marks))
+    if not marks.strip():
+        return _NOT_CHROME
+    strong = _CHROME_WORDS.search(marks) is not None
+    if not strong and _WEAK_CHROME_WORDS.search(marks) is None:
+        return _NOT_CHROME
+    return strong, _CONTENT_WORDS.search(marks) is not None
+
+
 def _remove_chrome(root: LexborNode) -> None:
     """Drops navigation, share bars, comment blocks and other chrome before any scoring."""
     root.strip_tags(INVISIBLE_TAGS)
-    for node in root.css(", ".join(_CHROME_TAGS)):
-        # A page that wraps its whole article in <header> or <aside> is rare, but a big one is not chrome.
-        if node.tag in ("header", "aside") and len(node.text() or "") > 2000 and node.css_first("p") is not None:
-            continue
-        node.decompose()
-    for node in root.css("[class], [id], [role], [hidden], [aria-hidden=true]"):
-        if node.tag in ("html", "body", "article", "main"):
-            continue
-        attrs = node.attributes
-        if "hidden" in attrs or attrs.get("role") in ("navigation", "complementary", "contentinfo", "banner"):
+    for node in root.css(_CHROME_SELECTOR):
+        if _is_chrome(node):
             node.decompose()
-            continue
-        marks = _BEM_MODIFIER.sub("", _marks(node))
-        if not marks.strip():
-            continue
-        strong = _CHROME_WORDS.search(marks) is not None
-        if not strong and _WEAK_CHROME_WORDS.search(marks) is None:
-            continue
-        size = len(node.text() or "")
-        if not strong and size > _WEAK_CHROME_MAX_CHARS:
-            continue
-        if _CONTENT_WORDS.search(marks) and size > _CONTENT_KEEP_CHARS:
-            continue
-        node.decompose()
 
 
 def _link_density(node: LexborNode, text_len: int) -> float:
