@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.extract import extract_text  # noqa: E402
+from pipeline.extract import extract_text
 
 _SPACES = re.compile(r"[\s\u00a0\u3000]+")
 

@@ -18,14 +18,15 @@ LEAD_CHARS = 4000
 
 # Whole subtrees that are never the article.
 _CHROME_TAGS = ("nav", "aside", "footer", "header", "dialog", "menu")
-_CHROME_SELECTOR = ", ".join(_CHROME_TAGS) + ", [class], [id], [role], [hidden]"
+_CHROME_ELEMENTS = ", ".join(_CHROME_TAGS) + (
+    ', [hidden], [role="navigation"], [role="complementary"], [role="contentinfo"], [role="banner"]')
 # Class/id words of blocks that are never the article: comments, share bars, related lists, notices.
 _CHROME_WORDS = re.compile(
     r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|share|sharing|social|shariff|sociable|related|"
     r"recommend(ed|ations)?|sidebar|side-?bar|breadcrumbs?|cookies?|consent|gdpr|newsletter|subscribe|"
     r"subscription|signup|advert(isement)?|ads?|adsbygoogle|sponsor(ed)?|promo|popup|modal|outbrain|taboola|"
     r"footer|more-?stories|read-?more|top-?stories|most-?(read|popular)|trending|login|overlay)([^a-z]|$)",
-    re.I,
+    re.IGNORECASE,
 )
 # Words of chrome that pages also put on wrappers of everything ("l-outer nav-open"): such a
 # block goes only when it is small.
@@ -33,17 +34,17 @@ _WEAK_CHROME_WORDS = re.compile(
     r"(^|[^a-z])(navbar|navigation|nav|menu|pagination|pager|tags|tag-?(list|cloud|links)|byline|author-?(box|info|bio)|"
     r"meta|post-?meta|entry-?meta|widget|toolbar|print|rating|masthead|teaser|banner|caption|credit|"
     r"copyright|hidden|sr-only|visually-?hidden|skip|jump)([^a-z]|$)",
-    re.I,
+    re.IGNORECASE,
 )
 _WEAK_CHROME_MAX_CHARS = 1000
 # Words that mark a container of the article itself: chrome words in the same class do not
 # remove it (readability's "maybe a candidate") when it holds much text.
-_CONTENT_WORDS = re.compile(r"article|content|entry|main|post|story|body|text|blog", re.I)
+_CONTENT_WORDS = re.compile(r"article|content|entry|main|post|story|body|text|blog", re.IGNORECASE)
 _CONTENT_KEEP_CHARS = 600
 _BEM_MODIFIER = re.compile(r"--[\w-]+")
 # State classes name what a wrapper contains, not what it is: "has-sidebar", "with-comments",
 # and WordPress's "tag-<term>" on the post itself.
-_STATE_CLASS = re.compile(r"(^|\s)(has|with|no|show|hide|tag|category)-[\w-]+", re.I)
+_STATE_CLASS = re.compile(r"(^|\s)(has|with|no|show|hide|tag|category)-[\w-]+", re.IGNORECASE)
 
 _WIDEN_FACTOR = 1.3
 _PARAGRAPHS = "p, pre, blockquote, li, td, h2, h3, h4"
@@ -56,27 +57,23 @@ def _text_len(text: str) -> float:
     return len(text) + 2 * len(_CJK.findall(text)) if _CJK.search(text) else len(text)
 
 
-def _marks(node: LexborNode) -> str:
-    attrs = node.attributes
-    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-
-
-def _is_chrome(node: LexborNode) -> bool:
-    """Whether an element is page chrome by its tag, role, visibility or class/id words."""
+def _is_chrome_element(node: LexborNode) -> bool:
+    """Whether a navigation/aside/footer/header/hidden element is page chrome."""
     tag = node.tag
-    if tag in ("html", "body", "article", "main"):
-        return False
-    attrs = node.attributes
-    if tag in _CHROME_TAGS:
+    if tag == "header":
         # Article heads hold the lead paragraph; a page head never holds a long paragraph.
-        if tag == "header" and any(len(p.text() or "") > 100 for p in node.css("p")):
-            return False
+        return not any(len(p.text() or "") > 100 for p in node.css("p"))
+    if tag == "aside":
         # A page that wraps its whole article in <aside> is rare, but a big one is not chrome.
-        return not (tag == "aside" and len(node.text() or "") > 2000 and node.css_first("p") is not None)
-    if "hidden" in attrs or attrs.get("role") in ("navigation", "complementary", "contentinfo", "banner"):
-        return True
-    verdict = _chrome_words(_marks(node))
-    if verdict is _NOT_CHROME:
+        return not (len(node.text() or "") > 2000 and node.css_first("p") is not None)
+    return tag not in ("html", "body", "article", "main")
+
+
+def _is_chrome_by_words(node: LexborNode) -> bool:
+    """Whether an element is page chrome by its class/id words (most elements are decided by a cache hit)."""
+    attrs = node.attrs
+    verdict = _chrome_words(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
+    if verdict is _NOT_CHROME or node.tag in ("html", "body", "article", "main"):
         return False
     strong, content = verdict
     size = len(node.text() or "")
@@ -106,8 +103,11 @@ def _chrome_words(marks: str) -> tuple[bool, bool]:
 def _remove_chrome(root: LexborNode) -> None:
     """Drops navigation, share bars, comment blocks and other chrome before any scoring."""
     root.strip_tags(INVISIBLE_TAGS)
-    for node in root.css(_CHROME_SELECTOR):
-        if _is_chrome(node):
+    for node in root.css(_CHROME_ELEMENTS):
+        if _is_chrome_element(node):
+            node.decompose()
+    for node in root.css("[class], [id]"):
+        if _is_chrome_by_words(node):
             node.decompose()
 
 

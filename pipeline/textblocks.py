@@ -35,7 +35,7 @@ _BOILERPLATE_LINE = re.compile(
     r"|share (this|on)|follow us|sign up for|subscribe to|read more\b|related (articles|posts|stories)"
     r"|copyright\b|©|\(c\) ?\d{4}|all rights reserved|advertisement\b|anzeige\b|teilen\b|mehr zum thema"
     r")",
-    re.I,
+    re.IGNORECASE,
 )
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000\u200b\ufeff]+")
 
@@ -79,7 +79,7 @@ def fragment_paragraphs(fragment: str) -> list[str]:
     Plain text with HTML links inside (WeChat text shares) breaks at its newlines; a fragment
     with block markup breaks at its blocks, as a page does.
     """
-    if not re.search(r"<(p|div|section|br|h\d|li|blockquote|pre)\b", fragment, re.I):
+    if not re.search(r"<(p|div|section|br|h\d|li|blockquote|pre)\b", fragment, re.IGNORECASE):
         fragment = html.escape(html.unescape(re.sub(r"<[^>]*>", "", fragment)), quote=False).replace("\n", "<br>")
     tree = LexborHTMLParser(f"<div>{fragment}</div>")
     root = tree.body
