@@ -17,23 +17,24 @@ from pipeline.textblocks import INVISIBLE_TAGS, node_paragraphs
 LEAD_CHARS = 4000
 
 # Whole subtrees that are never the article.
-_CHROME_TAGS = ("nav", "aside", "footer", "header", "dialog", "menu")
+_CHROME_TAGS = ("nav", "aside", "footer", "header", "dialog", "menu", "figure", "figcaption")
 _CHROME_ELEMENTS = ", ".join(_CHROME_TAGS) + (
     ', [hidden], [role="navigation"], [role="complementary"], [role="contentinfo"], [role="banner"]')
 # Class/id words of blocks that are never the article: comments, share bars, related lists, notices.
 _CHROME_WORDS = re.compile(
     r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|share|sharing|social|shariff|sociable|related|"
-    r"recommend(ed|ations)?|sidebar|side-?bar|breadcrumbs?|cookies?|consent|gdpr|newsletter|subscribe|"
-    r"subscription|signup|advert(isement)?|ads?|adsbygoogle|sponsor(ed)?|promo|popup|modal|outbrain|taboola|"
-    r"footer|more-?stories|read-?more|top-?stories|most-?(read|popular)|trending|login|overlay)([^a-z]|$)",
+    r"recommend(ed|ations)?|breadcrumbs?|cookies?|consent|gdpr|newsletter|subscribe|"
+    r"subscription|signup|popup|modal|"
+    r"footer|more-?stories|top-?stories|most-?(read|popular)|trending|login|overlay)([^a-z]|$)",
     re.IGNORECASE,
 )
-# Words of chrome that pages also put on wrappers of everything ("l-outer nav-open"): such a
-# block goes only when it is small.
+# Words of chrome that pages also put on wrappers of everything ("l-outer nav-open", "has-ads"):
+# such a block goes only when it is small.
 _WEAK_CHROME_WORDS = re.compile(
     r"(^|[^a-z])(navbar|navigation|nav|menu|pagination|pager|tags|tag-?(list|cloud|links)|byline|author-?(box|info|bio)|"
-    r"meta|post-?meta|entry-?meta|widget|toolbar|print|rating|masthead|teaser|banner|caption|credit|"
-    r"copyright|hidden|sr-only|visually-?hidden|skip|jump)([^a-z]|$)",
+    r"meta|post-?meta|entry-?meta|widget|toolbar|rating|masthead|banner|caption|credit|read-?more|"
+    r"sidebar|side-?bar|advert(isement)?|ads?|adsbygoogle|sponsor(ed)?|promo|outbrain|taboola|"
+    r"copyright|sr-only|visually-?hidden|skip|jump)([^a-z]|$)",
     re.IGNORECASE,
 )
 _WEAK_CHROME_MAX_CHARS = 1000
@@ -61,12 +62,21 @@ def _is_chrome_element(node: LexborNode) -> bool:
     """Whether a navigation/aside/footer/header/hidden element is page chrome."""
     tag = node.tag
     if tag == "header":
-        # Article heads hold the lead paragraph; a page head never holds a long paragraph.
-        return not any(len(p.text() or "") > 100 for p in node.css("p"))
+        # Article heads hold the lead paragraph; a page's head is outside its article.
+        return not (_inside_article(node) or any(len(p.text() or "") > 100 for p in node.css("p")))
     if tag == "aside":
         # A page that wraps its whole article in <aside> is rare, but a big one is not chrome.
         return not (len(node.text() or "") > 2000 and node.css_first("p") is not None)
     return tag not in ("html", "body", "article", "main")
+
+
+def _inside_article(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in ("article", "main"):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _is_chrome_by_words(node: LexborNode) -> bool:
@@ -206,12 +216,24 @@ def _generic(page: ParsedPage) -> list[str]:
     found: list[str] = []
     for container in containers:
         _drop_link_lists(container)
-        found.extend(node_paragraphs(container))
+        found.extend(_trim(node_paragraphs(container)))
     ld_paragraphs = _from_json_ld(page)
     if ld_paragraphs and sum(map(len, ld_paragraphs)) > 1.3 * sum(map(len, found)):
         # The markup hid the text (rendered by script) but the structured data carries it.
         return ld_paragraphs
     return found
+
+
+_DATE_LINE = re.compile(
+    r"^\W*(\d{1,4}[./-]\s?\d{1,2}[./-]\s?\d{2,4}|\d{1,2}\.? \w+ \d{4}|\w+ \d{1,2}, \d{4}|\d{4}年\d{1,2}月\d{1,2}日)"
+    r"([\s,|·-]*(um )?\d{1,2}[:.]\d{2}( ?(uhr|am|pm))?)?\W*$",
+    re.IGNORECASE,
+)
+
+
+def _trim(paragraphs: list[str]) -> list[str]:
+    """Drops lines that are only a date (the article's dateline, a list's timestamps)."""
+    return [p for p in paragraphs if not (len(p) < 40 and _DATE_LINE.match(p))]
 
 
 def text_of(page: ParsedPage) -> str | None:
