@@ -22,10 +22,12 @@ _CHROME_ELEMENTS = ", ".join(_CHROME_TAGS) + (
     ', [hidden], [role="navigation"], [role="complementary"], [role="contentinfo"], [role="banner"]')
 # Class/id words of blocks that are never the article: comments, share bars, related lists, notices.
 _CHROME_WORDS = re.compile(
-    r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|share|sharing|social|shariff|sociable|related|"
-    r"recommend(ed|ations)?|breadcrumbs?|cookies?|consent|gdpr|newsletter|subscribe|"
-    r"subscription|signup|popup|modal|"
-    r"footer|more-?stories|top-?stories|most-?(read|popular)|trending|login|overlay)([^a-z]|$)",
+    r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|sharing|shariff|sociable|"
+    r"breadcrumbs?|cookies?|consent|gdpr|subscribe|subscription|signup|popup|modal|"
+    r"more-?stories|top-?stories|most-?(read|popular)|trending|login|overlay|teaser-?list|"
+    r"(next|prev|previous)-?(post|story|article)s?|print-?(button|link)s?)([^a-z]|$)"
+    # Words that name chrome whatever follows them: "jp-relatedposts", "share-bar", "entryfooter".
+    r"|(^|[^a-z])(related|recommend|newsletter|share|social)|footer",
     re.IGNORECASE,
 )
 # Words of chrome that pages also put on wrappers of everything ("l-outer nav-open", "has-ads"):
