@@ -50,6 +50,10 @@ _BEM_MODIFIER = re.compile(r"--[\w-]+")
 _STATE_CLASS = re.compile(r"(^|\s)(has|with|no|show|hide|tag|category)-[\w-]+", re.IGNORECASE)
 
 _WIDEN_FACTOR = 1.3
+_LIST_ITEM_SHARE = 0.5
+# An <article> around the chosen block is taken whole (its lead paragraph often sits beside the
+# body) unless it holds far more paragraph text, as a page-wide <article> wrapper does.
+_ARTICLE_MAX_GROWTH = 1.5
 _PARAGRAPHS = "p, pre, blockquote, li, td, h2, h3, h4"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _COMMAS = re.compile(r"[,，、;；。.]")
@@ -149,7 +153,10 @@ def _paragraph_weight(para: LexborNode) -> float:
         return 0.0
     linked = sum(len(a.text() or "") for a in para.css("a")) if para.css_first("a") is not None else 0
     plain = max(0.0, 1 - linked / max(len(text), 1))
-    return min(size, 800) * plain * plain
+    # A list item or table cell is a weaker sign than a paragraph: reference lists and tables
+    # of figures are long, but seldom the article.
+    kind = _LIST_ITEM_SHARE if para.tag in ("li", "td") else 1.0
+    return min(size, 800) * plain * plain * kind
 
 
 def _best_container(body: LexborNode) -> list[LexborNode]:
@@ -185,6 +192,13 @@ def _best_container(body: LexborNode) -> list[LexborNode]:
         if totals[ancestor.mem_id] >= totals[best.mem_id] * _WIDEN_FACTOR:
             best = ancestor
         if ancestor.tag == "body":
+            break
+        ancestor = ancestor.parent
+    ancestor = best.parent
+    while ancestor is not None and ancestor.tag not in ("body", "html"):
+        if ancestor.tag == "article":
+            if totals.get(ancestor.mem_id, 0.0) <= totals[best.mem_id] * _ARTICLE_MAX_GROWTH:
+                best = ancestor
             break
         ancestor = ancestor.parent
     return [best]
