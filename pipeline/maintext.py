@@ -25,9 +25,10 @@ _CHROME_WORDS = re.compile(
     r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|sharing|shariff|sociable|"
     r"breadcrumbs?|cookies?|consent|gdpr|subscribe|subscription|signup|popup|modal|"
     r"more-?stories|top-?stories|most-?(read|popular)|trending|login|overlay|teaser-?list|"
-    r"(next|prev|previous)-?(post|story|article)s?|print-?(button|link)s?)([^a-z]|$)"
+    r"(next|prev|previous)-?(post|story|article)s?|print-?(button|link)s?|read-?also|see-?also|"
+    r"more-?(articles|news|posts)|twitter-tweet|instagram-media|tiktok-embed|donations?|paywall)([^a-z]|$)"
     # Words that name chrome whatever follows them: "jp-relatedposts", "share-bar", "entryfooter".
-    r"|(^|[^a-z])(related|recommend|newsletter|share|social)|footer",
+    r"|(^|[^a-z])(related|recommend|newsletter|share|social|similar)|footer",
     re.IGNORECASE,
 )
 # Words of chrome that pages also put on wrappers of everything ("l-outer nav-open", "has-ads"):
@@ -36,7 +37,8 @@ _WEAK_CHROME_WORDS = re.compile(
     r"(^|[^a-z])(navbar|navigation|nav|menu|pagination|pager|tags|tag-?(list|cloud|links)|byline|author-?(box|info|bio)|"
     r"meta|post-?meta|entry-?meta|widget|toolbar|rating|masthead|banner|caption|credit|read-?more|"
     r"sidebar|side-?bar|advert(isement)?|ads?|adsbygoogle|sponsor(ed)?|promo|outbrain|taboola|"
-    r"copyright|sr-only|visually-?hidden|skip|jump)([^a-z]|$)",
+    r"copyright|sr-only|visually-?hidden|hide-?completely|skip|jump|credits?|image-?(source|author|credit)|"
+    r"photo-?credit|authors?|autor|date|dateline|timestamp|reading-?time|post-?list)([^a-z]|$)",
     re.IGNORECASE,
 )
 _WEAK_CHROME_MAX_CHARS = 1000
