@@ -17,7 +17,7 @@ from pipeline.textblocks import INVISIBLE_TAGS, node_paragraphs
 LEAD_CHARS = 4000
 
 # Whole subtrees that are never the article.
-_CHROME_TAGS = ("nav", "aside", "footer", "header", "dialog", "menu", "figure", "figcaption")
+_CHROME_TAGS = ("nav", "aside", "footer", "header", "dialog", "menu", "figure", "figcaption", "form")
 _CHROME_ELEMENTS = ", ".join(_CHROME_TAGS) + (
     ', [hidden], [role="navigation"], [role="complementary"], [role="contentinfo"], [role="banner"]')
 # Class/id words of blocks that are never the article: comments, share bars, related lists, notices.
@@ -42,6 +42,7 @@ _WEAK_CHROME_WORDS = re.compile(
     re.IGNORECASE,
 )
 _WEAK_CHROME_MAX_CHARS = 1000
+_FORM_MAX_CHARS = 2000
 # Words that mark a container of the article itself: chrome words in the same class do not
 # remove it (readability's "maybe a candidate") when it holds much text.
 _CONTENT_WORDS = re.compile(r"article|content|entry|main|post|story|body|text|blog", re.IGNORECASE)
@@ -75,6 +76,9 @@ def _is_chrome_element(node: LexborNode) -> bool:
     if tag == "aside":
         # A page that wraps its whole article in <aside> is rare, but a big one is not chrome.
         return not (len(node.text() or "") > 2000 and node.css_first("p") is not None)
+    if tag == "form":
+        # Comment and rating forms are small; some frameworks wrap the whole page in one form.
+        return len(node.text() or "") < _FORM_MAX_CHARS
     return tag not in ("html", "body", "article", "main")
 
 
