@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -11,7 +12,7 @@ from selectolax.lexbor import LexborNode
 from pipeline.decode import decode_html
 from pipeline.sites import rules_for
 from pipeline.sites.common import ParsedPage
-from pipeline.textblocks import INVISIBLE_TAGS, node_paragraphs
+from pipeline.textblocks import INVISIBLE_TAGS, fragment_paragraphs, node_paragraphs
 
 # How much of the text a record keeps: the lead a summary is drawn from, in whole paragraphs.
 LEAD_CHARS = 4000
@@ -59,6 +60,8 @@ _LIST_ITEM_SHARE = 0.5
 _ARTICLE_MAX_GROWTH = 1.5
 _PARAGRAPHS = "p, pre, blockquote, li, td, h2, h3, h4"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_TAG = re.compile(r"</?[a-z][a-z0-9]*[\s>/]", re.IGNORECASE)
+_ESCAPED_TAG = re.compile(r"&lt;/?[a-z]|&amp;[a-z]+;", re.IGNORECASE)
 _COMMAS = re.compile(r"[,，、;；。.]")
 
 
@@ -218,10 +221,16 @@ def _children(node: LexborNode) -> Iterable[LexborNode]:
 
 
 def _from_json_ld(page: ParsedPage) -> list[str] | None:
+    """The articleBody of the page's JSON-LD, which some sites fill with (escaped) HTML."""
     for obj in page.json_ld:
         body = obj.get("articleBody")
         if isinstance(body, str) and len(body) > 200:
-            return [line.strip() for line in re.split(r"\n\s*\n|\n", body) if line.strip()]
+            for _ in range(2):
+                if "&" in body and _ESCAPED_TAG.search(body):
+                    body = html.unescape(body)
+            if "<" in body and _TAG.search(body):
+                return fragment_paragraphs(body)
+            return [line.strip() for line in body.splitlines() if line.strip()]
     return None
 
 
