@@ -54,6 +54,9 @@ _BEM_MODIFIER = re.compile(r"--[\w-]+")
 _STATE_CLASS = re.compile(r"(^|\s)(has|with|no|show|hide|tag|category)-[\w-]+", re.IGNORECASE)
 
 _WIDEN_FACTOR = 1.3
+_LEAD_SELECTOR = ", ".join(f'[class*="{word}"]' for word in ("lead", "intro", "chapo", "teaser", "standfirst", "summary", "excerpt", "deck"))
+_LEAD_MIN_CHARS = 60
+_LEAD_MAX_CHARS = 1500
 _LIST_ITEM_SHARE = 0.5
 # An <article> around the chosen block is taken whole (its lead paragraph often sits beside the
 # body) unless it holds far more paragraph text, as a page-wide <article> wrapper does.
@@ -168,9 +171,10 @@ def _paragraph_weight(para: LexborNode) -> float:
     return min(size, 800) * plain * plain * kind
 
 
-def _best_container(body: LexborNode) -> list[LexborNode]:
-    """The element holding the article: the best parent of paragraphs, widened while its
-    ancestors add much more paragraph text (an article split over sibling blocks)."""
+def _best_container(body: LexborNode, marked: LexborNode | None) -> list[LexborNode]:
+    """The element holding the article: the one the page marks as its articleBody, else the best
+    parent of paragraphs; widened while its ancestors add much more paragraph text (an article
+    split over sibling blocks)."""
     totals: dict[int, float] = {}
     direct: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
@@ -191,10 +195,12 @@ def _best_container(body: LexborNode) -> list[LexborNode]:
                 break
             parent = parent.parent
             depth += 1
-    if not direct:
+    if marked is not None and marked.mem_id in totals:
+        best = marked
+    elif not direct:
         return [body]
-    best_key = max(direct, key=direct.__getitem__)
-    best = nodes[best_key]
+    else:
+        best = nodes[max(direct, key=direct.__getitem__)]
     # Wrappers that add nothing are passed over: an ancestor is taken only for the text it adds.
     ancestor = best.parent
     while ancestor is not None and ancestor.mem_id in totals:
@@ -234,17 +240,39 @@ def _from_json_ld(page: ParsedPage) -> list[str] | None:
     return None
 
 
+def _is_within(node: LexborNode, ancestor: LexborNode) -> bool:
+    key = ancestor.mem_id
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id == key:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _lead_outside(body: LexborNode, container: LexborNode) -> LexborNode | None:
+    """The article's lead paragraph when the page puts it outside the body's block (a "chapo",
+    "intro" or "teaser" in the article's head)."""
+    for node in body.css(_LEAD_SELECTOR):
+        text = (node.text() or "").strip()
+        if not _LEAD_MIN_CHARS <= _text_len(text) <= _LEAD_MAX_CHARS or _link_density(node, len(text)) > 0.2:
+            continue
+        if _is_within(node, container) or _is_within(container, node):
+            continue
+        return node
+    return None
+
+
 def _generic(page: ParsedPage) -> list[str]:
     body = page.tree.body
     if body is None:
         return []
     _remove_chrome(body)
-    marked = body.css_first('[itemprop="articleBody"]')
-    if marked is not None and len(marked.text() or "") > 200:
-        containers = [marked]
-    else:
-        containers = _best_container(body)
+    containers = _best_container(body, body.css_first('[itemprop="articleBody"]'))
     found: list[str] = []
+    lead_node = _lead_outside(body, containers[0])
+    if lead_node is not None:
+        found.extend(node_paragraphs(lead_node))
     for container in containers:
         _drop_link_lists(container)
         found.extend(_trim(node_paragraphs(container)))
