@@ -16,6 +16,7 @@ from pipeline.sites.common import (
     to_iso_date,
     unix_to_iso,
 )
+from pipeline.textblocks import fragment_paragraphs, node_paragraphs
 
 HOSTS = ("mp.weixin.qq.com",)
 _ABOUT_TITLES = ("关于公众号", "关于服务号")
@@ -147,3 +148,40 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
         "image": resolve_url(image, page.url),
         "language": page.lang or "zh-CN",
     }
+
+
+# --- main text --------------------------------------------------------------------------------
+
+# Lines after which a WeChat article only advertises: the account's sign-off and its link lists.
+_END_MARKER = re.compile(r"^[-—–=·\s]*(end|往期推荐|推荐阅读|往期回顾|往期精选|精彩推荐|热门推荐|更多精彩|相关阅读)[-—–=·\s]*$", re.I)
+_SHARE_KINDS = ("8", "10")  # item_show_type of 图片分享 and 文本分享 posts
+_MIN_BODY_CHARS = 50
+
+
+def _before_end_marker(paragraphs: list[str]) -> list[str]:
+    for index, paragraph in enumerate(paragraphs):
+        if index and _END_MARKER.match(paragraph):
+            return paragraphs[:index]
+    return paragraphs
+
+
+def article_text(page: ParsedPage) -> list[str]:
+    """The article's paragraphs: `#js_content` on article pages; the post's text from the page's
+    data on image and text shares (and on article pages whose body a script fills in)."""
+    text = page.text
+    kind = _js_var(text, "", "item_show_type", r"\s*[:=]\s*{s}")
+    paragraphs: list[str] = []
+    node = page.tree.css_first("#js_content")
+    if node is not None and kind not in _SHARE_KINDS:
+        paragraphs = node_paragraphs(node)
+    if sum(map(len, paragraphs)) < _MIN_BODY_CHARS:
+        # Shares keep their text in cgiData; #js_content there holds only the account's card.
+        data = _js_var(text, "", "content_noencode", r"\s*:\s*JsDecode\(\s*{s}")
+        if data:
+            paragraphs = fragment_paragraphs(data)
+    if not paragraphs:
+        description = page.first_meta("og:description") or _js_var(
+            text, r"(?<![\w$.])", "var msg_desc", r"\s*=\s*(?:htmlDecode\(\s*)?{s}")
+        if description:
+            paragraphs = fragment_paragraphs(html.unescape(js_unescape(description)))
+    return _before_end_marker(paragraphs)
