@@ -445,11 +445,12 @@ def generic_fields(page: ParsedPage) -> dict[str, str | None]:
     }
 
 
-def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> WebRecord:
+def extract_page(html: bytes, url: str, *, content_type: str | None = None, with_text: bool = False) -> WebRecord:
     """The web record of an HTML page, or PageUnavailable when the page is not an article.
 
     Site rules (WeChat, Zhihu) run first and win where they give a value; the generic rules fill
-    in the rest. Pure: no I/O, the same bytes always give the same record.
+    in the rest. `with_text` adds the lead of the article's main text, from the same parse.
+    Pure: no I/O, the same bytes always give the same record.
     """
     page = ParsedPage(decode_html(html, content_type), url)
     site = rules_for(page)
@@ -467,11 +468,16 @@ def extract_page(html: bytes, url: str, *, content_type: str | None = None) -> W
         if value is not None:
             fields[key] = value or None
     media = (content_type or "").split(";")[0].strip().lower() or None
-    return WebRecord(url=url, content_type=media, **fields)
+    record = WebRecord(url=url, content_type=media, **fields)
+    if with_text:
+        # Last: the main-text rules prune the parsed tree that the field rules above read.
+        record.text = text_lead(text_of(page))
+    return record
 
 
 # --- main text ------------------------------------------------------------------------------
 # The article's text has its own module; this re-export is the public entry point.
-from pipeline.maintext import extract_text  # noqa: E402
+from pipeline.maintext import extract_text, text_of  # noqa: E402
+from pipeline.maintext import lead as text_lead  # noqa: E402
 
 __all__ += ["extract_text"]

@@ -128,6 +128,7 @@ class WebRecord(_Record):
     published: str | None = None
     language: str | None = None
     image: str | None = None
+    text: str | None = None  # the lead of the article's main text: whole paragraphs, about 4,000 characters
     content_type: str | None = None
     note: str | None = None  # e.g. "PDF document, not parsed"
 
