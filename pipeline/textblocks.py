@@ -55,32 +55,55 @@ def mark_blocks(root: LexborNode) -> None:
         node.insert_after(" ")
 
 
-def paragraphs_of(text: str) -> list[str]:
-    """Marked text split into clean paragraphs; boilerplate lines and empty ones dropped."""
-    found = []
+def paragraphs_of(text: str, end: re.Pattern[str] | None = None) -> list[str]:
+    """Marked text split into clean paragraphs; boilerplate lines and empty ones dropped.
+
+    A line matching `end` after the first paragraph ends the text (a site's sign-off before its
+    lists of other articles).
+    """
+    found: list[str] = []
     for block in text.split(_BREAK):
         for line in block.split(_LINE):
             line = _SPACES.sub(" ", line).strip()
-            if line and not _is_boilerplate(line):
+            if not line:
+                continue
+            if end is not None and found and end.match(line):
+                return found
+            if not _is_boilerplate(line):
                 found.append(line)
     return found
 
 
-def node_paragraphs(root: LexborNode) -> list[str]:
+def node_paragraphs(root: LexborNode, end: re.Pattern[str] | None = None) -> list[str]:
     """The paragraphs of one element (its tree is marked in place: call once, last)."""
     root.strip_tags(INVISIBLE_TAGS)
     mark_blocks(root)
-    return paragraphs_of(root.text(deep=True) or "")
+    return paragraphs_of(root.text(deep=True) or "", end)
 
 
-def fragment_paragraphs(fragment: str) -> list[str]:
+_REAL_TAG = re.compile(r"</?[a-z][a-z0-9]*(\s[^<>]*)?/?>", re.IGNORECASE)
+_ESCAPED_TAG = re.compile(r"&lt;/?[a-z]", re.IGNORECASE)
+_BLOCK_TAG = re.compile(r"<(p|div|section|br|h\d|li|blockquote|pre)\b", re.IGNORECASE)
+_ANY_TAG = re.compile(r"<[^>]*>")
+
+
+def fragment_paragraphs(fragment: str, end: re.Pattern[str] | None = None) -> list[str]:
     """The paragraphs of an HTML fragment held in a string (a page's JS data).
 
     Plain text with HTML links inside (WeChat text shares) breaks at its newlines; a fragment
-    with block markup breaks at its blocks, as a page does.
+    with block markup breaks at its blocks, as a page does. Markup that arrives entity-escaped
+    (`&lt;a class=&quot;wx_topic_link&quot;&gt;#话题&lt;/a&gt;`) is markup, not text.
     """
-    if not re.search(r"<(p|div|section|br|h\d|li|blockquote|pre)\b", fragment, re.IGNORECASE):
-        fragment = html.escape(html.unescape(re.sub(r"<[^>]*>", "", fragment)), quote=False).replace("\n", "<br>")
+    if not _REAL_TAG.search(fragment) and _ESCAPED_TAG.search(fragment):
+        fragment = html.unescape(fragment)
+    if not _BLOCK_TAG.search(fragment):
+        text = html.unescape(_ANY_TAG.sub("", fragment))
+        fragment = html.escape(text, quote=False).replace("\n", "<br>")
     tree = LexborHTMLParser(f"<div>{fragment}</div>")
     root = tree.body
-    return node_paragraphs(root) if root is not None else []
+    return node_paragraphs(root, end) if root is not None else []
+
+
+def fragment_text(fragment: str) -> str:
+    """An HTML fragment's visible text on one line: tags dropped, entities decoded."""
+    return " ".join(fragment_paragraphs(fragment))
