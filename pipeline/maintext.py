@@ -27,7 +27,8 @@ _CHROME_WORDS = re.compile(
     r"breadcrumbs?|cookies?|consent|gdpr|subscribe|subscription|signup|popup|modal|"
     r"more-?stories|top-?stories|most-?(read|popular)|trending|login|overlay|teaser-?list|"
     r"(next|prev|previous)-?(post|story|article)s?|print-?(button|link)s?|read-?also|see-?also|"
-    r"more-?(articles|news|posts)|twitter-tweet|instagram-media|tiktok-embed|donations?|paywall)([^a-z]|$)"
+    r"more-?(articles|news|posts)|twitter-tweet|instagram-media|tiktok-embed|donations?|paywall|buybox|"
+    r"disclaimer|affiliate)([^a-z]|$)"
     # Words that name chrome whatever follows them: "jp-relatedposts", "share-bar", "entryfooter".
     r"|(^|[^a-z])(related|recommend|newsletter|share|social|similar)|footer",
     re.IGNORECASE,
@@ -36,7 +37,7 @@ _CHROME_WORDS = re.compile(
 # such a block goes only when it is small.
 _WEAK_CHROME_WORDS = re.compile(
     r"(^|[^a-z])(navbar|navigation|nav|menu|pagination|pager|tags|tag-?(list|cloud|links)|byline|author-?(box|info|bio)|"
-    r"meta|post-?meta|entry-?meta|widget|toolbar|rating|masthead|banner|caption|credit|read-?more|"
+    r"meta|post-?meta|entry-?meta|widget|toolbar|ratings?|masthead|banner|caption|credit|read-?more|"
     r"sidebar|side-?bar|advert(isement)?|ads?|adsbygoogle|sponsor(ed)?|promo|outbrain|taboola|"
     r"copyright|sr-only|visually-?hidden|hide-?completely|skip|jump|credits?|image-?(source|author|credit)|"
     r"photo-?credit|authors?|autor|date|dateline|timestamp|reading-?time|post-?list)([^a-z]|$)",
@@ -61,6 +62,7 @@ _LIST_ITEM_SHARE = 0.5
 # An <article> around the chosen block is taken whole (its lead paragraph often sits beside the
 # body) unless it holds far more paragraph text, as a page-wide <article> wrapper does.
 _ARTICLE_MAX_GROWTH = 1.5
+_BR_HOLDERS = frozenset(("div", "section", "article", "main", "font", "span", "center"))
 _PARAGRAPHS = "p, pre, blockquote, li, td, h2, h3, h4"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _TAG = re.compile(r"</?[a-z][a-z0-9]*[\s>/]", re.IGNORECASE)
@@ -178,23 +180,38 @@ def _best_container(body: LexborNode, marked: LexborNode | None) -> list[LexborN
     totals: dict[int, float] = {}
     direct: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
-    for para in body.css(_PARAGRAPHS):
-        weight = _paragraph_weight(para)
-        if not weight:
-            continue
-        parent = para.parent
-        depth = 0
-        while parent is not None and parent.tag not in ("html", None):
-            key = parent.mem_id
+
+    def spread(start: LexborNode | None, weight: float) -> None:
+        """Adds a paragraph's weight to the block holding it (in full), its parent (half) and
+        every further ancestor's total."""
+        node, depth = start, 0
+        while node is not None and node.tag not in ("html", None):
+            key = node.mem_id
             if key not in nodes:
-                nodes[key] = parent
+                nodes[key] = node
             totals[key] = totals.get(key, 0.0) + weight
             if depth < 2:
                 direct[key] = direct.get(key, 0.0) + weight / (1 + depth)
-            if parent.tag == "body":
+            if node.tag == "body":
                 break
-            parent = parent.parent
+            node = node.parent
             depth += 1
+
+    for para in body.css(_PARAGRAPHS):
+        weight = _paragraph_weight(para)
+        if weight:
+            spread(para.parent, weight)
+    # Text written straight into a block and broken by <br>s, with no <p> around it: the block
+    # is its own paragraph holder.
+    seen: set[int] = set()
+    for line_break in body.css("br"):
+        holder = line_break.parent
+        if holder is None or holder.tag not in _BR_HOLDERS or holder.mem_id in seen:
+            continue
+        seen.add(holder.mem_id)
+        weight = _paragraph_weight(holder)
+        if weight:
+            spread(holder, weight)
     if marked is not None and marked.mem_id in totals:
         best = marked
     elif not direct:
@@ -275,6 +292,8 @@ def _generic(page: ParsedPage) -> list[str]:
         found.extend(node_paragraphs(lead_node))
     for container in containers:
         _drop_link_lists(container)
+        for heading in container.css("h1"):
+            heading.decompose()
         found.extend(_trim(node_paragraphs(container)))
     ld_paragraphs = _from_json_ld(page)
     if ld_paragraphs and sum(map(len, ld_paragraphs)) > 1.3 * sum(map(len, found)):

@@ -34,6 +34,12 @@ _BOILERPLATE_LINE = re.compile(
     r"|预览时标签不可点|微信扫一扫|继续滑动看下一个|轻触阅读原文|向上滑动看下一个"
     r"|share (this|on)|follow us|sign up for|subscribe to|read more\b|related (articles|posts|stories)"
     r"|copyright\b|©|\(c\) ?\d{4}|all rights reserved|advertisement\b|anzeige\b|teilen\b|mehr zum thema"
+    # Headings of "more to read" lists, in the languages pages come in.
+    r"|(you (may|might) also like|more from|read next|recommended for you|auch interessant|weitere themen"
+    r"|das könnte (dich|sie) (auch )?interessieren|lesen sie auch|temas relacionados|te puede interesar"
+    r"|à lire aussi|lire aussi|leia também)\W*$"
+    # Caption credits.
+    r"|(photo|foto|bild|image|credit|crédits?)( ?(credits?|photos?))?\s*[:：]"
     r")",
     re.IGNORECASE,
 )
