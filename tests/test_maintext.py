@@ -118,14 +118,15 @@ def test_generic_article_keeps_the_body_and_leaves_every_kind_of_chrome_out():
     text = extract_text(page("news_article_body.html"), "https://chips.example/news/npu")
     assert text is not None
     paragraphs = text.split("\n\n")
-    assert paragraphs[0] == "Tiny NPU ships in hearing aids"
+    # The headline is the record's title; the text starts with the article itself.
+    assert paragraphs[0] == "A neural processing unit smaller than a grain of rice now ships inside a line of hearing aids, the maker said on Tuesday."
     assert "A neural processing unit smaller than a grain of rice now ships inside a line of hearing aids, the maker said on Tuesday." in paragraphs
     assert "The chip runs a denoising network at under one milliwatt, which the company says triples battery life compared with running the same model on the DSP." in paragraphs
     assert "“We wanted speech to stay clear in a noisy restaurant,” the chief engineer said." in paragraphs
     assert "Process: 22 nm, with the weights held in on-chip SRAM." in paragraphs
     assert paragraphs[-1] == "Shipments start in May, with a developer kit to follow later this year."
     for chrome in ("Share on X", "Related stories", "Edge AI chips", "Great news", "Most read", "RISC-V everywhere",
-                   "Our editors picked", "Example Media", "Reviews", "By Jane Roe"):
+                   "Our editors picked", "Example Media", "Reviews", "By Jane Roe", "Tiny NPU"):
         assert chrome not in text, chrome
 
 
@@ -199,3 +200,15 @@ def test_extract_page_with_text_fills_the_record_from_the_same_page():
     assert record.title == "Tiny NPU ships in hearing aids"
     assert record.text == lead(extract_text(html, "https://chips.example/news/npu"))
     assert extract_page(html, "https://chips.example/news/npu").text is None
+
+
+def test_text_written_with_line_breaks_straight_into_a_div_is_found():
+    menu = "".join(f'<a href="/r/{i}">Regional news item number {i} with a long headline</a><br>' for i in range(40))
+    body = (f'<div id="left">{menu}</div><div id="content"><h1>Rainy October</h1><div class="news_text">'
+            "The weather is a good way to start a conversation, and October gave people plenty to talk about.<br><br>"
+            "Instead of the usual autumn weather, the month brought a lot of rain and mild days.<br><br>"
+            "The record was set on the coast, where the storm surge was the highest in decades.</div></div>")
+    text = extract_text(inline_page("<title>Rainy October</title>", body), "https://news.example/rain")
+    assert text == ("The weather is a good way to start a conversation, and October gave people plenty to talk about.\n\n"
+                    "Instead of the usual autumn weather, the month brought a lot of rain and mild days.\n\n"
+                    "The record was set on the coast, where the storm surge was the highest in decades.")

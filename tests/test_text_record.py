@@ -99,7 +99,7 @@ def test_the_web_stage_keeps_the_articles_text_in_the_record(site):
     code, out, err = site.run("sources.txt", "--format", "json")
     assert code == 0, err
     text = _web_entry(out)["record"]["text"]
-    assert text.startswith("Tiny NPU ships in hearing aids\n\nA neural processing unit smaller than a grain of rice")
+    assert text.startswith("A neural processing unit smaller than a grain of rice now ships inside a line of hearing aids")
     assert "Shipments start in May" in text and "Share on X" not in text and "Most read" not in text
     # A re-render reads the text from the cache: no second request.
     asked = len(site.server.requests)
@@ -123,4 +123,4 @@ def test_an_old_schema_cache_serves_offline_and_a_refetch_fills_the_text(site):
     assert code == 0, err
     fetches = [r for r in site.server.requests if r.path == "/news/npu"]
     assert len(fetches) == 1 and "if-none-match" not in fetches[0].headers
-    assert _web_entry(out)["record"]["text"].startswith("Tiny NPU ships in hearing aids")
+    assert _web_entry(out)["record"]["text"].startswith("A neural processing unit")
