@@ -23,6 +23,7 @@ INVISIBLE_TAGS = ["script", "style", "noscript", "template", "svg", "math", "ifr
 
 _BREAK = "\u2029"  # paragraph separator: never in real page text, so it marks our own breaks
 _LINE = "\u2028"
+_HEADING = "\ufdd0"  # a noncharacter: marks a line that is a heading
 
 # Lines that are never the article however long the article: follow-us prompts, share and
 # read-more links, copyright notices. Anchored so a sentence that merely mentions them stays.
@@ -59,6 +60,8 @@ def mark_blocks(root: LexborNode) -> None:
         node.insert_after(_LINE)
     for node in root.css(_CELL_SELECTOR):
         node.insert_after(" ")
+    for node in root.css("h2, h3, h4, h5, h6"):
+        node.insert_before(_HEADING)
 
 
 def paragraphs_of(text: str, end: re.Pattern[str] | None = None) -> list[str]:
@@ -68,8 +71,10 @@ def paragraphs_of(text: str, end: re.Pattern[str] | None = None) -> list[str]:
     lists of other articles).
     """
     found: list[str] = []
+    headings: list[bool] = []
     for block in text.split(_BREAK):
-        for line in block.split(_LINE):
+        heading = _HEADING in block
+        for line in block.replace(_HEADING, "").split(_LINE):
             line = _SPACES.sub(" ", line).strip()
             if not line:
                 continue
@@ -77,6 +82,11 @@ def paragraphs_of(text: str, end: re.Pattern[str] | None = None) -> list[str]:
                 return found
             if not _is_boilerplate(line):
                 found.append(line)
+                headings.append(heading)
+    # Headings with nothing after them head the lists that follow an article, not its text.
+    while found and headings[-1]:
+        found.pop()
+        headings.pop()
     return found
 
 

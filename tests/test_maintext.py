@@ -155,11 +155,11 @@ def test_generic_page_rendered_by_script_falls_back_to_json_ld_article_body():
     assert text.startswith("First paragraph of the story") and text.endswith("Last paragraph & done.")
 
 
-def test_boilerplate_lines_inside_the_body_are_dropped():
+def test_boilerplate_lines_and_a_closing_heading_with_nothing_under_it_are_dropped():
     body = ("<article><p>The first real paragraph of the article, with enough words to be the body.</p>"
             "<p>Share this article</p><p>点击上方蓝字关注我们</p><p>推荐阅读</p>"
             "<p>The second real paragraph of the article, also with enough words in it.</p>"
-            "<p>Copyright 2026 Example Media. All rights reserved.</p></article>")
+            "<p>Copyright 2026 Example Media. All rights reserved.</p><h2>Elsewhere on the site</h2></article>")
     text = extract_text(inline_page("", body), "https://example.org/a")
     assert text == ("The first real paragraph of the article, with enough words to be the body.\n\n"
                     "The second real paragraph of the article, also with enough words in it.")
