@@ -43,6 +43,17 @@ _WEAK_CHROME_WORDS = re.compile(
     r"photo-?credit|authors?|autor|date|dateline|timestamp|reading-?time|post-?list)([^a-z]|$)",
     re.IGNORECASE,
 )
+# Stems of every word above, with only the left boundary: a quick first test that most class
+# strings fail (a superset of both rules, so it never hides a chrome word).
+_MAYBE_CHROME = re.compile(
+    r"(?<![a-z])(?:comment|kommentar|disqus|respond|repl|shar|sociable|breadcrumb|cookie|consent|gdpr|subscri|"
+    r"signup|popup|modal|more|top|most|trending|login|overlay|teaser|next|prev|print|read|see|twitter|"
+    r"instagram|tiktok|donation|paywall|buybox|disclaimer|affiliate|related|recommend|newsletter|social|"
+    r"similar|nav|menu|pag|tag|byline|author|autor|meta|postmeta|entrymeta|widget|toolbar|rating|masthead|"
+    r"banner|caption|credit|side|advert|ad|sponsor|promo|outbrain|taboola|copyright|sr-only|visually|hide|"
+    r"skip|jump|image|photo|date|timestamp|postlist|post-list)|footer",
+    re.IGNORECASE,
+)
 _WEAK_CHROME_MAX_CHARS = 1000
 _FORM_MAX_CHARS = 2000
 # Words that mark a container of the article itself: chrome words in the same class do not
@@ -121,6 +132,8 @@ def _chrome_words(marks: str) -> tuple[bool, bool]:
 
     Cached: a page repeats the same few class strings on thousands of elements.
     """
+    if _MAYBE_CHROME.search(marks) is None:
+        return _NOT_CHROME
     marks = _STATE_CLASS.sub("", _BEM_MODIFIER.sub("", marks))
     if not marks.strip():
         return _NOT_CHROME
