@@ -55,6 +55,10 @@ _MAYBE_CHROME = re.compile(
     re.IGNORECASE,
 )
 _WEAK_CHROME_MAX_CHARS = 1000
+# Elements whose class words are read: not links, icons and list items (a third of a page's
+# classed elements), whose chrome the block around them or the link-list rule removes.
+_INLINE = ":not(a):not(i):not(img):not(svg):not(path):not(li)"
+_WORDS_SELECTOR = f"[class]{_INLINE}, [id]{_INLINE}"
 _FORM_MAX_CHARS = 2000
 # Words that mark a container of the article itself: chrome words in the same class do not
 # remove it (readability's "maybe a candidate") when it holds much text.
@@ -149,7 +153,7 @@ def _remove_chrome(root: LexborNode) -> None:
     for node in root.css(_CHROME_ELEMENTS):
         if _is_chrome_element(node):
             node.decompose()
-    for node in root.css("[class], [id]"):
+    for node in root.css(_WORDS_SELECTOR):
         if _is_chrome_by_words(node):
             node.decompose()
 
