@@ -128,9 +128,9 @@ class WebRecord(_Record):
     published: str | None = None
     language: str | None = None
     image: str | None = None
-    text: str | None = None  # the lead of the article's main text: whole paragraphs, about 4,000 characters
     content_type: str | None = None
     note: str | None = None  # e.g. "PDF document, not parsed"
+    text: str | None = None  # the article's lead: whole paragraphs, up to about 4,000 characters
 
 
 RECORD_TYPES: dict[str, type[_Record]] = {"arxiv": ArxivRecord, "github": GithubRecord, "web": WebRecord}
