@@ -352,14 +352,32 @@ def extract_text(html: bytes, url: str, *, content_type: str | None = None) -> s
     return text_of(ParsedPage(decode_html(html, content_type), url))
 
 
+_LEAD_SENTENCE_END = re.compile(r"[。！？!?]|[.](?=\s)")
+
+
+def _cut(paragraph: str, limit: int) -> str:
+    """A paragraph longer than the limit, cut at its last sentence end within it, else at a space
+    (marked with "…"): a page that is one huge block of text must not fill the cache."""
+    head = paragraph[:limit]
+    ends = [match.end() for match in _LEAD_SENTENCE_END.finditer(head)]
+    if ends and ends[-1] > limit // 2:
+        return head[: ends[-1]]
+    space = head.rfind(" ")
+    return (head[:space] if space > limit // 2 else head).rstrip() + "…"
+
+
 def lead(text: str | None, limit: int = LEAD_CHARS) -> str | None:
-    """The first whole paragraphs of a text, up to about `limit` characters (one at least)."""
+    """The first whole paragraphs of a text, up to about `limit` characters; a first paragraph
+    longer than that is cut at a sentence end."""
     if not text:
         return None
     kept: list[str] = []
     size = 0
     for paragraph in text.split("\n\n"):
         if kept and size + len(paragraph) > limit:
+            break
+        if len(paragraph) > limit:
+            kept.append(_cut(paragraph, limit))
             break
         kept.append(paragraph)
         size += len(paragraph) + 2

@@ -190,8 +190,15 @@ def test_pages_without_text_give_none_not_a_crash(html):
 def test_lead_keeps_whole_paragraphs_up_to_the_limit():
     first, second, third = "a" * 3000, "b" * 900, "c" * 500
     assert lead(f"{first}\n\n{second}\n\n{third}") == f"{first}\n\n{second}"
-    assert lead("x" * (LEAD_CHARS + 500)) == "x" * (LEAD_CHARS + 500)  # one paragraph is never cut
     assert lead(None) is None
+
+
+def test_a_first_paragraph_longer_than_the_limit_is_cut_at_a_sentence_end_or_a_space():
+    sentences = "这是一个很长的句子，用来填满段落。" * 400  # 17 characters a sentence
+    cut = lead(sentences)
+    assert cut is not None and LEAD_CHARS // 2 < len(cut) <= LEAD_CHARS and cut.endswith("。")
+    words = lead("word " * 1_000_000)
+    assert words is not None and len(words) <= LEAD_CHARS + 1 and words.endswith("word…")
 
 
 def test_extract_page_with_text_fills_the_record_from_the_same_page():
