@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.extract import extract_page, extract_text
 from pipeline.maintext import LEAD_CHARS, lead
@@ -219,3 +221,17 @@ def test_text_written_with_line_breaks_straight_into_a_div_is_found():
     assert text == ("The weather is a good way to start a conversation, and October gave people plenty to talk about.\n\n"
                     "Instead of the usual autumn weather, the month brought a lot of rain and mild days.\n\n"
                     "The record was set on the coast, where the storm surge was the highest in decades.")
+
+
+_TAGS = ["<p>", "</p>", "<div class='share'>", "<div class='post-content'>", "</div>", "<br>", "<article>",
+         "<h2>", "</h2>", "<li>", "<a href='/x'>", "</a>", "<script>", "<table><tr><td>", "<header>", "<nav>",
+         '<script type="application/ld+json">{"articleBody": "', '<div id="js_content">', "<pre>", "<h1>"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_TAGS), st.text(max_size=80)), max_size=40),
+       st.sampled_from(["", "https://mp.weixin.qq.com/s/x", "https://www.zhihu.com/question/1/answer/2",
+                        "https://blog.csdn.net/a/article/details/1", "https://example.org/a"]))
+def test_any_markup_gives_text_or_none_never_an_exception(pieces, url):
+    text = extract_text("".join(pieces).encode("utf-8", "surrogatepass"), url)
+    assert text is None or (text.strip() and "\n\n\n" not in text)
