@@ -47,8 +47,17 @@ _BOILERPLATE_LINE = re.compile(
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u3000\u200b\ufeff]+")
 
 
+# Calls to subscribe or sign in, wherever they stand in a short line.
+_SUBSCRIBE_PROMPT = re.compile(
+    r"\b(subscribe|subscribers?|subscription|newsletter|abonnieren|abonnement|sign up|log in|anmelden)\b",
+    re.IGNORECASE,
+)
+
+
 def _is_boilerplate(line: str) -> bool:
-    return len(line) < 120 and _BOILERPLATE_LINE.search(line) is not None
+    if len(line) >= 160:
+        return False
+    return (len(line) < 120 and _BOILERPLATE_LINE.search(line) is not None) or _SUBSCRIBE_PROMPT.search(line) is not None
 
 
 def mark_blocks(root: LexborNode) -> None:
