@@ -18,8 +18,16 @@ from pipeline.models import Cached, FetchResult, Kind
 log = logging.getLogger(__name__)
 
 DB_NAME = "enrich.sqlite3"
-# Bump when the meaning or shape of stored records changes: rows of another version are misses.
-SCHEMA_VERSION = 1
+# Bump when the meaning or shape of stored records changes: rows of another version are misses,
+# except rows of a version listed in _UPGRADES, which keep serving.
+SCHEMA_VERSION = 2
+# Older versions whose rows this one still reads, each with the kinds whose records it lacks a
+# field of. Version 1 web records have no `text`: they keep serving (offline, or when a refresh
+# fails) but are due for refetching, unconditionally, so that the refetch fills the field in.
+# Their other kinds are what version 2 stores, and are relabelled when the database opens.
+_UPGRADES: dict[int, frozenset[str]] = {1: frozenset({"web"})}
+_READABLE = (SCHEMA_VERSION, *_UPGRADES)
+_READABLE_MARKS = ",".join("?" * len(_READABLE))
 DAY = 86400.0
 _PINNED = re.compile(r"v\d+$")
 
@@ -139,7 +147,17 @@ class Cache:
             return
         with db:
             db.execute("BEGIN IMMEDIATE")
-            if version not in (0, SCHEMA_VERSION):
+            if version in _UPGRADES:
+                # Same table; rows of kinds whose records did not change take the new version now.
+                stale_kinds = sorted(_UPGRADES[version])
+                marks = ",".join("?" * len(stale_kinds))
+                db.execute(
+                    f"UPDATE records SET schema = ? WHERE schema = ? AND kind NOT IN ({marks})",
+                    (SCHEMA_VERSION, version, *stale_kinds),
+                )
+                log.info("cache schema %s upgraded to %s; older %s records serve until refetched",
+                         version, SCHEMA_VERSION, "/".join(stale_kinds))
+            elif version not in (0, SCHEMA_VERSION):
                 # An older (or newer) layout: its rows are misses, never a crash. Refetching is
                 # cheap next to guessing at another version's meaning.
                 log.warning("cache schema %s is not %s; starting a fresh cache", version, SCHEMA_VERSION)
@@ -152,14 +170,20 @@ class Cache:
 
     # -- reading -----------------------------------------------------------------------------
     def _rows(self, keys: list[str]) -> Iterator[tuple]:
+        """Rows of the keys, of this schema version or one it upgrades from, with that version."""
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
             yield from self.db.execute(
-                "SELECT key, kind, record, error, error_at, fetched_at, etag, last_modified "
-                f"FROM records WHERE schema = ? AND key IN ({marks})",
-                (SCHEMA_VERSION, *chunk),
+                "SELECT key, kind, record, error, error_at, fetched_at, etag, last_modified, schema "
+                f"FROM records WHERE schema IN ({_READABLE_MARKS}) AND key IN ({marks})",
+                (*_READABLE, *chunk),
             )
+
+    @staticmethod
+    def _outdated(kind: str, schema: int) -> bool:
+        """A row of an older version whose record lacks a field this version fills in."""
+        return schema != SCHEMA_VERSION and kind in _UPGRADES.get(schema, ())
 
     def lookup_many(self, keys: Iterable[str], kind_of: dict[str, str]) -> dict[str, Lookup]:
         """The verdict for every key at once (one query per 500 keys: a warm run is one pass)."""
@@ -167,19 +191,23 @@ class Cache:
         keys = list(dict.fromkeys(keys))
         failure_ttl = self.freshness.failure
         found: dict[str, Lookup] = {}
-        for key, kind, record, error, error_at, fetched_at, etag, last_modified in self._rows(keys):
+        for key, kind, record, error, error_at, fetched_at, etag, last_modified, schema in self._rows(keys):
             if kind != kind_of.get(key, kind):
                 continue
+            outdated = self._outdated(kind, schema)
+            if outdated:
+                # No validators: a 304 would keep the record that lacks the new field.
+                etag = last_modified = None
             cached = Cached(key, kind, fetched_at, json.loads(record) if record else None, error, etag, last_modified)
             ttl = self.freshness.ttl(key, kind)
             failure_fresh = error_at is not None and now - error_at < failure_ttl
-            fresh = cached.record is not None and (ttl is None or now - fetched_at < ttl)
+            fresh = cached.record is not None and not outdated and (ttl is None or now - fetched_at < ttl)
             found[key] = Lookup(cached, fresh, error if failure_fresh else None)
         # A key without a usable row is a miss; the verdicts come in the order asked.
         return {key: found.get(key) or Lookup() for key in keys}
 
     def get(self, key: str) -> Cached | None:
-        for key_, kind, record, error, _error_at, fetched_at, etag, last_modified in self._rows([key]):
+        for key_, kind, record, error, _error_at, fetched_at, etag, last_modified, _schema in self._rows([key]):
             return Cached(key_, kind, fetched_at, json.loads(record) if record else None, error, etag, last_modified)
         return None
 
@@ -245,14 +273,14 @@ class Cache:
     def stats(self) -> Stats:
         now = self.clock()
         stats = Stats(path=str(self.path))
-        for key, kind, has_record, error_at, fetched_at in self.db.execute(
-            "SELECT key, kind, record IS NOT NULL, error_at, fetched_at FROM records WHERE schema = ?",
-            (SCHEMA_VERSION,),
+        for key, kind, has_record, _error_at, fetched_at, schema in self.db.execute(
+            f"SELECT key, kind, record IS NOT NULL, error_at, fetched_at, schema FROM records WHERE schema IN ({_READABLE_MARKS})",
+            _READABLE,
         ):
             ttl = self.freshness.ttl(key, kind)
             if not has_record:
                 state = "failed"
-            elif ttl is None or now - fetched_at < ttl:
+            elif not self._outdated(kind, schema) and (ttl is None or now - fetched_at < ttl):
                 state = "fresh"
             else:
                 state = "stale"
@@ -284,6 +312,8 @@ class Cache:
         cutoff = self.clock() - older_than_days * DAY
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            removed = self.db.execute("DELETE FROM records WHERE last_used < ? OR schema != ?", (cutoff, SCHEMA_VERSION)).rowcount
+            removed = self.db.execute(
+                f"DELETE FROM records WHERE last_used < ? OR schema NOT IN ({_READABLE_MARKS})", (cutoff, *_READABLE)
+            ).rowcount
         self.db.execute("VACUUM")
         return removed

@@ -8,6 +8,8 @@ from datetime import timezone
 from pipeline.webarchive import original_url, unwrap, without_chrome
 from pipeline.byline import byline_from_markup, pick_author, published
 from pipeline.decode import decode_html
+from pipeline.maintext import extract_text, text_of
+from pipeline.maintext import lead as text_lead
 from pipeline.models import WebRecord
 from pipeline.sitename import is_site_part, pick_site_name, site_candidates, squash
 from pipeline.sites import rules_for
@@ -27,7 +29,7 @@ from pipeline.titles import (
     title_end_naming_host,
 )
 
-__all__ = ["PageUnavailable", "extract_page", "register_site_names", "strip_site_affix"]
+__all__ = ["PageUnavailable", "extract_page", "extract_text", "register_site_names", "strip_site_affix"]
 
 # --- bot walls ------------------------------------------------------------------------------
 
@@ -247,14 +249,16 @@ def _page_bytes(html: object) -> bytes:
     raise PageUnavailable(f"not an HTML page: got {type(html).__name__}, not bytes", permanent=True)
 
 
-def extract_page(html: bytes, url: str | None, *, content_type: str | None = None) -> WebRecord:
+def extract_page(html: bytes, url: str | None, *, content_type: str | None = None,
+                 with_text: bool = False) -> WebRecord:
     """The web record of an HTML page, or PageUnavailable when the page is not an article.
 
     Any bytes and any `url` (None and "" included: the page is then read without a host) give a
     record or PageUnavailable, never another exception. A copy on web.archive.org or archive.today
     is read as the page it copied, without the archive's chrome, and the record names the original
     in `archived_from`. Site rules (WeChat, Zhihu) run first and win where they give a value; the
-    generic rules fill in the rest. Pure: no I/O, the same bytes always give the same record.
+    generic rules fill in the rest. `with_text` adds the lead of the article's main text, from the
+    same parse. Pure: no I/O, the same bytes always give the same record.
     """
     body = _page_bytes(html)
     fetched_url = url if isinstance(url, str) else None
@@ -281,4 +285,8 @@ def extract_page(html: bytes, url: str | None, *, content_type: str | None = Non
         fields["canonical_url"] = unwrap(fields["canonical_url"]) or archived_from
         fields["image"] = unwrap(fields["image"])
     media = (content_type or "").split(";")[0].strip().lower() or None
-    return WebRecord(url=fetched_url, content_type=media, archived_from=archived_from, **fields)
+    record = WebRecord(url=fetched_url, content_type=media, archived_from=archived_from, **fields)
+    if with_text:
+        # Last: the main-text rules prune the parsed tree that the field rules above read.
+        record.text = text_lead(text_of(page))
+    return record

@@ -24,7 +24,7 @@ NEWS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Edge chips sell out - Daily Example</title>
 <meta property="og:site_name" value="Daily Example">
 <meta name="description" value="Photo by Jane Doe. Edge chips sell out: makers promise more by May &amp; June. Prices rose 20%. Analysts expect a glut in la...">
-</head><body><h1>Edge chips sell out</h1><p>Body.</p></body></html>"""
+</head><body><h1>Edge chips sell out</h1></body></html>"""  # no article text: the description is all there is
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -79,7 +79,7 @@ def record_from_page(page: Page) -> WebRecord:
             note=f"{_type_name(page.content_type)}, not parsed",
         )
     raw_type = page.headers.get("content-type") or page.content_type
-    record = extract_page(page.body, page.url, content_type=raw_type)
+    record = extract_page(page.body, page.url, content_type=raw_type, with_text=True)
     record.url = page.url
     record.content_type = record.content_type or page.content_type
     if page.truncated:

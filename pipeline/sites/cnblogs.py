@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.sites.common import CHINA_TZ, ParsedPage, clean_text, to_iso_date
+from pipeline.textblocks import node_paragraphs
 
 HOSTS = ("cnblogs.com",)
 SITE_NAME = "博客园"
@@ -46,3 +47,18 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
         "description": description,
         "language": page.lang or "zh-CN",
     }
+
+
+# --- main text --------------------------------------------------------------------------------
+
+_CODE_CHROME = ".cnblogs_code_toolbar, .cnblogs_code_copy, .code-line-number"
+
+
+def article_text(page: ParsedPage) -> list[str] | None:
+    """The post's paragraphs (`#cnblogs_post_body`)."""
+    node = page.tree.css_first("#cnblogs_post_body")
+    if node is None:
+        return None
+    for chrome in node.css(_CODE_CHROME):
+        chrome.decompose()
+    return node_paragraphs(node)

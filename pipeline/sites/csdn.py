@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.sites.common import CHINA_TZ, ParsedPage, clean_text, js_var, to_iso_date
+from pipeline.textblocks import node_paragraphs
 
 HOSTS = ("csdn.net",)
 BLOG_NAME = "CSDN博客"
@@ -80,3 +81,19 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
         "published": to_iso_date(bar.get("发表于"), CHINA_TZ),
         "language": page.lang or "zh-CN",
     }
+
+
+# --- main text --------------------------------------------------------------------------------
+
+# Code blocks carry their line numbers and a copy button as separate elements.
+_CODE_CHROME = ".pre-numbering, .hljs-button, .code-copy, .signin"
+
+
+def article_text(page: ParsedPage) -> list[str] | None:
+    """The post's paragraphs (`#content_views`, or a news page's `.news_content`)."""
+    node = page.tree.css_first("#content_views") or page.tree.css_first(".news_content")
+    if node is None:
+        return None
+    for chrome in node.css(_CODE_CHROME):
+        chrome.decompose()
+    return node_paragraphs(node)

@@ -16,6 +16,7 @@ from pipeline.sites.common import (
     to_iso_date,
     unix_to_iso,
 )
+from pipeline.textblocks import fragment_paragraphs, fragment_text, node_paragraphs
 
 HOSTS = ("mp.weixin.qq.com",)
 _ABOUT_TITLES = ("关于公众号", "关于服务号")
@@ -39,6 +40,15 @@ def _decoded(value: str | None) -> str | None:
     if value is None:
         return None
     return clean_text(html.unescape(js_unescape(value)))
+
+
+def _plain_text(value: str | None) -> str | None:
+    """A value that may hold markup, as text: share posts put topic links
+    (`\\x26lt;a class=\\x26quot;wx_topic_link\\x26quot;…\\x26gt;#话题\\x26lt;/a\\x26gt;`) in their
+    description, and only the topic's own text (#话题) belongs in a summary."""
+    if value is None:
+        return None
+    return clean_text(fragment_text(js_unescape(value)))
 
 
 def _headline(value: str | None) -> str | None:
@@ -130,7 +140,7 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
         or page.first_meta("og:article:author", "author")
         or _js_var(text, r"(?<![\w$])", "author", r"\s*:\s*JsDecode\(\s*{s}")
     )
-    description = _decoded(
+    description = _plain_text(
         page.first_meta("og:description")
         or _js_var(text, r"(?<![\w$.])", "var msg_desc", r"\s*=\s*(?:htmlDecode\(\s*)?{s}")
         or page.first_meta("description")
@@ -147,3 +157,33 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
         "image": resolve_url(image, page.url),
         "language": page.lang or "zh-CN",
     }
+
+
+# --- main text --------------------------------------------------------------------------------
+
+# Lines after which a WeChat article only advertises: the account's sign-off and its link lists.
+_END_MARKER = re.compile(r"^[-—–=·\s]*(end|往期推荐|推荐阅读|往期回顾|往期精选|精彩推荐|热门推荐|更多精彩|相关阅读)[-—–=·\s]*$", re.I)
+_SHARE_KINDS = ("8", "10")  # item_show_type of 图片分享 and 文本分享 posts
+_MIN_BODY_CHARS = 50
+
+
+def article_text(page: ParsedPage) -> list[str]:
+    """The article's paragraphs: `#js_content` on article pages; the post's text from the page's
+    data on image and text shares (and on article pages whose body a script fills in)."""
+    text = page.text
+    kind = _js_var(text, "", "item_show_type", r"\s*[:=]\s*{s}")
+    paragraphs: list[str] = []
+    node = page.tree.css_first("#js_content")
+    if node is not None and kind not in _SHARE_KINDS:
+        paragraphs = node_paragraphs(node, _END_MARKER)
+    if sum(map(len, paragraphs)) < _MIN_BODY_CHARS:
+        # Shares keep their text in cgiData; #js_content there holds only the account's card.
+        data = _js_var(text, "", "content_noencode", r"\s*:\s*JsDecode\(\s*{s}")
+        if data:
+            paragraphs = fragment_paragraphs(data, _END_MARKER)
+    if not paragraphs:
+        description = page.first_meta("og:description") or _js_var(
+            text, r"(?<![\w$.])", "var msg_desc", r"\s*=\s*(?:htmlDecode\(\s*)?{s}")
+        if description:
+            paragraphs = fragment_paragraphs(html.unescape(js_unescape(description)))
+    return paragraphs

@@ -6,6 +6,7 @@ import json
 import re
 
 from pipeline.sites.common import CHINA_TZ, PageUnavailable, ParsedPage, clean_text, to_iso_date, unix_to_iso
+from pipeline.textblocks import fragment_paragraphs, node_paragraphs
 
 HOSTS = ("zhihu.com",)
 SITE_NAME = "知乎"
@@ -121,3 +122,33 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
     fields["site_name"] = SITE_NAME
     fields["language"] = page.lang or "zh-CN"
     return fields
+
+
+# --- main text --------------------------------------------------------------------------------
+
+# Rendered bodies, most specific first: a column post, the answer of an answer page, a legacy answer.
+_BODY_SELECTORS = (".Post-RichText", ".AnswerCard .RichContent-inner", ".AnswerItem .RichContent-inner",
+                   ".zm-item-answer .zm-editable-content")
+
+
+def article_text(page: ParsedPage) -> list[str] | None:
+    """The post's or the answer's paragraphs: the full HTML the state JSON holds, else the rendered
+    body; None on question pages (the generic rules take the question and its answers)."""
+    entities = _initial_state(page).get("entities") or {}
+    article = re.search(r"zhihu\.com/p/(\d+)", page.url)
+    answer = re.search(r"/answer/(\d+)", page.url)
+    item: object = None
+    if article:
+        item = (entities.get("articles") or {}).get(article.group(1))
+    elif answer:
+        item = (entities.get("answers") or {}).get(answer.group(1))
+    content = item.get("content") if isinstance(item, dict) else None
+    if isinstance(content, str) and content.strip():
+        return fragment_paragraphs(content)
+    if not (article or answer):
+        return None
+    for selector in _BODY_SELECTORS:
+        node = page.tree.css_first(selector)
+        if node is not None:
+            return node_paragraphs(node)
+    return None
