@@ -41,6 +41,7 @@ from pipeline.fetchers.github_rest import (
 )
 from pipeline.models import FetchResult, GithubRecord, Link
 from pipeline.readme import readme_lead
+from pipeline.secrets import RedactingFilter, Redactor, register_secret
 from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError
 
 log = logging.getLogger(__name__)
@@ -59,35 +60,25 @@ README_MEDIA_TYPE = "application/vnd.github.raw+json"
 # The I/O shell.
 
 
-class _RedactTokens(logging.Filter):
-    """PyGithub masks the Authorization header in its DEBUG log, but it logs response bodies
-    and URLs as they are: this rewrites any record of its loggers that contains a token."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.tokens: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.tokens:
-            text = record.getMessage()
-            if any(token in text for token in self.tokens):
-                for token in self.tokens:
-                    text = text.replace(token, REDACTED)
-                record.msg, record.args = text, None
-        return True
+# PyGithub logs response bodies and URLs as they are (it masks only the Authorization header).
+_LIBRARY_LOGGERS = ("github", "github.Requester", "urllib3.connectionpool")
+_REDACT_AT_SOURCE = RedactingFilter(Redactor([]))  # hides every registered secret
 
 
-_token_filter = _RedactTokens()
-for _name in ("github", "github.Requester", "urllib3.connectionpool"):
-    logging.getLogger(_name).addFilter(_token_filter)
-
-# On import PyGithub sets its logger to INFO with its own stderr handler, which would print
-# "Following Github server redirection ..." past our -q/-v settings: hand it back to ours.
-_pygithub_log = logging.getLogger("github")
-_pygithub_log.setLevel(logging.NOTSET)
-for _handler in list(_pygithub_log.handlers):
-    if type(_handler) is logging.StreamHandler:
-        _pygithub_log.removeHandler(_handler)
+def _tame_library_logging() -> None:
+    """Redacts secrets in PyGithub's and urllib3's log records where they are made, so no handler
+    ever sees a token; and undoes what PyGithub does on import (its logger at INFO with its own
+    stderr handler, which would print "Following Github server redirection ..." past -q/-v).
+    Called when a fetcher is made, never on import; doing it twice changes nothing."""
+    for name in _LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT_AT_SOURCE not in logger.filters:
+            logger.addFilter(_REDACT_AT_SOURCE)
+    pygithub_log = logging.getLogger("github")
+    pygithub_log.setLevel(logging.NOTSET)
+    for handler in list(pygithub_log.handlers):
+        if type(handler) is logging.StreamHandler:
+            pygithub_log.removeHandler(handler)
 
 
 class GithubFetcher:
@@ -124,8 +115,10 @@ class GithubFetcher:
         # GitHub's GraphQL API answers only authenticated queries.
         self.use_graphql = bool(self.token) if use_graphql is None else use_graphql and bool(self.token)
         self.batch_size = max(1, min(MAX_BATCH, batch_size))
-        if self.token:
-            _token_filter.tokens.add(self.token)
+        self._redactor = Redactor([self.token])
+        # Every Redactor, the log handler's included, hides the token from here on.
+        register_secret(self.token)
+        _tame_library_logging()
         self.timeout = max(1, math.ceil(timeout))  # PyGithub insists on an int
         self.max_rate_limit_wait = max_rate_limit_wait
         self.clock = clock  # wall clock: X-RateLimit-Reset is Unix time
@@ -169,9 +162,7 @@ class GithubFetcher:
 
     def redact(self, text: str) -> str:
         """Every string we produce passes through here: the token never leaves the process."""
-        if self.token and self.token in text:
-            text = text.replace(self.token, REDACTED)
-        return text
+        return self._redactor(text)
 
     # -- protocol --------------------------------------------------------------------------
 
