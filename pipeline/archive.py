@@ -327,6 +327,31 @@ class LearnedNames:
     by_account: dict[str, str] = field(default_factory=dict)
     by_page_name: dict[str, str] = field(default_factory=dict)
     printed: frozenset[str] = frozenset()
+    sites: dict[str, str] = field(default_factory=dict)  # the config's [sites]: always wins
+
+    def pick(self, host: str, page_name: str | None, account: str | None = None) -> str | None:
+        """The source to print for a page of `host` that names itself `page_name` (or nothing):
+        the config's name for the domain; else the page's own name when the editor uses it;
+        else what the editor printed for this WeChat account, this page name or this domain;
+        else the page's name. None when nothing is known."""
+        configured = _by_domain({k.lower().removeprefix("www."): v for k, v in self.sites.items()}, host)
+        if configured:
+            return configured
+        if page_name and page_name in self.printed:
+            return page_name
+        learned = ((self.by_account.get(account) if account else None)
+                   or (self.by_page_name.get(page_name) if page_name else None)
+                   or _by_domain(self.by_domain, host))
+        return learned or page_name
+
+
+def _by_domain(table: dict[str, str], host: str) -> str | None:
+    labels = host.lower().removeprefix("www.").split(".")
+    for start in range(len(labels) - 1):  # the host, then its parents, never a bare TLD
+        name = table.get(".".join(labels[start:]))
+        if name:
+            return name
+    return None
 
 
 def _most_common(counter: Counter[str]) -> str | None:

@@ -183,3 +183,6 @@ class Entry:
     fetched_at: str | None = None  # ISO 8601 UTC
     # Records of the extra links, by key, when they were fetched (for titles of labelled lines).
     extra_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Past issues that featured this entry's link, oldest first: [{"date", "section"}].
+    featured_in: list[dict[str, str]] = field(default_factory=list)
+    follow_up: bool = False  # a paper featured before whose code is new since: worth a new entry
