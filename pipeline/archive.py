@@ -27,6 +27,7 @@ from typing import Any
 
 from pipeline import mdtext
 from pipeline.links import LinkError, canonicalize
+from pipeline.models import Entry
 
 # -- reading one issue (pure) ------------------------------------------------------------------
 
@@ -299,6 +300,38 @@ def alias_pairs(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]
             parent[high] = low
             parent.setdefault(low, low)
     return {k: find(k) for k in parent if find(k) != k}
+
+
+# -- what the archive says about a run's entry (pure) ------------------------------------------
+
+def _code_keys(entry: Entry) -> set[str]:
+    keys = {identity_key(link.key) for link in entry.source.links if link.kind == "github"}
+    records = [entry.record or {}, *entry.extra_records.values()]
+    for record in records:
+        for url in record.get("code_urls") or []:
+            keys.add(url_identity(str(url)))
+    return {k for k in keys if k and k.startswith("github:")}
+
+
+def featured_info(entry: Entry, index: ArchiveIndex) -> tuple[list[dict[str, str]], bool]:
+    """(featured_in, follow_up) of a run's entry: the past issues that featured any of its links
+    (`{"date", "section"}`, oldest first), and whether it is a paper featured before whose code is
+    new since (no issue that featured the paper featured that code)."""
+    past: list[ArchiveEntry] = []
+    for link in entry.source.links:
+        for found in index.featured(link.key):
+            if found not in past:
+                past.append(found)
+    past.sort(key=lambda e: (e.date, e.section))
+    featured_in = list({(e.date, e.section): {"date": e.date, "section": e.section} for e in past}.values())
+    papers = [link.key for link in entry.source.links if link.kind == "arxiv"]
+    paper_issues = [e for key in papers for e in index.featured(key)]
+    code = _code_keys(entry)
+    if paper_issues and code:
+        shown = {index.resolve(k) for e in paper_issues for k in e.keys}
+        if any(index.resolve(k) not in shown and not index.featured(k) for k in code):
+            return featured_in, True
+    return featured_in, False
 
 
 # -- the editor's source names (pure) ----------------------------------------------------------
