@@ -122,7 +122,7 @@ def test_skip_leaves_featured_entries_out_and_lists_them(site):
 
 def test_a_link_only_in_a_published_summary_is_new(site):
     site.sources(SOURCES)
-    code, out, _ = site.run("sources.txt", "--archive", "issues", "--format", "json")
+    _, out, _ = site.run("sources.txt", "--archive", "issues", "--format", "json")
     entry = next(e for e in json.loads(out)["entries"] if e["key"].endswith("/only-in-a-summary"))
     assert entry["featured_in"] == [] and entry["status"] == "ok"
 
@@ -216,15 +216,19 @@ def test_a_new_draft_file_starts_a_new_memory(site):
     site.sources(SOURCES)
     assert site.run("sources.txt", "-o", "draft.md")[0] == 0
     draft = site.dir / "draft.md"
-    start, end = _entry_block(draft.read_text(encoding="utf-8"), "lmbxmu/HRank")
-    draft.unlink()
+    lines = draft.read_text(encoding="utf-8").split("\n")
+    start, end = _entry_block("\n".join(lines), "lmbxmu/HRank")
+    draft.write_text("\n".join(lines[:start] + lines[end:]), encoding="utf-8")
+    assert site.run("sources.txt", "-o", "draft.md")[0] == 0
+    assert "](https://github.com/lmbxmu/HRank)" not in draft.read_text(encoding="utf-8")
+    draft.unlink()  # the editor starts the next issue from scratch
     assert site.run("sources.txt", "-o", "draft.md")[0] == 0
     assert "](https://github.com/lmbxmu/HRank)" in draft.read_text(encoding="utf-8")
 
 
 def test_json_carries_the_runs_diagnostics(site):
     site.sources(SOURCES + "a line without a link\nhttps://github.com/lmbxmu/HRank\n")
-    code, out, _ = site.run("sources.txt", "--format", "json")
+    _, out, _ = site.run("sources.txt", "--format", "json")
     assert json.loads(out)["diagnostics"] == [
         {"line": 7, "message": "no URL on this line, skipped: 'a line without a link'"},
         {"line": 8, "message": "duplicate of line 4 (github:lmbxmu/hrank), skipped"},
