@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -28,6 +30,8 @@ from typing import Any
 from pipeline import mdtext
 from pipeline.links import LinkError, canonicalize
 from pipeline.models import Entry
+
+log = logging.getLogger(__name__)
 
 # -- reading one issue (pure) ------------------------------------------------------------------
 
@@ -459,8 +463,12 @@ def load_archive(folder: str | Path, cache: Any | None) -> ArchiveIndex:
     db = getattr(cache, "db", None)
     known: dict[str, tuple[int, float, str, str]] = {}
     if db is not None:
-        db.execute(_TABLE)
-        known = {p: (s, m, h, e) for p, s, m, h, e in db.execute("SELECT path, size, mtime, sha256, entries FROM archive_files")}
+        try:
+            db.execute(_TABLE)
+            known = {p: (s, m, h, e) for p, s, m, h, e in db.execute("SELECT path, size, mtime, sha256, entries FROM archive_files")}
+        except sqlite3.Error as exc:  # a read-only or failing cache: the issues are simply parsed
+            log.warning("the archive index is not cached (%s); reading every issue", exc)
+            db = None
     entries: list[ArchiveEntry] = []
     updates: list[tuple[str, int, float, str, str]] = []
     seen: set[str] = set()
@@ -485,10 +493,13 @@ def load_archive(folder: str | Path, cache: Any | None) -> ArchiveIndex:
         updates.append((name, stat.st_size, stat.st_mtime, digest, parsed_json))
     gone = [p for p in known if p not in seen and Path(p).parent == root.resolve()]
     if db is not None and (updates or gone):
-        with db:
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO archive_files VALUES (?, ?, ?, ?, ?)", updates)
-            db.executemany("DELETE FROM archive_files WHERE path = ?", ((p,) for p in gone))
+        try:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany("INSERT OR REPLACE INTO archive_files VALUES (?, ?, ?, ?, ?)", updates)
+                db.executemany("DELETE FROM archive_files WHERE path = ?", ((p,) for p in gone))
+        except sqlite3.Error as exc:
+            log.warning("the archive index could not be cached (%s)", exc)
     return ArchiveIndex(entries, aliases=_cached_aliases(db))
 
 
