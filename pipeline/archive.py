@@ -391,12 +391,11 @@ def _by_domain(table: dict[str, str], host: str) -> str | None:
     return None
 
 
-def _most_common(counter: Counter[str]) -> str | None:
+def _most_common(counter: Counter[str], at_least: int) -> str | None:
     if not counter:
         return None
     (name, count), *rest = counter.most_common(2) + [("", 0)]
-    # A tie means the editor has no habit for this domain (Zhihu: the author's name each time).
-    return name if count > rest[0][1] else None
+    return name if count >= at_least and count > rest[0][1] else None  # a tie is no habit
 
 
 def learn_names(index: ArchiveIndex, pages: dict[str, dict[str, Any]]) -> LearnedNames:
@@ -419,11 +418,14 @@ def learn_names(index: ArchiveIndex, pages: dict[str, dict[str, Any]]) -> Learne
             accounts.setdefault(account, Counter())[source] += 1
         if record.get("site_name"):
             page_names.setdefault(str(record["site_name"]), Counter())[source] += 1
-    return LearnedNames(_habits(domains), _habits(accounts), _habits(page_names), frozenset(index.printed_names()))
+    # A domain's habit needs two articles: one article on a platform (baijiahao, jianshu) names its
+    # publisher, not the platform. An account or a page's own name is the publisher: once is enough.
+    return LearnedNames(_habits(domains, 2), _habits(accounts, 1), _habits(page_names, 1),
+                        frozenset(index.printed_names()))
 
 
-def _habits(table: dict[str, Counter[str]]) -> dict[str, str]:
-    return {k: v for k, v in ((k, _most_common(c)) for k, c in table.items()) if v}
+def _habits(table: dict[str, Counter[str]], at_least: int) -> dict[str, str]:
+    return {k: v for k, v in ((k, _most_common(c, at_least)) for k, c in table.items()) if v}
 
 
 # -- reading a folder, with the parsed files kept in the cache (thin I/O) ----------------------

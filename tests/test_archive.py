@@ -234,7 +234,7 @@ def test_source_names_are_learned_by_domain_and_account():
     pages = {"web:https://mp.weixin.qq.com/s/AbCdEfGh123": {"canonical_url": long, "site_name": "机器之心Pro"}}
     names = learn_names(index, pages)
     assert names.by_domain["blog.example.org"] == "Example Blog"
-    assert names.by_domain["devblogs.nvidia.com"] == "NVIDIA Developer"
+    assert "devblogs.nvidia.com" not in names.by_domain  # one article is no habit yet
     assert names.by_account["MzA3MzI4MjgzMw=="] == "机器之心"
     assert names.by_page_name["机器之心Pro"] == "机器之心"
     assert "InfoQ" not in names.printed and "IT之家" in names.printed
