@@ -246,8 +246,8 @@ def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[s
     for name in order:
         if name in new_by_section:
             lines = _add_section(lines, name, new_by_section[name], loaded, order)
-    lines = _update_intro(lines, loaded, order)
     held = [*notices, *(notice(e.source.line, entry_urls(e), REMOVED_BY_EDITOR) for e in result.removed)]
     lines = _replace_failures(lines, loaded.failures_lines(failure_items(entries, diagnostics, held)))
+    lines = _update_intro(lines, loaded, order)  # counted once the tool's block is in its final place
     result.text = "\n".join(lines)
     return result

@@ -266,7 +266,8 @@ def apply_archive(entries: list[Entry], mem: Memory) -> tuple[list[Entry], list[
     excepted) apart: (kept, skipped)."""
     if mem.index is None:
         return entries, []
-    kept, skipped = [], []
+    kept: list[Entry] = []
+    skipped: list[Entry] = []
     for entry in entries:
         entry.featured_in, entry.follow_up = featured_info(entry, mem.index)
         held = mem.skip_featured and entry.featured_in and not entry.follow_up and entry.status != "failed"
