@@ -52,6 +52,7 @@ operation = st.one_of(
     st.tuples(st.just("delete"), st.integers(0, 20)),
     st.tuples(st.just("move"), st.integers(0, 20), st.integers(0, 20)),
     st.tuples(st.just("edit"), st.integers(0, 20), st.integers(0, 11)),
+    st.tuples(st.just("rewrite"), st.integers(0, 20)),
     st.tuples(st.just("reorder"), st.integers(0, 5), st.integers(0, 5)),
 )
 
@@ -76,6 +77,12 @@ def _apply(text: str, op: tuple, deleted: set[str]) -> str:
         spots = [end for _, end in blocks] or [len(lines)]
         at = spots[op[1] % len(spots)]
         lines[at:at] = [f"编辑补充：另见 {url} 的讨论。"]
+    elif op[0] == "rewrite" and blocks:
+        # The editor rewrites an entry's title and summary in place.
+        start, end = blocks[op[1] % len(blocks)]
+        lines[start] = lines[start].replace("[", "[编辑改过的标题 ", 1)
+        for i in range(start + 1, end):
+            lines[i] = lines[i].replace("〔待编辑〕", "，编辑写完了。")
     elif op[0] == "reorder":
         sections = _sections(lines)
         if len(sections) >= 2:
