@@ -502,15 +502,21 @@ def load_archive(folder: str | Path, cache: Any | None) -> ArchiveIndex:
                 db.executemany("DELETE FROM archive_files WHERE path = ?", ((p,) for p in gone))
         except sqlite3.Error as exc:
             log.warning("the archive index could not be cached (%s)", exc)
-    return ArchiveIndex(entries, aliases=_cached_aliases(db))
+    return ArchiveIndex(entries, aliases=cached_aliases(cache))
 
 
-def _cached_aliases(db: Any | None) -> dict[str, str]:
+def cached_aliases(cache: Any | None) -> dict[str, str]:
+    """`alias_pairs` of every GitHub and WeChat record in the cache (a `pipeline.cache.Cache`)."""
+    db = getattr(cache, "db", None)
     if db is None:
         return {}
-    rows = db.execute(
-        "SELECT key, record FROM records WHERE record IS NOT NULL AND "
-        "(key LIKE 'github:%' OR key LIKE 'web:https://mp.weixin.qq.com/%')")
+    try:
+        rows = db.execute(
+            "SELECT key, record FROM records WHERE record IS NOT NULL AND "
+            "(key LIKE 'github:%' OR key LIKE 'web:https://mp.weixin.qq.com/%')").fetchall()
+    except sqlite3.Error as exc:
+        log.warning("aliases could not be read from the cache (%s)", exc)
+        return {}
     return alias_pairs((key, json.loads(record)) for key, record in rows)
 
 

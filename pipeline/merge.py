@@ -55,30 +55,40 @@ def _outside_block(lines: list[str]) -> list[str]:
     return [line for i, line in enumerate(lines) if not block or not block[0] <= i <= block[1]]
 
 
-def keys_present(text: str, canonical_key: Callable[[str], str | None]) -> set[str]:
+Resolve = Callable[[str], str]  # an identity key -> the one key of its item (aliases the cache knows)
+
+
+def _same(key: str) -> str:
+    return key
+
+
+def keys_present(text: str, canonical_key: Callable[[str], str | None], resolve: Resolve = _same) -> set[str]:
     """Identity keys of the items a draft holds: the links of its entry lines and labelled link
     lines outside the tool's block (a link in a summary or other prose does not count)."""
     present: set[str] = set()
     for url in identity_lines("\n".join(_outside_block(text.split("\n")))):
-        key = _safe_key(canonical_key, url)
+        key = _safe_key(canonical_key, url, resolve)
         if key:
             present.add(key)
     return present
 
 
-def _safe_key(canonical_key: Callable[[str], str | None], url: str | None) -> str | None:
+def _safe_key(canonical_key: Callable[[str], str | None], url: str | None, resolve: Resolve = _same) -> str | None:
     if not url:
         return None
     try:
-        return identity_key(canonical_key(url))
+        key = identity_key(canonical_key(url))
     except ValueError:  # a malformed URL in the editor's text is simply not a key
         return None
+    return resolve(key) if key else None
 
 
-def entry_identities(entry: Entry, view: EntryView, canonical_key: Callable[[str], str | None]) -> set[str]:
+def entry_identities(entry: Entry, view: EntryView, canonical_key: Callable[[str], str | None],
+                     resolve: Resolve = _same) -> set[str]:
     """The keys an entry is known by in a draft: its main link's, and the URL its entry line shows
     (a renamed repository's new URL)."""
-    return {identity_key(entry.source.main.key), _safe_key(canonical_key, view.url)} - {None}  # type: ignore[return-value]
+    main = identity_key(entry.source.main.key)
+    return {resolve(main) if main else None, _safe_key(canonical_key, view.url, resolve)} - {None}  # type: ignore[return-value]
 
 
 class _Layout:
@@ -204,34 +214,38 @@ def merge_draft(existing: str, entries: Sequence[Entry], *, canonical_key: Calla
 def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[str], str | None],
           template: str | None = None, date: str, diagnostics: Sequence[Diagnostic] = (),
           remembered: AbstractSet[str] = frozenset(), readd: bool = False,
-          notices: Sequence[dict[str, Any]] = (), names: LearnedNames | None = None) -> MergeResult:
+          notices: Sequence[dict[str, Any]] = (), names: LearnedNames | None = None,
+          resolve: Resolve = _same) -> MergeResult:
     """`merge_draft` with the editor's decisions: `remembered` holds the identity keys the tool
     put into this draft before; one of those no longer present was removed by the editor and is
-    not added again unless `readd`. `notices` are further entries held back, for the tool's block."""
+    not added again unless `readd`. `notices` are further entries held back, for the tool's block;
+    `resolve` maps an identity key to its item's one key (a WeChat article's two link forms, a
+    renamed repository)."""
+    remembered = {resolve(k) for k in remembered}
     views = entry_views(entries, names)
     if not existing.strip():
         text = render_markdown(entries, template=template, date=date, diagnostics=diagnostics,
                                notices=notices, names=names)
         kept = {k for e, v in zip(entries, views) if e.status != "failed"
-                for k in entry_identities(e, v, canonical_key)}
+                for k in entry_identities(e, v, canonical_key, resolve)}
         return MergeResult(text, kept)
     if "\r\n" in existing and existing.count("\r\n") == existing.count("\n"):
         # A Windows-edited draft: merge as LF and give it back with its own line endings.
         result = merge(existing.replace("\r\n", "\n"), entries, canonical_key=canonical_key,
                        template=template, date=date, diagnostics=diagnostics, remembered=remembered,
-                       readd=readd, notices=notices, names=names)
+                       readd=readd, notices=notices, names=names, resolve=resolve)
         result.text = result.text.replace("\n", "\r\n")
         return result
     loaded = load_template(template)
     lines = existing.split("\n")
-    present = keys_present(existing, canonical_key)
+    present = keys_present(existing, canonical_key, resolve)
     result = MergeResult("")
 
     new_by_section: dict[str, list[EntryView]] = {}
     for entry, view in zip(entries, views):
         if entry.status == "failed":
             continue
-        identities = entry_identities(entry, view, canonical_key)
+        identities = entry_identities(entry, view, canonical_key, resolve)
         if identities & present:
             result.in_draft |= identities
             continue

@@ -18,7 +18,16 @@ from typing import BinaryIO, TextIO
 import jinja2
 
 from pipeline import draft, memory
-from pipeline.archive import ArchiveError, ArchiveIndex, LearnedNames, cached_pages, featured_info, learn_names, load_archive
+from pipeline.archive import (
+    ArchiveError,
+    ArchiveIndex,
+    LearnedNames,
+    cached_aliases,
+    cached_pages,
+    featured_info,
+    learn_names,
+    load_archive,
+)
 from pipeline.merge import MergeResult, merge
 from pipeline.cache import Cache, Freshness, Lookup
 from pipeline.config import Config
@@ -259,6 +268,7 @@ class Memory:
     names: LearnedNames | None = None
     remembered: set[str] = field(default_factory=set)
     skip_featured: bool = False
+    aliases: ArchiveIndex = field(default_factory=ArchiveIndex)  # only its aliases: one key per item
 
 
 def apply_archive(entries: list[Entry], mem: Memory) -> tuple[list[Entry], list[Entry]]:
@@ -291,7 +301,7 @@ def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic]
     notices = [draft.notice(e.source.line, draft.entry_urls(e), _featured_reason(e)) for e in skipped]
     return merge(existing or "", entries, canonical_key=_canonical_key, template=options.template,
                  date=issue_date, diagnostics=diagnostics, remembered=mem.remembered, readd=options.readd,
-                 notices=notices, names=mem.names)
+                 notices=notices, names=mem.names, resolve=mem.aliases.resolve)
 
 
 def load_memory(options: Options, config: Config, cache: Cache, output: Path | None, drafting: bool) -> Memory:
@@ -310,6 +320,7 @@ def load_memory(options: Options, config: Config, cache: Cache, output: Path | N
         mem.names = LearnedNames(sites=dict(config.sites))
     if output is not None and drafting:
         mem.remembered = memory.remembered(cache.db, output)
+        mem.aliases = ArchiveIndex([], aliases=mem.index.aliases if mem.index else cached_aliases(cache))
     return mem
 
 

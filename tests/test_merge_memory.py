@@ -173,3 +173,31 @@ def test_a_summary_that_mentions_a_paper_does_not_hide_the_editors_entry_for_it(
     text = re.sub(r"摘要：", f"摘要：参见 {mention} 。", text, count=1)
     merged = _run(text, [UNIVERSE[1].source.main.key, UNIVERSE[0].source.main.key], set()).text
     assert _entry_count(merged, mention) == 1
+
+
+def test_a_wechat_article_under_its_other_link_form_is_the_same_entry_once_fetched():
+    from pipeline.archive import ArchiveIndex, alias_pairs
+    from pipeline.links import canonicalize
+    from tests.draft_builders import entry, web_link
+
+    short = "https://mp.weixin.qq.com/s/AbCdEfGh123"
+    long = "https://mp.weixin.qq.com/s?__biz=MzA3MzI4MjgzMw==&mid=2650781234&idx=1&sn=0123abcd"
+    record = {"title": "文章", "site_name": "机器之心", "canonical_url": long + "&chksm=ff&scene=21#rd"}
+    first = entry(web_link(short), record, line=1)
+    again = entry(web_link(canonicalize(long + "&scene=21").url), record, line=1)
+    text = merge("", [first], canonical_key=canonical_key, date=DATE).text
+    aliases = ArchiveIndex([], aliases=alias_pairs([(f"web:{short}", record)]))
+    key = canonicalize(long).key
+
+    def real_key(url: str) -> str | None:
+        return canonicalize(url).key if "weixin" in url else canonical_key(url)
+
+    unaware = merge(text, [again], canonical_key=real_key, date=DATE)
+    assert _entry_count(unaware.text, canonicalize(long).url) == 1  # without the alias: two entries
+    aware = merge(text, [again], canonical_key=real_key, date=DATE, resolve=aliases.resolve)
+    assert aware.text == text
+    # Deleted by the editor under one form, it stays deleted under the other.
+    remembered = {f"web:{short}"}
+    gone = "\n".join(line for line in text.split("\n") if short not in line)
+    held = merge(gone, [again], canonical_key=real_key, date=DATE, remembered=remembered, resolve=aliases.resolve)
+    assert [e.source.main.key for e in held.removed] == [key]
