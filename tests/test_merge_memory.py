@@ -201,3 +201,14 @@ def test_a_wechat_article_under_its_other_link_form_is_the_same_entry_once_fetch
     gone = "\n".join(line for line in text.split("\n") if short not in line)
     held = merge(gone, [again], canonical_key=real_key, date=DATE, remembered=remembered, resolve=aliases.resolve)
     assert [e.source.main.key for e in held.removed] == [key]
+
+
+def test_marks_in_both_templates():
+    from pipeline.draft import render_markdown
+    from tests.draft_builders import assert_golden
+
+    featured, follow_up, new = paper(1), repo(2), post(3)
+    featured.featured_in = [{"date": "2019-10-03", "section": "论文"}, {"date": "2020-05-15", "section": "博文"}]
+    follow_up.featured_in, follow_up.follow_up = [{"date": "2020-05-15", "section": "论文"}], True
+    for template, name in (("embedded-ai", "marks.md"), ("plain", "marks-plain.md")):
+        assert_golden(name, render_markdown([featured, follow_up, new], template=template, date=DATE))
