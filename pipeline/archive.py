@@ -111,17 +111,17 @@ def is_entry_line(line: str) -> bool:
     return _ENTRY.match(line) is not None
 
 
-def identity_lines(text: str) -> list[str]:
-    """The URLs that make an item present in a draft: those on entry lines and labelled link
-    lines, never those inside a summary or other prose."""
+def identity_lines(text: str, *, labelled: bool = True) -> list[str]:
+    """The URLs that make an item present in a draft: those on entry lines and (unless not
+    `labelled`) labelled link lines, never those inside a summary or other prose."""
     found: list[str] = []
     for line in text.split("\n"):
         if is_entry_line(line):
             found += mdtext.urls_in_text(line)
-        else:
-            labelled = labelled_link(line)
-            if labelled:
-                found.append(labelled[1])
+        elif labelled:
+            link = labelled_link(line)
+            if link:
+                found.append(link[1])
     return found
 
 

@@ -35,6 +35,7 @@ from pipeline.draft import (
 from pipeline.models import Diagnostic, Entry
 
 REMOVED_BY_EDITOR = "编辑已从稿中删除，不再加入（--readd 可重新加入）"
+ONLY_A_LINK_LINE = "已是稿中另一条目的链接行，未单独加入"
 
 _BOUNDARY = re.compile(r"^#{1,2}(?!#)\s*(.*?)\s*#*\s*$")  # an H1 or H2 heading ends a section
 
@@ -62,11 +63,12 @@ def _same(key: str) -> str:
     return key
 
 
-def keys_present(text: str, canonical_key: Callable[[str], str | None], resolve: Resolve = _same) -> set[str]:
+def keys_present(text: str, canonical_key: Callable[[str], str | None], resolve: Resolve = _same, *,
+                 labelled: bool = True) -> set[str]:
     """Identity keys of the items a draft holds: the links of its entry lines and labelled link
     lines outside the tool's block (a link in a summary or other prose does not count)."""
     present: set[str] = set()
-    for url in identity_lines("\n".join(_outside_block(text.split("\n")))):
+    for url in identity_lines("\n".join(_outside_block(text.split("\n"))), labelled=labelled):
         key = _safe_key(canonical_key, url, resolve)
         if key:
             present.add(key)
@@ -198,6 +200,7 @@ class MergeResult:
     text: str
     in_draft: set[str] = field(default_factory=set)
     removed: list[Entry] = field(default_factory=list)
+    linked: list[Entry] = field(default_factory=list)  # present only as another entry's link line
 
 
 def merge_draft(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[str], str | None],
@@ -239,6 +242,7 @@ def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[s
     loaded = load_template(template)
     lines = existing.split("\n")
     present = keys_present(existing, canonical_key, resolve)
+    on_entry_lines = keys_present(existing, canonical_key, resolve, labelled=False)
     result = MergeResult("")
 
     new_by_section: dict[str, list[EntryView]] = {}
@@ -247,7 +251,12 @@ def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[s
             continue
         identities = entry_identities(entry, view, canonical_key, resolve)
         if identities & present:
-            result.in_draft |= identities
+            if identities & on_entry_lines or identities & remembered:
+                result.in_draft |= identities
+            else:
+                # Another entry's `代码：` or `论文：` line already names it: said in the tool's block,
+                # so the sources line (and its note) does not vanish silently.
+                result.linked.append(entry)
             continue
         if identities & remembered and not readd:
             result.removed.append(entry)
@@ -260,7 +269,8 @@ def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[s
     for name in order:
         if name in new_by_section:
             lines = _add_section(lines, name, new_by_section[name], loaded, order)
-    held = [*notices, *(notice(e.source.line, entry_urls(e), REMOVED_BY_EDITOR) for e in result.removed)]
+    held = [*notices, *(notice(e.source.line, entry_urls(e), REMOVED_BY_EDITOR) for e in result.removed),
+            *(notice(e.source.line, entry_urls(e), ONLY_A_LINK_LINE) for e in result.linked)]
     lines = _replace_failures(lines, loaded.failures_lines(failure_items(entries, diagnostics, held)))
     lines = _update_intro(lines, loaded, order)  # counted once the tool's block is in its final place
     result.text = "\n".join(lines)

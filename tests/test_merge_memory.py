@@ -212,3 +212,24 @@ def test_marks_in_both_templates():
     follow_up.featured_in, follow_up.follow_up = [{"date": "2020-05-15", "section": "论文"}], True
     for template, name in (("embedded-ai", "marks.md"), ("plain", "marks-plain.md")):
         assert_golden(name, render_markdown([featured, follow_up, new], template=template, date=DATE))
+
+
+def test_a_link_only_on_another_entrys_link_line_is_listed_not_lost():
+    from tests.draft_builders import arxiv_link, entry, github_link
+
+    with_code = entry(arxiv_link("2001.10001"), {"id": "2001.10001", "title": "Paper",
+                                                 "code_urls": ["https://github.com/o/code"]}, line=1)
+    first = merge("", [with_code], canonical_key=canonical_key, date=DATE)
+    assert "代码：https://github.com/o/code  " in first.text
+    repo_entry = entry(github_link("o/code"), {"full_name": "o/code", "description": "code"}, line=2,
+                       note="its own entry, please")
+    second = merge(first.text, [with_code, repo_entry], canonical_key=canonical_key, date=DATE,
+                   remembered=first.in_draft)
+    assert _entry_count(second.text, "https://github.com/o/code") == 0
+    assert "第 2 行：https://github.com/o/code — 已是稿中另一条目的链接行，未单独加入" in second.text
+    assert "github:o/code" not in second.in_draft  # deleting the paper's entry would bring it in on its own
+    lines = second.text.split("\n")
+    start, end = _blocks(lines)[0]
+    third = merge("\n".join(lines[:start] + lines[end:]), [repo_entry], canonical_key=canonical_key, date=DATE,
+                  remembered=first.in_draft | second.in_draft)
+    assert _entry_count(third.text, "https://github.com/o/code") == 1
