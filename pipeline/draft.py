@@ -37,17 +37,19 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
 
 from pipeline import mdtext
-from pipeline.archive import LearnedNames, wechat_account
 from pipeline.links import LinkError, canonicalize
 from pipeline.models import SECTIONS, Diagnostic, Entry
 from pipeline.sites.names import known_site_name
 from pipeline.summary import draft_summary, github_facts
+
+if TYPE_CHECKING:  # imported where used: a run without an archive never loads it
+    from pipeline.archive import LearnedNames
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 BUILTIN_TEMPLATES = {"embedded-ai": "embedded-ai.md.j2", "plain": "plain.md.j2"}
@@ -247,6 +249,8 @@ def _web_page(view: EntryView, url: str, record: dict[str, Any], names: LearnedN
     host = _host(url)
     source = record.get("site_name")
     if names is not None:
+        from pipeline.archive import wechat_account
+
         account = wechat_account(str(record.get("canonical_url") or "")) or wechat_account(url)
         source = names.pick(host, source, account)
     source = source or known_site_name(host)

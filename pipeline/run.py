@@ -13,22 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date as date_type
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 import jinja2
 
-from pipeline import draft, memory
-from pipeline.archive import (
-    ArchiveError,
-    ArchiveIndex,
-    LearnedNames,
-    cached_aliases,
-    cached_pages,
-    featured_info,
-    learn_names,
-    load_archive,
-)
-from pipeline.merge import MergeResult, merge
+from pipeline import draft
 from pipeline.cache import Cache, Freshness, Lookup
 from pipeline.config import Config
 from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
@@ -37,6 +26,10 @@ from pipeline.lock import FileLock
 from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
+
+if TYPE_CHECKING:  # imported where used: the archive and the merge cost nothing before the cache opens
+    from pipeline.archive import ArchiveIndex, LearnedNames
+    from pipeline.merge import MergeResult
 
 log = logging.getLogger("pipeline")
 
@@ -268,7 +261,7 @@ class Memory:
     names: LearnedNames | None = None
     remembered: set[str] = field(default_factory=set)
     skip_featured: bool = False
-    aliases: ArchiveIndex = field(default_factory=ArchiveIndex)  # only its aliases: one key per item
+    aliases: ArchiveIndex | None = None  # only its aliases: one key per item
 
 
 def apply_archive(entries: list[Entry], mem: Memory) -> tuple[list[Entry], list[Entry]]:
@@ -276,6 +269,8 @@ def apply_archive(entries: list[Entry], mem: Memory) -> tuple[list[Entry], list[
     excepted) apart: (kept, skipped)."""
     if mem.index is None:
         return entries, []
+    from pipeline.archive import featured_info
+
     kept: list[Entry] = []
     skipped: list[Entry] = []
     for entry in entries:
@@ -292,6 +287,8 @@ def _featured_reason(entry: Entry) -> str:
 
 def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic], existing: str | None,
            mem: Memory | None = None) -> MergeResult:
+    from pipeline.merge import MergeResult, merge
+
     issue_date = options.date or date_type.today().isoformat()
     mem = mem or Memory()
     entries, skipped = apply_archive(entries, mem)
@@ -301,11 +298,22 @@ def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic]
     notices = [draft.notice(e.source.line, draft.entry_urls(e), _featured_reason(e)) for e in skipped]
     return merge(existing or "", entries, canonical_key=_canonical_key, template=options.template,
                  date=issue_date, diagnostics=diagnostics, remembered=mem.remembered, readd=options.readd,
-                 notices=notices, names=mem.names, resolve=mem.aliases.resolve)
+                 notices=notices, names=mem.names, resolve=mem.aliases.resolve if mem.aliases else lambda key: key)
 
 
 def load_memory(options: Options, config: Config, cache: Cache, output: Path | None, drafting: bool) -> Memory:
     """The archive's index and names, and the draft's memory (when a Markdown draft is merged)."""
+    from pipeline import memory
+    from pipeline.archive import (
+        ArchiveError,
+        ArchiveIndex,
+        LearnedNames,
+        cached_aliases,
+        cached_pages,
+        learn_names,
+        load_archive,
+    )
+
     mem = Memory(skip_featured=config.archive.featured == "skip")
     folder = options.archive or config.archive.path
     if folder:
@@ -325,6 +333,8 @@ def load_memory(options: Options, config: Config, cache: Cache, output: Path | N
 
 
 def remember_draft(options: Options, freshness: Freshness, output: Path, keys: set[str], *, fresh: bool) -> None:
+    from pipeline import memory
+
     cache = Cache(options.cache_dir, freshness)
     try:
         memory.remember(cache.db, output, keys, fresh=fresh)
