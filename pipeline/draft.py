@@ -49,7 +49,7 @@ from pipeline.sites.names import known_site_name
 from pipeline.summary import draft_summary, github_facts
 
 if TYPE_CHECKING:  # imported where used: a run without an archive never loads it
-    from pipeline.archive import LearnedNames
+    from pipeline.sourcenames import LearnedNames
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 BUILTIN_TEMPLATES = {"embedded-ai": "embedded-ai.md.j2", "plain": "plain.md.j2"}
@@ -249,7 +249,7 @@ def _web_page(view: EntryView, url: str, record: dict[str, Any], names: LearnedN
     host = _host(url)
     source = record.get("site_name")
     if names is not None:
-        from pipeline.archive import wechat_account
+        from pipeline.sourcenames import wechat_account
 
         account = wechat_account(str(record.get("canonical_url") or "")) or wechat_account(url)
         source = names.pick(host, source, account)

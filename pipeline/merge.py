@@ -19,7 +19,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.archive import LearnedNames, identity_key, identity_lines, is_entry_line
+from pipeline.archive import identity_key, identity_lines, is_entry_line
 from pipeline.draft import (
     FAILED_END,
     DraftTemplate,
@@ -33,6 +33,7 @@ from pipeline.draft import (
     section_order,
 )
 from pipeline.models import Diagnostic, Entry
+from pipeline.sourcenames import LearnedNames
 
 REMOVED_BY_EDITOR = "编辑已从稿中删除，不再加入（--readd 可重新加入）"
 ONLY_A_LINK_LINE = "已是稿中另一条目的链接行，未单独加入"

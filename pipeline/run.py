@@ -28,8 +28,9 @@ from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
 
 if TYPE_CHECKING:  # imported where used: the archive and the merge cost nothing before the cache opens
-    from pipeline.archive import ArchiveIndex, LearnedNames
+    from pipeline.archive import ArchiveIndex
     from pipeline.merge import MergeResult
+    from pipeline.sourcenames import LearnedNames
 
 log = logging.getLogger("pipeline")
 
@@ -307,12 +308,11 @@ def load_memory(options: Options, config: Config, cache: Cache, output: Path | N
     from pipeline.archive import (
         ArchiveError,
         ArchiveIndex,
-        LearnedNames,
         cached_aliases,
         cached_pages,
-        learn_names,
         load_archive,
     )
+    from pipeline.sourcenames import LearnedNames, learn_names
 
     mem = Memory(skip_featured=config.archive.featured == "skip")
     folder = options.archive or config.archive.path

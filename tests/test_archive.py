@@ -13,13 +13,13 @@ from pipeline.archive import (
     ArchiveIndex,
     alias_pairs,
     identity_lines,
-    learn_names,
     load_archive,
     parse_issue,
     split_source,
 )
 from pipeline.cache import Cache
 from pipeline.models import FetchResult, GithubRecord, WebRecord
+from pipeline.sourcenames import learn_names
 
 ROOT = Path(__file__).resolve().parent.parent
 
