@@ -26,7 +26,7 @@ Rendering choices (the reference format, `嵌入式AI简报`, leaves these open)
 - An entry featured in a past issue is marked on its entry line, `〔已收录：2020-05-15 期〕`; a
   paper featured before whose code is new says `〔后续：论文已收录于 2020-05-15 期，代码为新〕`.
 - Source names: with `names` (the archive's habits and the config's `[sites]`), the name the
-  editor prints wins over the page's own (see `archive.LearnedNames.pick`).
+  editor prints wins over the page's own (see `sourcenames.LearnedNames.pick`).
 """
 
 from __future__ import annotations
