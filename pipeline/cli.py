@@ -62,6 +62,8 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--template", metavar="NAME_OR_FILE", help="draft template: 'embedded-ai' (default), 'plain', or a Jinja2 file")
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the issue date in a new draft's heading (default: today)")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (env ENRICH_CONFIG; default ./enrich.toml)")
+    parser.add_argument("--archive", metavar="DIR", help="folder of published issues: mark (or skip) links featured before, learn the editor's source names (config [archive] path)")
+    parser.add_argument("--readd", action="store_true", help="add again the entries the editor deleted from the -o draft")
     parser.add_argument("--lock-wait", metavar="SECONDS", type=float, default=60.0, help="how long to wait for another run's lock before exit 3 (default 60)")
     summarize = parser.add_mutually_exclusive_group()
     summarize.add_argument("--summarize", action="store_true", default=None,
@@ -227,6 +229,8 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
         date=args.date,
         lock_wait=args.lock_wait,
         summarize=args.summarize,
+        archive=args.archive,
+        readd=args.readd,
     )
     try:
         config = load_config(args.config)

@@ -107,6 +107,14 @@ class SummarizeSettings:
 
 
 @dataclass(frozen=True)
+class ArchiveSettings:
+    """[archive]: the folder of published issues, and what to do with a link featured before."""
+
+    path: str = setting("", "folder of published issues (Markdown); empty: no archive")
+    featured: Literal["mark", "skip"] = setting("mark", "an already-featured entry: marked in the draft, or left out")
+
+
+@dataclass(frozen=True)
 class Config:
     cache: CacheSettings = field(default_factory=CacheSettings)
     # Source names printed after " | ", by domain (subdomains included): a free-form table.
@@ -114,12 +122,14 @@ class Config:
     web: WebSettings = field(default_factory=WebSettings)
     github: GithubSettings = field(default_factory=GithubSettings)
     summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
     path: str | None = None
 
 
 # Every table the file may hold, with the settings class it is read into.
 SECTIONS: dict[str, type] = {
     "cache": CacheSettings, "web": WebSettings, "github": GithubSettings, "summarize": SummarizeSettings,
+    "archive": ArchiveSettings,
 }
 
 

@@ -22,7 +22,12 @@ Rendering choices (the reference format, `嵌入式AI简报`, leaves these open)
   rendered; the merge keeps it, like every other line already in the file).
 - The editor's note from sources.txt: its own line, `备注：<note>`, after the summary.
 - Failed links are not in their section; they are listed in a tool-owned block at the end,
-  between `<!-- enrich:failed -->` and `<!-- /enrich:failed -->`, which each run rewrites.
+  between `<!-- enrich:failed -->` and `<!-- /enrich:failed -->`, which each run rewrites. The
+  block also lists entries the run held back on purpose (featured before, removed by the editor).
+- An entry featured in a past issue is marked on its entry line, `〔已收录：2020-05-15 期〕`; a
+  paper featured before whose code is new says `〔后续：论文已收录于 2020-05-15 期，代码为新〕`.
+- Source names: with `names` (the archive's habits and the config's `[sites]`), the name the
+  editor prints wins over the page's own (see `sourcenames.LearnedNames.pick`).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -50,6 +55,9 @@ from pipeline.summary import (
     repository_summary,
 )
 from pipeline.venues import venue_of
+
+if TYPE_CHECKING:  # imported where used: a run without an archive never loads it
+    from pipeline.sourcenames import LearnedNames
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 BUILTIN_TEMPLATES = {"embedded-ai": "embedded-ai.md.j2", "plain": "plain.md.j2"}
@@ -93,6 +101,8 @@ class EntryView:
     paper_title: str | None = None  # the paper's own title when the entry links a write-up of it
     summary_source: str = "extractive"  # "model": the first paragraph is the language model's draft
     numbers_unchecked: bool = False
+    featured: list[str] = field(default_factory=list)  # dates of past issues that featured it
+    follow_up: bool = False  # featured before as a paper, with code that is new since
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,16 +161,18 @@ def _web_label(url: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # The view
 
-def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = ()) -> EntryView:
+def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = (),
+               names: LearnedNames | None = None) -> EntryView:
     """The view of one entry; `all_keys` are the main keys of every entry in this run (pass a
-    set of `compare_key` values to share it between entries)."""
+    set of `compare_key` values to share it between entries); `names` the editor's source names."""
     main = entry.source.main
     record = entry.record or {}
     everyone = all_keys if isinstance(all_keys, AbstractSet) else {compare_key(k) for k in all_keys}
     others = _AllBut(everyone, compare_key(main.key))
     view = EntryView(key=main.key, kind=main.kind, section=entry.section, line=entry.source.line,
                      status=entry.status, url=mdtext.safe_url(main.url), title=main.url,
-                     error=entry.error)
+                     error=entry.error, featured=[f["date"] for f in entry.featured_in],
+                     follow_up=entry.follow_up)
     if entry.source.note:
         view.note = mdtext.one_line(entry.source.note, mdtext.NOTE_LIMIT)
 
@@ -196,7 +208,7 @@ def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = ()) ->
             add_line("论文", f"https://arxiv.org/abs/{paper_id}", f"arxiv:{paper_id}",
                      skip_other_entries=True)
     else:
-        _web_page(view, main.url, record)
+        _web_page(view, main.url, record, names)
         _write_up(view, entry, add_code_lines)
     view.summary_source = entry.summary_source
     if entry.model_summary:
@@ -255,11 +267,17 @@ def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
     view.summary = "\n".join(p for p in paragraphs if p)
 
 
-def _web_page(view: EntryView, url: str, record: dict[str, Any]) -> None:
+def _web_page(view: EntryView, url: str, record: dict[str, Any], names: LearnedNames | None = None) -> None:
     if record.get("title"):
         view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
     host = _host(url)
-    source = record.get("site_name") or known_site_name(host)
+    source = record.get("site_name")
+    if names is not None:
+        from pipeline.sourcenames import wechat_account
+
+        account = wechat_account(str(record.get("canonical_url") or "")) or wechat_account(url)
+        source = names.pick(host, source, account)
+    source = source or known_site_name(host)
     if source and mdtext.one_line(source) != view.title:
         view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
     view.summary = page_summary(record) or mdtext.one_line(record.get("note") or "")
@@ -275,9 +293,9 @@ class _AllBut:
         return key != self.excluded and key in self.keys
 
 
-def entry_views(entries: Sequence[Entry]) -> list[EntryView]:
+def entry_views(entries: Sequence[Entry], names: LearnedNames | None = None) -> list[EntryView]:
     keys = frozenset(compare_key(e.source.main.key) for e in entries)
-    return [entry_view(e, keys) for e in entries]
+    return [entry_view(e, keys, names) for e in entries]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,10 +323,21 @@ def _md_view(view: EntryView) -> dict[str, Any]:
         "note": mdtext.escape(view.note) if view.note else None,
         "paper_title": mdtext.escape(view.paper_title) if view.paper_title else None,
         "by_model": view.summary_source == "model", "numbers_unchecked": view.numbers_unchecked,
+        "featured": [mdtext.escape(d) for d in view.featured], "follow_up": view.follow_up,
     })
 
 
-def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -> list[dict[str, Any]]:
+def notice(line: int | None, urls: str, reason: str) -> dict[str, Any]:
+    """An item of the tool's block for an entry held back on purpose (not a failure)."""
+    return {"line": line, "url": urls, "reason": mdtext.escape(reason, mdtext.REASON_LIMIT)}
+
+
+def entry_urls(entry: Entry) -> str:
+    return " ".join(mdtext.safe_url(link.url) or mdtext.escape(link.url, 300) for link in entry.source.links)
+
+
+def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic],
+                  notices: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     def shown(url: str) -> str:
         return mdtext.safe_url(url) or mdtext.escape(url, 300)
 
@@ -318,6 +347,7 @@ def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic]) -
              for e in entries if e.status == "failed"]
     items += [{"line": d.line, "url": None, "reason": mdtext.escape(d.message, mdtext.REASON_LIMIT)}
               for d in diagnostics]
+    items += notices
     return sorted(items, key=lambda item: (item["line"] is None, item["line"] or 0))
 
 
@@ -361,6 +391,12 @@ class DraftTemplate:
         inner = str(self.macros["failures"](items)).strip("\n").split("\n")
         return [FAILED_START, *inner, FAILED_END]
 
+    def intro(self, count: int) -> str | None:
+        """The template's 导读 line for `count` entries, when it has an `intro` macro."""
+        macro = getattr(self.template.make_module({"date": "", "sections": [], "entry_count": 0,
+                                                   "failures_block": ""}), "intro", None)
+        return str(macro(count)).strip("\n") if macro else None
+
     def document(self, views: list[EntryView], *, date: str, failures: list[dict[str, Any]]) -> str:
         block = "\n".join(self.failures_lines(failures))
         text = self.template.render(date=date, sections=group_by_section(views), entry_count=len(views),
@@ -396,12 +432,14 @@ def group_by_section(views: list[EntryView]) -> list[dict[str, Any]]:
 
 
 def render_markdown(entries: Sequence[Entry], *, template: str | None = None, date: str,
-                    diagnostics: Sequence[Diagnostic] = ()) -> str:
+                    diagnostics: Sequence[Diagnostic] = (), notices: Sequence[dict[str, Any]] = (),
+                    names: LearnedNames | None = None) -> str:
     """A new draft of the issue dated `date` (YYYY-MM-DD); `template` is a built-in name
-    (`embedded-ai`, `plain`) or a path to a Jinja2 file."""
+    (`embedded-ai`, `plain`) or a path to a Jinja2 file; `notices` are entries held back on
+    purpose, listed in the tool's block."""
     loaded = load_template(template)
-    views = [v for v in entry_views(entries) if v.status != "failed"]
-    return loaded.document(views, date=date, failures=failure_items(entries, diagnostics))
+    views = [v for v in entry_views(entries, names) if v.status != "failed"]
+    return loaded.document(views, date=date, failures=failure_items(entries, diagnostics, notices))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -417,13 +455,18 @@ def entry_json(entry: Entry, view: EntryView) -> dict[str, Any]:
         "status": entry.status, "error": entry.error, "cached": entry.cached,
         "fetched_at": entry.fetched_at, "record": entry.record,
         "summary_source": view.summary_source, "summary_numbers_unchecked": view.numbers_unchecked,
+        "featured_in": [{"date": f["date"], "section": f["section"]} for f in entry.featured_in],
+        "follow_up": entry.follow_up,
     }
 
 
-def render_json(entries: Sequence[Entry]) -> str:
-    """The `--format json` document: {"entries": [...]}, UTF-8 text, indented."""
-    views = entry_views(entries)
-    document = {"entries": [entry_json(e, v) for e, v in zip(entries, views)]}
+def render_json(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic] = (),
+                names: LearnedNames | None = None) -> str:
+    """The `--format json` document: {"entries": [...], "diagnostics": [{"line", "message"}]},
+    UTF-8 text, indented."""
+    views = entry_views(entries, names)
+    document = {"entries": [entry_json(e, v) for e, v in zip(entries, views)],
+                "diagnostics": [{"line": d.line, "message": d.message} for d in diagnostics]}
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 

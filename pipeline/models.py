@@ -192,3 +192,6 @@ class Entry:
     model_summary: str | None = None
     summary_source: str = "extractive"
     numbers_unchecked: bool = False  # the model's summary has numbers its input does not hold
+    # Past issues that featured this entry's link, oldest first: [{"date", "section"}].
+    featured_in: list[dict[str, str]] = field(default_factory=list)
+    follow_up: bool = False  # a paper featured before whose code is new since: worth a new entry

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 import jinja2
 
 from pipeline import draft
-from pipeline.merge import merge_draft
 from pipeline.cache import Cache, Freshness, Lookup
 from pipeline.config import Config
 from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
@@ -28,7 +27,11 @@ from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Lin
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
 
-if TYPE_CHECKING:  # the summarizer (and its HTTP client) is imported only when a run needs it
+if TYPE_CHECKING:  # imported where used: the archive, the merge and the summarizer (and its HTTP
+    # client) cost nothing before the cache opens, and nothing at all when a run does not need them
+    from pipeline.archive import ArchiveIndex
+    from pipeline.merge import MergeResult
+    from pipeline.sourcenames import LearnedNames
     from pipeline.summarize import Summarizer
 
 log = logging.getLogger("pipeline")
@@ -49,6 +52,8 @@ class Options:
     date: str | None = None
     lock_wait: float = 60.0
     summarize: bool | None = None  # --summarize / --no-summarize; None: as [summarize] says
+    archive: str | None = None  # folder of published issues; None: the config's [archive] path
+    readd: bool = False  # bring back entries the editor deleted from the draft
 
 
 class UsageError(Exception):
@@ -252,16 +257,92 @@ def _canonical_key(url: str) -> str | None:
         return None
 
 
-def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic], existing: str | None) -> str:
+@dataclass
+class Memory:
+    """What the archive and the draft's history say for this run."""
+
+    index: ArchiveIndex | None = None
+    names: LearnedNames | None = None
+    remembered: set[str] = field(default_factory=set)
+    skip_featured: bool = False
+    aliases: ArchiveIndex | None = None  # only its aliases: one key per item
+
+
+def apply_archive(entries: list[Entry], mem: Memory) -> tuple[list[Entry], list[Entry]]:
+    """Marks every entry featured before; with `featured = "skip"` also returns those (follow-ups
+    excepted) apart: (kept, skipped)."""
+    if mem.index is None:
+        return entries, []
+    from pipeline.archive import featured_info
+
+    kept: list[Entry] = []
+    skipped: list[Entry] = []
+    for entry in entries:
+        entry.featured_in, entry.follow_up = featured_info(entry, mem.index)
+        held = mem.skip_featured and entry.featured_in and not entry.follow_up and entry.status != "failed"
+        (skipped if held else kept).append(entry)
+    return kept, skipped
+
+
+def _featured_reason(entry: Entry) -> str:
+    issues = "、".join(f"{f['date']} 期「{f['section']}」" for f in entry.featured_in)
+    return f"已收录于 {issues}，按 [archive] featured = \"skip\" 略过"
+
+
+def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic], existing: str | None,
+           mem: Memory | None = None) -> MergeResult:
+    from pipeline.merge import MergeResult, merge
+
     issue_date = options.date or date_type.today().isoformat()
+    mem = mem or Memory()
+    entries, skipped = apply_archive(entries, mem)
     if options.format == "json":
-        return draft.render_json(entries)
-    if existing is not None:
-        return merge_draft(
-            existing, entries, canonical_key=_canonical_key, template=options.template, date=issue_date,
-            diagnostics=diagnostics,
-        )
-    return draft.render_markdown(entries, template=options.template, date=issue_date, diagnostics=diagnostics)
+        notes = [Diagnostic(_featured_reason(e), e.source.line) for e in skipped]
+        return MergeResult(draft.render_json(entries, [*diagnostics, *notes], names=mem.names))
+    notices = [draft.notice(e.source.line, draft.entry_urls(e), _featured_reason(e)) for e in skipped]
+    return merge(existing or "", entries, canonical_key=_canonical_key, template=options.template,
+                 date=issue_date, diagnostics=diagnostics, remembered=mem.remembered, readd=options.readd,
+                 notices=notices, names=mem.names, resolve=mem.aliases.resolve if mem.aliases else lambda key: key)
+
+
+def load_memory(options: Options, config: Config, cache: Cache, output: Path | None, drafting: bool) -> Memory:
+    """The archive's index and names, and the draft's memory (when a Markdown draft is merged)."""
+    from pipeline import memory
+    from pipeline.archive import (
+        ArchiveError,
+        ArchiveIndex,
+        cached_aliases,
+        cached_pages,
+        load_archive,
+    )
+    from pipeline.sourcenames import LearnedNames, learn_names
+
+    mem = Memory(skip_featured=config.archive.featured == "skip")
+    folder = options.archive or config.archive.path
+    if folder:
+        try:
+            mem.index = load_archive(folder, cache)
+        except ArchiveError as exc:
+            raise UsageError(str(exc)) from exc
+        learned = learn_names(mem.index, cached_pages(cache, mem.index))
+        mem.names = LearnedNames(learned.by_domain, learned.by_account, learned.by_page_name, learned.printed,
+                                 dict(config.sites))
+    elif config.sites:
+        mem.names = LearnedNames(sites=dict(config.sites))
+    if output is not None and drafting:
+        mem.remembered = memory.remembered(cache.db, output)
+        mem.aliases = ArchiveIndex([], aliases=mem.index.aliases if mem.index else cached_aliases(cache))
+    return mem
+
+
+def remember_draft(options: Options, freshness: Freshness, output: Path, keys: set[str], *, fresh: bool) -> None:
+    from pipeline import memory
+
+    cache = Cache(options.cache_dir, freshness)
+    try:
+        memory.remember(cache.db, output, keys, fresh=fresh)
+    finally:
+        cache.close()
 
 
 def read_existing_output(path: Path, fmt: str) -> str | None:
@@ -400,10 +481,10 @@ def _summarize(summarizer: Summarizer | None, entries: list[Entry], options: Opt
     """Model summaries for the entries the draft does not hold yet; the summary line's note."""
     if summarizer is None:
         return None
-    from pipeline.merge import keys_in_draft
+    from pipeline.merge import keys_present
     from pipeline.summarize import summarize_entries
 
-    skip = keys_in_draft(existing, _canonical_key) if existing is not None and options.format == "md" else set()
+    skip = keys_present(existing, _canonical_key) if existing is not None and options.format == "md" else set()
     return summarize_entries(summarizer, entries, options.cache_dir, skip).line()
 
 
@@ -448,7 +529,11 @@ def execute(
         # Read the draft to merge into before fetching: a refusal must cost nothing.
         existing = read_existing_output(output, options.format) if output is not None else None
         cache = Cache(options.cache_dir, freshness)
+        drafting = options.format == "md" and existing is not None
         try:
+            mem = load_memory(options, config, cache, output, drafting)
+            if summarizer is not None and mem.index is not None:
+                summarizer.archive = mem.index.entries  # the editor's own entries show the voice
             links: dict[str, Link] = {}
             for entry in source_entries:
                 for link in entry.links:
@@ -472,17 +557,23 @@ def execute(
 
         entries = assemble(source_entries, outcomes)
         summaries_note = _summarize(summarizer, entries, options, existing)
-        text = render(entries, options, diagnostics, existing)
+        result = render(entries, options, diagnostics, existing, mem)
+        text = result.text
         if output is None:
             stdout.write(text)
             stdout.flush()
         elif text != existing:
             write_atomically(output, text)
+        if output is not None and options.format == "md":
+            # Only once the draft is on disk: a crash before leaves nothing to mistake for a deletion.
+            remember_draft(options, freshness, output, result.in_draft, fresh=existing is None)
     finally:
         for lock in reversed(held):
             lock.release()
 
     summary = summarize(entries, outcomes)
+    if result.removed:
+        summary.notes.append(f"{len(result.removed)} removed by the editor, not added again (--readd brings them back)")
     note = rate_limit_note(fetchers)
     if note:
         summary.notes.append(note)

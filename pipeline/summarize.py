@@ -17,7 +17,7 @@ from typing import Any
 
 from pipeline.answer_checks import check_answer, retry_hint, tidy_answer
 from pipeline.config import SummarizeSettings
-from pipeline.draft import compare_key
+from pipeline.archive import identity_key
 from pipeline.llm import Answer, ChatClient
 from pipeline.models import Entry
 from pipeline.prompts import (
@@ -389,7 +389,7 @@ def summarize_entries(summarizer: Summarizer, entries: Sequence[Entry], cache_di
     items: list[SummaryInput] = []
     by_key: dict[str, Entry] = {}
     for entry in entries:
-        if entry.status == "failed" or entry.record is None or compare_key(entry.source.main.key) in skip_keys:
+        if entry.status == "failed" or entry.record is None or identity_key(entry.source.main.key) in skip_keys:
             continue
         item = summary_input(entry.source.main.key, entry.source.main.kind, entry.record, entry.source.note)
         if item is None:

@@ -240,7 +240,9 @@ def test_json_document():
     first = document["entries"][1]
     assert list(first) == ["key", "kind", "section", "line", "url", "title", "source", "summary", "note",
                            "links", "status", "error", "cached", "fetched_at", "record",
-                           "summary_source", "summary_numbers_unchecked"]
+                           "summary_source", "summary_numbers_unchecked", "featured_in", "follow_up"]
+    assert first["featured_in"] == [] and first["follow_up"] is False
+    assert document["diagnostics"] == []
     assert first["key"] == "arxiv:2002.10179" and first["kind"] == "arxiv" and first["section"] == "论文"
     assert first["title"] == "HRank: Filter Pruning using High-Rank Feature Map"
     assert first["links"] == [{"label": "代码", "url": "https://github.com/lmbxmu/HRank",

@@ -35,7 +35,13 @@ def merge(existing, entries, **kw):
     return merge_draft(existing, list(entries), canonical_key=canonical_key, date=DATE, **kw)
 
 
+TOOL_INTRO = re.compile(r"^> 导读：本期\d+条。【新闻】〔待编辑〕；【论文】〔待编辑〕；【开源】〔待编辑〕；【博文】〔待编辑〕。  $")
+
+
 def is_subsequence(needle: list[str], haystack: list[str]) -> bool:
+    """Every line of `needle` is in `haystack`, in order; the tool's own 导读 line (whose count
+    follows the draft) is not the editor's text."""
+    needle = [line for line in needle if not TOOL_INTRO.match(line)]
     remaining = iter(haystack)
     return all(any(line == other for other in remaining) for line in needle)
 
@@ -62,7 +68,7 @@ def test_new_entries_go_to_the_end_of_their_section():
     assert merge(merged, [paper(1), post(2), paper(3), repo(4)]) == merged
 
 
-def test_entries_the_editor_moved_or_mentioned_are_left_alone():
+def test_entries_the_editor_moved_are_left_alone_and_links_only_mentioned_are_added():
     base = render_markdown([paper(1), post(2)], date=DATE)
     lines = base.split("\n")
     start = next(i for i, line in enumerate(lines) if "Paper 1" in line)
@@ -71,8 +77,13 @@ def test_entries_the_editor_moved_or_mentioned_are_left_alone():
     lines[lines.index("## 博文  ") + 1: lines.index("## 博文  ") + 1] = ["", *block]
     lines.insert(3, "我的笔记：see https://github.com/o/r5 and https://arxiv.org/pdf/2001.10006v2.pdf。")
     edited = "\n".join(lines)
+    assert merge(edited, [paper(1), post(2)]) == edited
     merged = merge(edited, [paper(1), post(2), repo(5), paper(6)])
-    assert merged == edited
+    # A link in the editor's prose is not an entry: both become entries of their own, once.
+    assert is_subsequence(edited.split("\n"), merged.split("\n"))
+    assert merged.count("- [o/r5: repo 5](https://github.com/o/r5)") == 1
+    assert merged.count("](https://arxiv.org/abs/2001.10006)") == 1
+    assert "> 导读：本期4条。" in merged
 
 
 def test_editor_text_is_kept_exactly():

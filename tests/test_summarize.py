@@ -353,3 +353,23 @@ def test_every_summarize_setting_is_documented_and_checked():
                        ({"api_key": "sk-..."}, "[summarize] has no key 'api_key'")]:
         with pytest.raises(ConfigError, match=re.escape(named)):
             parse_config({"summarize": bad})
+
+
+PAST_ISSUE = """# 嵌入式AI简报 (2020-05-15)
+
+## 博文
+
+- [端侧推理的一次尝试 | 示例博客](https://example.org/blog/on-device)  
+摘要：作者在手机上把模型量化到八位，推理速度翻倍，精度几乎不变，并开源了转换脚本。文章从校准数据的选择讲起，逐层比较了对称与非对称量化的误差，最后给出在三款主流芯片上的实测结果，适合准备把模型搬到端侧的读者参考。  
+"""
+
+
+def test_the_editors_archive_gives_the_examples_of_the_voice(site):
+    archive = site.dir / "issues"
+    archive.mkdir()
+    (archive / "2020-05-15.md").write_text(PAST_ISSUE, encoding="utf-8")
+    site.configure()
+    code, _, err = site.run("sources.txt", "--archive", str(archive))
+    assert code == 0, err
+    system = site.chat.bodies[0]["messages"][0]["content"]
+    assert "《端侧推理的一次尝试》 作者在手机上把模型量化到八位" in system
