@@ -21,7 +21,13 @@ import httpx
 from pipeline import HOMEPAGE, __version__
 from pipeline.config import WebSettings
 from pipeline.netbackend import PinnedBackend
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.retry import (
+    FetchError,
+    PermanentError,
+    RetryPolicy,
+    TransientError,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +297,10 @@ class HttpClient:
     transport: httpx.AsyncBaseTransport | None = None
     user_agent: str = USER_AGENT
     counter: RequestCounter = field(default_factory=RequestCounter)
+    # Which bodies are downloaded: HTML pages (the web stage), or None for any type (feeds come
+    # as RSS, Atom, JSON, XML and, from misconfigured servers, text/plain or text/html).
+    body_types: Collection[str] | None = HTML_TYPES
+    accept: str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 
     def __post_init__(self) -> None:
         if self.retry is None:
@@ -306,7 +316,7 @@ class HttpClient:
         self._total_slots: asyncio.Semaphore | None = None
         self._headers = {
             "User-Agent": self.user_agent,
-            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+            "Accept": self.accept,
             "Accept-Encoding": "gzip, deflate",  # only what the capped decoder inflates
             "Connection": "keep-alive",
         }
@@ -390,7 +400,7 @@ class HttpClient:
             try:
                 async with asyncio.timeout(self.limits.deadline):  # not wait_for: no task per link
                     return await self._follow(start, etag, last_modified, failures)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise TransientError(_deadline_reason(failures, self.limits.deadline)) from None
 
     async def _follow(
@@ -461,7 +471,8 @@ class HttpClient:
             raise _status_error(response)
 
         ctype = media_type(response.headers.get("content-type"))
-        if ctype is not None and ctype not in HTML_TYPES:
+        any_type = self.body_types is None
+        if ctype is not None and self.body_types is not None and ctype not in self.body_types:
             # Not a page: the headers say all we need and the body is never downloaded.
             return Page(str(response.url), status, response.headers, content_type=ctype)
 
@@ -478,14 +489,14 @@ class HttpClient:
             part = decoder.feed(chunk)
             parts.append(part)
             size += len(part)
-            if ctype is None and size >= SNIFF_BYTES:
+            if ctype is None and not any_type and size >= SNIFF_BYTES:
                 if not looks_like_html(b"".join(parts)[:SNIFF_BYTES]):
                     return Page(str(response.url), status, response.headers)
                 ctype = "text/html"
             if decoder.truncated:
                 break  # the rest may be endless; the first part is enough for an entry
         body = b"".join(parts)
-        if ctype is None:
+        if ctype is None and not any_type:
             if not looks_like_html(body[:SNIFF_BYTES]):
                 return Page(str(response.url), status, response.headers)
             ctype = "text/html"
