@@ -168,7 +168,7 @@ def _rfc3339(value: str) -> float | None:
     if not value:
         return None
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value)  # 3.11 reads "Z" and offsets
     except ValueError:
         return None
     return when.timestamp() if when.tzinfo else calendar.timegm(when.timetuple())
