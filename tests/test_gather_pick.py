@@ -87,9 +87,9 @@ def test_candidates_are_new_filtered_deduplicated_and_best_first():
 def test_arxiv_replacements_are_not_new_papers_and_include_filters():
     listing = FeedBatch("arXiv cs.LG", [
         item("Tiny NPU compiler", "https://arxiv.org/abs/2512.00001", announce="new"),
-        item("Old paper v2", "https://arxiv.org/abs/2511.00002", announce="replace"),
+        item("Old NPU paper v2", "https://arxiv.org/abs/2511.00002", announce="replace"),
         item("Cross-listed NPU work", "https://arxiv.org/abs/2512.00003", announce="cross"),
-        item("Old cross v3", "https://arxiv.org/abs/2510.00004", announce="replace-cross"),
+        item("Old NPU cross v3", "https://arxiv.org/abs/2510.00004", announce="replace-cross"),
         item("Protein folding", "https://arxiv.org/abs/2512.00005", announce="new"),
     ], include=["NPU"])
     picked = run([listing])
