@@ -8,8 +8,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-import feedparser
+import feedparser  # type: ignore[import-untyped]
 from selectolax.lexbor import LexborHTMLParser
 
 JSON_TYPES = ("application/feed+json", "application/json")
@@ -152,7 +153,8 @@ def _json_item(raw: object) -> FeedItem | None:
     ident = str(ident) if isinstance(ident, (str, int)) and str(ident) else url
     if not ident and not title:
         return None
-    authors = raw.get("authors") if isinstance(raw.get("authors"), list) else [raw.get("author")]  # 1.1, 1.0
+    listed = raw.get("authors")
+    authors: list[Any] = listed if isinstance(listed, list) else [raw.get("author")]  # 1.1, 1.0
     names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
     return FeedItem(
         id=str(ident or title),

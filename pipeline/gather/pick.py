@@ -130,7 +130,9 @@ def pick(
                 continue
             section = (section_name(batch.section) if batch.section else None) or DEFAULT_SECTION[link.kind]
             title = _title(item, link)
-            found.append((batch.name, Candidate(link.key, link.url, title, batch.name, section, item.published,
+            # A release is offered as its release page; sources.txt reads that as the repository.
+            url = item.url if link.get("release_tag") and item.url else link.url
+            found.append((batch.name, Candidate(link.key, url, title, batch.name, section, item.published,
                                                 score(title, item.summary, keywords, likeness))))
     # Best first; the same link from two feeds is one candidate, under the better-scored one.
     found.sort(key=lambda pair: (-pair[1].score.value, -(pair[1].published or 0.0), pair[1].key))
