@@ -122,7 +122,7 @@ def test_a_ticked_item_moves_into_sources_with_its_note_exactly_once(tmp_path, s
         "  picked 2026-12-03: keywords: NPU\n", "  picked 2026-12-03: keywords: NPU\n  check the ablation\n")
     inbox.write_text(text + "\nmy own line\n", encoding="utf-8")
     code, doc, _ = run_gather(tmp_path, server, ["/a.rss"])
-    assert doc["moved"] == ["https://arxiv.org/abs/2512.00009"]
+    assert code == 0 and doc["moved"] == ["https://arxiv.org/abs/2512.00009"]
     assert sources.read_text(encoding="utf-8") == (
         "# my links\n[论文]\nhttps://arxiv.org/abs/1907.05550\nhttps://arxiv.org/abs/2512.00009  check the ablation\n"
         "\n[博文]\nhttps://x.example.org/a\n"
