@@ -31,7 +31,8 @@ def test_a_new_inbox_is_sectioned_in_the_digest_order():
     assert text.index("## 论文") < text.index("## 博文")
     assert "- [ ] [A \\[bracketed\\] title](https://c3.example.org/post) · feed\n  picked 2026-12-03: keywords: NPU\n" in text
     items = parse_inbox(text, canonical_key)
-    assert [(i.key, i.section, i.ticked, i.note, i.picked) for i in items][0] == (
+    first = items[0]
+    assert (first.key, first.section, first.ticked, first.note, first.picked) == (
         "web:https://c2.example.org/post", "论文", False, None, TODAY)
 
 
