@@ -62,7 +62,6 @@ class Picked:
     candidates: list[Candidate]
     counts: dict[str, FeedCount]
     seen: set[str] = field(default_factory=set)  # item ids to remember, kept or not
-    newest: dict[str, float] = field(default_factory=dict)  # feed name -> newest item date seen
 
 
 def item_link(item: FeedItem) -> Link | None:
@@ -89,51 +88,73 @@ def _title(item: FeedItem, link: Link) -> str:
     return item.title or link.url
 
 
-def pick(
-    batches: Sequence[FeedBatch],
+@dataclass(frozen=True)
+class Prepared:
+    """One item of a feed, canonicalized, filtered and scored: the per-feed work, done as each
+    feed arrives (off the event loop), before anything is known of the other feeds."""
+
+    ident: str  # what "seen" remembers
+    candidate: Candidate
+
+
+@dataclass(frozen=True)
+class PreparedFeed:
+    name: str
+    items: int
+    prepared: list[Prepared]
+
+
+def prepare(batch: FeedBatch, keywords: Sequence[str], likeness: Likeness) -> PreparedFeed:
+    """Drops version updates, items without a usable link and items the feed's include/exclude
+    filters refuse; scores the rest."""
+    prepared = []
+    section_of_feed = section_name(batch.section) if batch.section else None
+    for item in batch.items:
+        if item.announce_type in VERSION_UPDATES:
+            continue
+        link = item_link(item)
+        if link is None:
+            continue
+        text = f"{item.title}\n{item.summary}"
+        if batch.include and not keyword_hits(batch.include, text):
+            continue
+        if batch.exclude and keyword_hits(batch.exclude, text):
+            continue
+        title = _title(item, link)
+        # A release is offered as its release page; sources.txt reads that as the repository.
+        url = item.url if link.get("release_tag") and item.url else link.url
+        candidate = Candidate(link.key, url, title, batch.name, section_of_feed or DEFAULT_SECTION[link.kind],
+                              item.published, score(title, item.summary, keywords, likeness))
+        prepared.append(Prepared(seen_id(link), candidate))
+    return PreparedFeed(batch.name, len(batch.items), prepared)
+
+
+def choose(
+    feeds: Sequence[PreparedFeed],
     *,
     seen: Callable[[str], bool],
     known: Callable[[str], bool],
-    keywords: Sequence[str],
     archive: ArchiveLike | None,
     limit: int,
 ) -> Picked:
     """`seen(id)`: remembered from an earlier run; `known(key)`: already in sources.txt, the draft,
     the inbox or featured by an earlier issue. The best `limit` candidates are returned, best first;
     every new item is reported as seen so it is not offered again."""
-    likeness = Likeness(featured_titles(archive))
     counts: dict[str, FeedCount] = {}
     found: list[tuple[str, Candidate]] = []
     picked = Picked([], counts)
-    for batch in batches:
-        count = counts.setdefault(batch.name, FeedCount())
-        count.items += len(batch.items)
-        for item in batch.items:
-            if item.published is not None:
-                picked.newest[batch.name] = max(item.published, picked.newest.get(batch.name, 0.0))
-            if item.announce_type in VERSION_UPDATES:
+    for feed in feeds:
+        count = counts.setdefault(feed.name, FeedCount())
+        count.items += feed.items
+        for item in feed.prepared:
+            if seen(item.ident) or item.ident in picked.seen:
                 continue
-            link = item_link(item)
-            if link is None:
-                continue
-            ident = seen_id(link)
-            if seen(ident) or ident in picked.seen:
-                continue
-            text = f"{item.title}\n{item.summary}"
-            if batch.include and not keyword_hits(batch.include, text):
-                continue
-            if batch.exclude and keyword_hits(batch.exclude, text):
-                continue
-            picked.seen.add(ident)
+            picked.seen.add(item.ident)
             count.new += 1
-            if known(link.key) or (archive is not None and archive.featured(link.key)):
+            key = item.candidate.key
+            if known(key) or (archive is not None and archive.featured(key)):
                 continue
-            section = (section_name(batch.section) if batch.section else None) or DEFAULT_SECTION[link.kind]
-            title = _title(item, link)
-            # A release is offered as its release page; sources.txt reads that as the repository.
-            url = item.url if link.get("release_tag") and item.url else link.url
-            found.append((batch.name, Candidate(link.key, url, title, batch.name, section, item.published,
-                                                score(title, item.summary, keywords, likeness))))
+            found.append((feed.name, item.candidate))
     # Best first; the same link from two feeds is one candidate, under the better-scored one.
     found.sort(key=lambda pair: (-pair[1].score.value, -(pair[1].published or 0.0), pair[1].key))
     taken: set[str] = set()
@@ -144,3 +165,17 @@ def pick(
         picked.candidates.append(candidate)
         counts[name].kept += 1
     return picked
+
+
+def pick(
+    batches: Sequence[FeedBatch],
+    *,
+    seen: Callable[[str], bool],
+    known: Callable[[str], bool],
+    keywords: Sequence[str],
+    archive: ArchiveLike | None,
+    limit: int,
+) -> Picked:
+    """prepare() every feed, then choose(): the whole of picking, in one call."""
+    likeness = Likeness(featured_titles(archive))
+    return choose([prepare(b, keywords, likeness) for b in batches], seen=seen, known=known, archive=archive, limit=limit)

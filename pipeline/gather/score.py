@@ -109,6 +109,8 @@ class Likeness:
         return {t: v / norm for t, v in vector.items()} if norm else {}
 
     def best(self, title: str, limit: int = MAX_LIKE) -> list[Like]:
+        if not self.vectors:
+            return []
         query = self._vector(Counter(terms(title)))
         if not query:
             return []
