@@ -231,14 +231,16 @@ def test_the_cli_gathers_and_a_bad_config_is_exit_2(tmp_path, server, monkeypatc
     assert "no feeds to gather" in capsys.readouterr().err
 
 
-def test_an_access_key_in_a_feed_url_reaches_neither_report_nor_cache(tmp_path, server):
+def test_an_access_key_in_a_feed_url_reaches_neither_report_logs_nor_cache(tmp_path, server, monkeypatch, capsys):
     server.route("/key.rss", Reply(403))
     secret = "k3y-SECRET-0123456789"
-    config = parse_config({"gather": {"feeds": [{"url": server.url(f"/key.rss?key={secret}")}]},
-                           "web": {"deadline": 1.0}})
-    out, err = io.StringIO(), io.StringIO()
-    gather(GatherOptions(sources=str(tmp_path / "s.txt"), draft=str(tmp_path / "d.md"), inbox=str(tmp_path / "i.md"),
-                         format="json", cache_dir=str(tmp_path / "cache")), config, None, stdout=out, stderr=err,
-           guard=AddressGuard(allowed_origins={("127.0.0.1", server.port)}), clock=lambda: THURSDAY)
-    assert secret not in out.getvalue() + err.getvalue()
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "enrich.toml"
+    config.write_text(f'[web]\ndeadline = 1.0\n[[gather.feeds]]\nurl = "{server.url("/key.rss")}?key={secret}"\n'
+                      f'[[gather.feeds]]\nurl = "http://127.0.0.1:9/closed.rss?token={secret}"\n', encoding="utf-8")
+    code = main(["gather", "--config", str(config), "--allow-private-hosts", "--format", "json", "-v"])
+    captured = capsys.readouterr()
+    assert code == 1 and "/key.rss?…" in captured.out and "cookie expired?" in captured.err
+    assert server.hits("/key.rss")[0].query == {"key": [secret]}  # the key was sent, only to the feed
+    assert secret not in captured.out + captured.err
     assert all(secret.encode() not in p.read_bytes() for p in (tmp_path / "cache").iterdir() if p.is_file())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pipeline.cache import DAY, Cache
 from pipeline.config import Config, FeedSettings
@@ -41,7 +42,7 @@ from pipeline.links import LinkError, canonicalize
 from pipeline.lock import FileLock
 from pipeline.retry import FetchError
 from pipeline.run import EXIT_OK, EXIT_SOME_FAILED, UsageError, write_atomically
-from pipeline.secrets import Redactor
+from pipeline.secrets import TOKEN_VARIABLES, RedactingFilter, Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
 
 log = logging.getLogger("pipeline")
@@ -83,6 +84,17 @@ class Fetched:
     prepared: PreparedFeed | None = None
     memory: FeedMemory | None = None  # what to remember of the feed; None: keep what we had
     skip_days: frozenset[str] = DEFAULT_WEEKEND
+
+
+def feed_secrets(feeds: list[FeedSettings]) -> list[str]:
+    """Values that may be credentials: a bridge's access key in the query, a password in the URL."""
+    found = []
+    for feed in feeds:
+        parts = urlsplit(feed.url)
+        found += [value for _name, value in parse_qsl(parts.query)]
+        if parts.password:
+            found.append(parts.password)
+    return found
 
 
 def public_url(url: str) -> str:
@@ -300,7 +312,12 @@ def gather(options: GatherOptions, config: Config, archive: ArchiveLike | None, 
         raise UsageError("no feeds to gather: add [[gather.feeds]] tables to enrich.toml (see the README)")
     inbox_path = Path(options.inbox or settings.inbox)
     sources_path = Path(options.sources)
-    redact = Redactor()
+    redact = Redactor([*(os.environ.get(name) for name in TOKEN_VARIABLES), *feed_secrets(settings.feeds)])
+    # Request logs (-v) print feed URLs whole: the run's log lines are redacted too.
+    log_filter = RedactingFilter(redact)
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(log_filter)
     locks = [FileLock(Path(options.cache_dir) / "enrich.lock", f"the cache {options.cache_dir}"),
              FileLock(inbox_path.with_name(f".{inbox_path.name}.lock"), f"the inbox {inbox_path}")]
     held: list[FileLock] = []
@@ -312,6 +329,8 @@ def gather(options: GatherOptions, config: Config, archive: ArchiveLike | None, 
     finally:
         for lock in reversed(held):
             lock.release()
+        for handler in handlers:
+            handler.removeFilter(log_filter)
     for report in result.reports:
         if report.status == "failed":
             log.warning("feed %s: %s", report.name, redact(report.error or ""))
