@@ -210,7 +210,9 @@ def test_an_empty_arxiv_listing_on_a_weekday_is_a_warning_not_on_a_saturday():
     feed = FeedSettings(url="https://rss.arxiv.org/rss/cs.LG", name="arXiv cs.LG")
     empty = Fetched(FeedReport("arXiv cs.LG", feed.url), [], FeedMemory(), frozenset({"saturday", "sunday"}))
     assert health_warnings(empty, feed, None, THURSDAY, 30)[0].startswith("no items on a Thursday")
-    assert health_warnings(empty, feed, None, THURSDAY + 2 * 86400, 30) == []
+    assert health_warnings(empty, feed, None, THURSDAY + 2 * 86400, 30) == []  # Saturday
+    monday_0230_utc = datetime(2026, 12, 7, 2, 30, tzinfo=UTC).timestamp()  # Sunday evening in New York
+    assert health_warnings(empty, feed, None, monday_0230_utc, 30) == []
     blog = FeedSettings(url="https://blog.example.org/feed")
     assert health_warnings(empty, blog, None, THURSDAY, 30) == []
 

@@ -11,10 +11,11 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.cache import DAY, Cache
 from pipeline.config import Config, FeedSettings
@@ -50,6 +51,10 @@ log = logging.getLogger("pipeline")
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 DEFAULT_WEEKEND = frozenset({"saturday", "sunday"})
+try:
+    ARXIV_TIME: tzinfo = ZoneInfo("America/New_York")
+except ZoneInfoNotFoundError:  # no time zone database: standard time is off by an hour at most
+    ARXIV_TIME = timezone(timedelta(hours=-5))
 _DRAFT_URL = re.compile(r"https?://[^\s<>()\[\]]+")
 
 
@@ -180,7 +185,9 @@ def health_warnings(fetched: Fetched, feed: FeedSettings, memory: FeedMemory | N
     """The quiet failures: an arXiv listing empty on a weekday, a feed that stopped updating."""
     warnings = []
     report = fetched.report
-    weekday = WEEKDAYS[datetime.fromtimestamp(now, UTC).weekday()]
+    # arXiv's days are New York's: its Monday listing appears at midnight there, 05:00 UTC, so a
+    # run at 02:30 UTC on a Monday still sees the weekend's empty feed.
+    weekday = WEEKDAYS[datetime.fromtimestamp(now, ARXIV_TIME).weekday()]
     if report.status == "ok" and report.items == 0 and _is_arxiv(feed.url) and weekday not in fetched.skip_days:
         warnings.append(f"no items on a {weekday.title()} (arXiv lists papers every weekday: a wrong category, or arXiv is down?)")
     newest = (fetched.memory or memory or FeedMemory()).newest_at
