@@ -369,7 +369,7 @@ def _gather_locked(options: GatherOptions, config: Config, archive: ArchiveLike 
         scoring = Scoring(list(settings.keywords), Likeness(featured_titles(archive)))
         fetched = asyncio.run(fetch_feeds(list(settings.feeds), memories, http, scoring, now))
         seen = state.seen_items()
-        # Ticked items move first, so their links count as known when picking.
+        # Every link in the inbox, ticked or not, is known: never offered twice.
         inbox_items: list[InboxItem] = parse_inbox(inbox_text or "", canonical_key)
         known = sources_keys(sources_text, str(sources_path)) | draft_keys(draft) | {
             i.key for i in inbox_items if i.key
