@@ -259,7 +259,7 @@ def settle(inbox_path: Path, sources_path: Path, candidates: list[Candidate], *,
             remove.append(item)
             settled.expired += 1
         elif item.ticked:
-            log.warning("%s: a ticked item has no usable link, left in place", inbox_path)
+            log.warning("%s line %d: a ticked item without a usable link, left in place", inbox_path, item.start + 1)
     if moves:
         write_atomically(sources_path, add_to_sources(sources_text or "", moves))
         settled.moved = [m.url for m in moves]
