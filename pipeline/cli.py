@@ -136,6 +136,8 @@ def gather_archive(args: argparse.Namespace, config) -> object | None:
 
 
 def _gather_command(argv: list[str], stdout, stderr) -> int:
+    import sqlite3
+
     from pipeline.config import ConfigError, load_config
     from pipeline.gather.run import GatherOptions, gather
     from pipeline.lock import LockHeld
@@ -157,7 +159,11 @@ def _gather_command(argv: list[str], stdout, stderr) -> int:
         print(f"enrich: {exc}", file=stderr)
         return EXIT_LOCKED
     except OSError as exc:
-        print(f"enrich: gather could not finish: {exc.strerror or exc} ({getattr(exc, 'filename', '') or ''})", file=stderr)
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"enrich: gather could not finish: {exc.strerror or exc}{where}", file=stderr)
+        return 4
+    except sqlite3.Error as exc:
+        print(f"enrich: gather could not finish: the cache in {args.cache_dir}: {exc}", file=stderr)
         return 4
     except KeyboardInterrupt:
         print("enrich: interrupted; the inbox and sources.txt are as they were or fully written", file=stderr)
