@@ -104,7 +104,7 @@ class FeedSettings:
     }
 
     url: str = setting(REQUIRED, "the feed's address", http_address)
-    name: str = setting("", "what warnings and the inbox call it (default: the feed's host)")
+    name: str = setting("", "what warnings and the inbox call it (default: its host and path)")
     include: list[str] = setting([], "keep only items whose title or summary has one of these (empty: all)")
     exclude: list[str] = setting([], "drop items whose title or summary has any of these")
     section: str = setting("", "the section its candidates go to (default: inferred from the link)", known_section)

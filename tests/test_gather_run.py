@@ -246,3 +246,11 @@ def test_an_access_key_in_a_feed_url_reaches_neither_report_logs_nor_cache(tmp_p
     assert server.hits("/key.rss")[0].query == {"key": [secret]}  # the key was sent, only to the feed
     assert secret not in captured.out + captured.err
     assert all(secret.encode() not in p.read_bytes() for p in (tmp_path / "cache").iterdir() if p.is_file())
+
+
+def test_feeds_without_a_name_are_named_by_host_and_path_and_never_share_one():
+    from pipeline.gather.run import feed_names
+
+    feeds = [FeedSettings(url="https://github.com/Tencent/ncnn/releases.atom"), FeedSettings(url="https://a.example.org/f", name="X"),
+             FeedSettings(url="https://b.example.org/f?key=secret123456", name="X")]
+    assert feed_names(feeds) == ["github.com/Tencent/ncnn/releases.atom", "X", "X #2"]

@@ -108,11 +108,13 @@ def public_url(url: str) -> str:
 
 
 def feed_names(feeds: list[FeedSettings]) -> list[str]:
-    """Each feed's name (its host when it has none), two of one name told apart by a number."""
+    """Each feed's name (when it has none, its host and path: one host serves many feeds), two of
+    one name told apart by a number."""
     names: list[str] = []
     count: dict[str, int] = {}
     for feed in feeds:
-        name = feed.name or urlsplit(feed.url).hostname or feed.url
+        parts = urlsplit(feed.url)
+        name = feed.name or f"{parts.hostname}{parts.path.rstrip('/')}"
         count[name] = count.get(name, 0) + 1
         names.append(name if count[name] == 1 else f"{name} #{count[name]}")
     return names
