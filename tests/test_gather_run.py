@@ -238,7 +238,7 @@ def test_an_access_key_in_a_feed_url_reaches_neither_report_logs_nor_cache(tmp_p
     secret = "k3y-SECRET-0123456789"
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "enrich.toml"
-    config.write_text(f'[web]\ndeadline = 1.0\n[[gather.feeds]]\nurl = "{server.url("/key.rss")}?key={secret}"\n'
+    config.write_text(f'[web]\ndeadline = 0.4\n[[gather.feeds]]\nurl = "{server.url("/key.rss")}?key={secret}"\n'
                       f'[[gather.feeds]]\nurl = "http://127.0.0.1:9/closed.rss?token={secret}"\n', encoding="utf-8")
     code = main(["gather", "--config", str(config), "--allow-private-hosts", "--format", "json", "-v"])
     captured = capsys.readouterr()
