@@ -28,8 +28,13 @@ import json
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
+
+if TYPE_CHECKING:
+    from pipeline.config import Config
+    from pipeline.gather.score import ArchiveLike
 
 log = logging.getLogger("pipeline")
 
@@ -129,7 +134,7 @@ def _gather_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def gather_archive(args: argparse.Namespace, config) -> object | None:
+def gather_archive(args: argparse.Namespace, config: Config) -> ArchiveLike | None:
     """The editorial archive gathering deduplicates against and ranks by (an object with `entries`
     and `featured(key)`); None until `--archive` / `[archive]` are wired in."""
     return None
@@ -151,7 +156,7 @@ def _gather_command(argv: list[str], stdout, stderr) -> int:
     )
     try:
         config = load_config(args.config)
-        return gather(options, config, gather_archive(args, config), stdout=stdout, stderr=stderr)  # type: ignore[arg-type]
+        return gather(options, config, gather_archive(args, config), stdout=stdout, stderr=stderr)
     except (UsageError, ConfigError) as exc:
         print(f"enrich: {exc}", file=stderr)
         return EXIT_USAGE

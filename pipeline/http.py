@@ -21,13 +21,7 @@ import httpx
 from pipeline import HOMEPAGE, __version__
 from pipeline.config import WebSettings
 from pipeline.netbackend import PinnedBackend
-from pipeline.retry import (
-    FetchError,
-    PermanentError,
-    RetryPolicy,
-    TransientError,
-    parse_retry_after,
-)
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +394,7 @@ class HttpClient:
             try:
                 async with asyncio.timeout(self.limits.deadline):  # not wait_for: no task per link
                     return await self._follow(start, etag, last_modified, failures)
-            except TimeoutError:
+            except asyncio.TimeoutError:
                 raise TransientError(_deadline_reason(failures, self.limits.deadline)) from None
 
     async def _follow(
