@@ -51,6 +51,26 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=10).hexdigest() + '"'
 
 
+FEED_EPOCH = time.time()  # the newest item of every feed: fresh (no silence warning), and one body a run
+
+
+def feed_document(path: str, items: int) -> bytes:
+    """An RSS 2.0 feed of `items` posts, as a bridge or a blog serves it (deterministic per path)."""
+    rng = _rng(path)
+    entries = []
+    for i in range(items):
+        title = rng.choice(_SENTENCES_ZH)[:20] if i % 2 else rng.choice(_SENTENCES_EN)[:60]
+        link = f"https://feeds.example.org{path}/post/{i}"
+        entries.append(
+            f"<item><title>{escape(title)}</title><link>{link}</link><guid>{link}</guid>"
+            f"<pubDate>{formatdate(FEED_EPOCH - i * 3600, usegmt=True)}</pubDate>"
+            f"<description>{escape('<p>' + ' '.join(rng.choices(_SENTENCES_EN, k=3)) + '</p>')}</description></item>"
+        )
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed {escape(path)}</title>'
+            f"<link>https://feeds.example.org{path}</link><description>bench</description>{''.join(entries)}"
+            "</channel></rss>").encode()
+
+
 def wechat_like_page(path: str) -> bytes:
     """A WeChat-style article (og: tags, rich_media markup, the account name, the `ct` time)."""
     rng = _rng(path)
@@ -359,6 +379,13 @@ class Farm:
 
     def _web(self, target: str, headers: dict[str, str], payload: bytes) -> tuple[str, Response]:
         path = urlsplit(target).path
+        if path.startswith("/feed/"):
+            items = int(parse_qs(urlsplit(target).query).get("items", ["100"])[0])
+            body = feed_document(path, items)
+            etag = _etag(body)
+            if headers.get("if-none-match") == etag:
+                return "feed-304", (304, {"ETag": etag}, b"")
+            return "feed", (200, {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": etag}, body)
         if path.startswith("/s"):
             body = wechat_like_page(target)
         elif path.startswith("/20"):

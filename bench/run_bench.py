@@ -5,6 +5,7 @@ wall time with the least the politeness limits allow (and, optionally, with traf
     python bench/run_bench.py --web 1000 --hosts 20 --trafilatura
     python bench/run_bench.py --mixed 10000 --warm-only --json
     python bench/run_bench.py --github 1500 --token --cold-only
+    python bench/run_bench.py --gather 50 --feed-items 100 --hosts 1   # enrich gather over 50 feeds
 
 Every origin is a local asyncio server on 127.0.0.1 (one port per web host, one for the fake
 GitHub and arXiv APIs) that answers after `--latency` seconds and counts requests by kind.
@@ -17,6 +18,9 @@ spacing + latency; GitHub requests x max(latency, its pacing), one request at a 
 repository costs three REST requests (repository, latest release, README) without a token and
 a hundredth of a GraphQL query with one (`--token` gives enrich a made-up token; the fake API only
 checks that one is sent). The stages run at once, so the ideal of a run is the largest of the three.
+For `enrich gather` (--gather N), the ideal is its politeness bound: the busiest host's feeds x
+latency / per-host limit, in whole rounds (feeds on one host, a bridge serving every account, is
+the case that bound matters for).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakes import Farm, LinkSet, make_links, write_sources  # noqa: E402
+from fakes import LOOPBACK, Farm, LinkSet, make_links, write_sources  # noqa: E402
 
 PROFILE = False  # --profile: run enrich under bench/sampler.py
 RUN_TIMEOUT = 900.0  # one child process, seconds: a hung run is killed, not waited for
@@ -261,6 +265,8 @@ class Scenario:
     cold: bool = True
     warm: bool = True
     quick_fill: bool = False  # fill the cache unpaced instead of timing a cold run
+    feeds: int = 0  # `enrich gather` over this many feeds instead of a sources run
+    feed_items: int = 100
     trafilatura: bool = False
     token: bool = False  # give enrich a GitHub token, so it reads GitHub through GraphQL
     targets: dict[str, float] = field(default_factory=dict)
@@ -286,13 +292,56 @@ def preset_all(args) -> list[Scenario]:
                  targets={"github_requests": 20}),
         Scenario("e: 10,000 mixed, token", **mixed_counts(10_000), hosts=20, latency=0.1, wechat_share=WECHAT_SHARE_OF_MIXED / 0.77,
                  warm=False, token=True, targets={"ratio_to_ideal": 1.5}),
+        gather_scenario(50, 100, hosts=1, latency=0.1),
     ]
+
+
+def gather_scenario(feeds: int, items: int, hosts: int, latency: float) -> Scenario:
+    return Scenario(f"f: gather {feeds}x{items}, {hosts} host{'s' if hosts > 1 else ''}", hosts=hosts, latency=latency,
+                    feeds=feeds, feed_items=items, targets={"gather_ratio": 1.5})
+
+
+def gather_bound(feeds: int, hosts: int, latency: float, limits: Limits) -> float:
+    """The least time the per-host limit allows: the busiest host's feeds in rounds of per_host."""
+    busiest = math.ceil(feeds / hosts)
+    return math.ceil(busiest / limits.per_host) * latency
+
+
+def run_gather(farm: Farm, work: Path, sc: Scenario, phase: str, limits: Limits) -> Measure:
+    """`enrich gather` as a child over feeds spread round-robin over the farm's hosts."""
+    if not (work / "enrich.toml").exists():
+        feeds = "".join(
+            f'[[gather.feeds]]\nurl = "http://{LOOPBACK}:{farm.web_ports[n % len(farm.web_ports)]}/feed/{n}?items={sc.feed_items}"\n'
+            f'name = "feed {n}"\n' for n in range(sc.feeds))
+        (work / "enrich.toml").write_text(f"[web]\nper_host = {limits.per_host}\ntotal = {limits.total}\n\n"
+                                          f'[gather]\nkeywords = ["NPU", "量化", "inference"]\n\n{feeds}', encoding="utf-8")
+    farm.reset_counts()
+    argv = [*wrapped(work / f"{phase}.peak"), "-m", "pipeline", "gather", "--config", str(work / "enrich.toml"),
+            "--cache-dir", str(work / "cache"), "-q"]
+    wall, peak, code = run_child(argv, child_env(farm), work, work / f"{phase}.out", work / f"{phase}.err", work / f"{phase}.peak")
+    lines = (work / f"{phase}.err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    summary = next((l for l in reversed(lines) if l.startswith("gather:")), lines[-1] if lines else "")
+    measure = Measure(sc.name, phase, sc.feeds * sc.feed_items, wall, peak, dict(sorted(farm.counts.items())), code, summary[:160])
+    if code != 0:
+        measure.notes.append(f"enrich gather exited {code}: " + " | ".join(lines[-3:]))
+    return measure
 
 
 def run_scenario(sc: Scenario, args, limits: Limits) -> list[Measure]:
     measures: list[Measure] = []
     work = Path(tempfile.mkdtemp(prefix="enrich-bench-"))
     try:
+        if sc.feeds:
+            with Farm(max(1, sc.hosts), sc.latency, max_seconds=args.max_seconds) as farm:
+                cold = run_gather(farm, work, sc, "cold", limits)
+                cold.ideal_s = gather_bound(sc.feeds, sc.hosts, sc.latency, limits)
+                cold.ratio_to_ideal = cold.wall_s / cold.ideal_s
+                cold.notes.append(f"politeness bound: {sc.feeds} feeds over {sc.hosts} host(s), {limits.per_host} per host "
+                                  f"at {sc.latency * 1000:g} ms = {cold.ideal_s:.2f} s")
+                measures.append(cold)
+                if sc.warm:
+                    measures.append(run_gather(farm, work, sc, "warm", limits))  # conditional: every feed a 304
+            return measures
         with Farm(max(1, sc.hosts), sc.latency, max_seconds=args.max_seconds) as farm:
             links = make_links(sc.web, sc.github, sc.arxiv, farm.web_ports, sc.wechat_share)
             write_sources(work / "sources.txt", links)
@@ -331,6 +380,8 @@ def verdicts(sc: Scenario, measures: list[Measure]) -> list[dict]:
     found = []
     t = sc.targets
     cold, warm, peer = by_phase.get("cold"), by_phase.get("warm"), by_phase.get("trafilatura")
+    if "gather_ratio" in t and cold and cold.ratio_to_ideal:
+        found.append(_verdict(sc, "gather time / politeness bound", cold.ratio_to_ideal, "<=", t["gather_ratio"], "x"))
     if "ratio_to_ideal" in t and cold and cold.ratio_to_ideal:
         found.append(_verdict(sc, "cold time / ideal", cold.ratio_to_ideal, "<=", t["ratio_to_ideal"], "x"))
     if "faster_than_trafilatura" in t and cold and peer:
@@ -386,6 +437,8 @@ def parse_args(argv=None):
     what.add_argument("--github", type=int, default=0, metavar="N", help="GitHub repository links")
     what.add_argument("--arxiv", type=int, default=0, metavar="N", help="arXiv links")
     what.add_argument("--mixed", type=int, default=0, metavar="N", help="N links in the digest's mix: 58%% WeChat-like web, 15%% GitHub, 8%% arXiv, the rest web")
+    what.add_argument("--gather", type=int, default=0, metavar="N", help="time `enrich gather` over N feeds (cold, then warm: every feed answers 304)")
+    what.add_argument("--feed-items", type=int, default=100, metavar="M", help="items in each feed for --gather (default 100)")
     what.add_argument("--hosts", type=int, default=20, help="web hosts, one port each (default 20)")
     what.add_argument("--latency", type=float, default=0.1, help="seconds every server waits before answering (default 0.1)")
     what.add_argument("--warm-only", action="store_true", help="fill the cache quickly (unpaced, in-process) and time only the warm run")
@@ -403,8 +456,8 @@ def parse_args(argv=None):
     out.add_argument("--keep", action="store_true", help="keep the temporary folder (sources, cache, drafts, logs)")
     out.add_argument("--max-seconds", type=float, default=3600, help="the servers stop by themselves after this long (default 3600)")
     args = parser.parse_args(argv)
-    if not (args.all or args.web or args.github or args.arxiv or args.mixed):
-        parser.error("say what to run: --all, --mixed N, or --web/--github/--arxiv counts")
+    if not (args.all or args.web or args.github or args.arxiv or args.mixed or args.gather):
+        parser.error("say what to run: --all, --mixed N, --gather N, or --web/--github/--arxiv counts")
     for name in ("web", "github", "arxiv", "mixed", "hosts"):
         if getattr(args, name) < 0 or getattr(args, name) > 1_000_000:
             parser.error(f"--{name} must be between 0 and 1,000,000")
@@ -423,6 +476,8 @@ def main(argv=None) -> int:
     limits = Limits.from_pipeline(args.connections, args.per_host)
     if args.all:
         scenarios = preset_all(args)
+    elif args.gather:
+        scenarios = [gather_scenario(args.gather, args.feed_items, args.hosts, args.latency)]
     else:
         counts = mixed_counts(args.mixed) if args.mixed else {"web": args.web, "github": args.github, "arxiv": args.arxiv}
         if args.mixed:

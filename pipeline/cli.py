@@ -3,6 +3,7 @@
 usage: enrich [OPTIONS] [SOURCE ...]
        enrich cache stats | show KEY_OR_URL | prune [--days N]
        enrich init [DIR] [--github-actions]
+       enrich gather [SOURCES] [-o DRAFT] [--inbox FILE] [--format text|json]
 
 A SOURCE is a sources file (one entry per line; see the README for the grammar), `-` for standard
 input, or a URL. With no SOURCE, ./sources.txt is read. arXiv papers, GitHub repositories and web
@@ -102,6 +103,73 @@ def _init_parser() -> argparse.ArgumentParser:
     parser.add_argument("directory", nargs="?", default=".", metavar="DIR", help="where the digest lives (default: here)")
     parser.add_argument("--github-actions", action="store_true", help="also write the nightly GitHub Actions workflow")
     return parser
+
+
+_GATHER_HELP = """Gather candidate links from the feeds of [[gather.feeds]] in enrich.toml into the inbox
+(inbox.md): new items only, deduplicated against SOURCES, the draft and the inbox, ranked by the
+beat's keywords, best first, each with why it was picked. Items ticked in the inbox (- [x]) are first
+moved into SOURCES under their section, with the editor's note. One summary line on stderr; with
+--format json, every feed's outcome and the candidates on stdout.
+
+Exit codes: 0 every feed was read; 1 some feeds failed (the others were gathered); 2 bad
+configuration or usage; 3 another run holds the lock on the cache or the inbox.
+"""
+
+
+def _gather_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="enrich gather", description=_GATHER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sources", nargs="?", default="sources.txt", metavar="SOURCES", help="the sources file ticked items move into (default ./sources.txt)")
+    parser.add_argument("-o", "--output", metavar="DRAFT", default="drafts/next.md", help="the draft whose links are not offered again (default drafts/next.md)")
+    parser.add_argument("--inbox", metavar="FILE", help="the inbox (default: [gather] inbox, inbox.md)")
+    parser.add_argument("--archive", metavar="DIR", help="published issues: their links are not offered, their titles rank candidates (default: [archive] path)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="json: each feed's outcome and the candidates on stdout")
+    parser.add_argument("--cache-dir", metavar="DIR", default=os.environ.get("ENRICH_CACHE_DIR") or "cache")
+    parser.add_argument("--config", metavar="FILE", help="TOML config file (env ENRICH_CONFIG; default ./enrich.toml)")
+    parser.add_argument(
+        "--allow-private-hosts", action="store_true",
+        default=os.environ.get("ENRICH_ALLOW_PRIVATE_HOSTS", "") not in ("", "0", "false", "no"),
+        help="allow feeds on loopback, private and link-local addresses (a bridge on this machine)",
+    )
+    parser.add_argument("--lock-wait", metavar="SECONDS", type=float, default=60.0)
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary line")
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log every feed and request")
+    return parser
+
+
+def _gather_command(argv: list[str], stdout, stderr) -> int:
+    import sqlite3
+
+    from pipeline.config import ConfigError, load_config
+    from pipeline.gather.run import GatherOptions, gather
+    from pipeline.lock import LockHeld
+    from pipeline.run import EXIT_LOCKED, EXIT_USAGE, UsageError
+
+    args = _gather_parser().parse_args(argv)
+    _setup_logging(stderr, args.quiet, args.verbose)
+    options = GatherOptions(
+        sources=args.sources, draft=args.output, inbox=args.inbox, format=args.format, cache_dir=args.cache_dir,
+        allow_private_hosts=args.allow_private_hosts, lock_wait=args.lock_wait, archive=args.archive,
+    )
+    try:
+        config = load_config(args.config)
+        return gather(options, config, None, stdout=stdout, stderr=stderr)
+    except (UsageError, ConfigError) as exc:
+        print(f"enrich: {exc}", file=stderr)
+        return EXIT_USAGE
+    except LockHeld as exc:
+        print(f"enrich: {exc}", file=stderr)
+        return EXIT_LOCKED
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"enrich: gather could not finish: {exc.strerror or exc}{where}", file=stderr)
+        return 4
+    except sqlite3.Error as exc:
+        print(f"enrich: gather could not finish: the cache in {args.cache_dir}: {exc}", file=stderr)
+        return 4
+    except KeyboardInterrupt:
+        print("enrich: interrupted; the inbox and sources.txt are as they were or fully written", file=stderr)
+        return 130
 
 
 def _init_command(argv: list[str], stdout, stderr) -> int:
@@ -209,6 +277,8 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
         return _cache_command(argv[1:], stdout, stderr)
     if argv[:1] == ["init"]:
         return _init_command(argv[1:], stdout, stderr)
+    if argv[:1] == ["gather"]:
+        return _gather_command(argv[1:], stdout, stderr)
 
     from pipeline.config import ConfigError, load_config
     from pipeline.lock import LockHeld

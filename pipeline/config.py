@@ -8,9 +8,9 @@ import tomllib
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import MISSING, Field, dataclass, field, fields
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 DEFAULT_PATH = "enrich.toml"
 MB = 1024 * 1024
@@ -36,9 +36,14 @@ def days_or_never(value: Any) -> str | None:
     return None if value == "never" or value >= 0 else "must be a number of days (0 or more) or \"never\""
 
 
+REQUIRED = MISSING  # the default of a key that has none: the table must give it
+
+
 def setting(default: Any, doc: str, check: Check | None = None) -> Any:
-    """One key of a section: its default, one line saying what it means (for `enrich init` and the
-    README), and an optional check of its value beyond its type."""
+    """One key of a section: its default (or REQUIRED), one line saying what it means (for `enrich
+    init` and the README), and an optional check of its value beyond its type."""
+    if default is REQUIRED:
+        return field(metadata={"doc": doc, "check": check})
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata={"doc": doc, "check": check})
     return field(default=default, metadata={"doc": doc, "check": check})
@@ -77,10 +82,12 @@ class GithubSettings:
     seconds_between_requests: float = setting(0.25, "spacing between two requests", not_negative)
 
 
+def http_address(value: Any) -> str | None:
+    return None if value.startswith(("http://", "https://")) and len(value) > 8 else "must be an http(s) address"
+
+
 def http_url_or_empty(value: Any) -> str | None:
-    if value == "" or value.startswith(("http://", "https://")):
-        return None
-    return "must be an http:// or https:// URL"
+    return None if value == "" else http_address(value)
 
 
 def not_empty(value: Any) -> str | None:
@@ -114,6 +121,42 @@ class ArchiveSettings:
     featured: Literal["mark", "skip"] = setting("mark", "an already-featured entry: marked in the draft, or left out")
 
 
+def known_section(value: Any) -> str | None:
+    from pipeline.sources import SECTION_ALIASES, section_name
+
+    if value == "" or section_name(value) is not None:
+        return None
+    return f"must be one of the digest's sections ({', '.join(SECTION_ALIASES)}) or an alias of one"
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """[[gather.feeds]]: one feed `enrich gather` reads (RSS, Atom or JSON Feed)."""
+
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "url": "https://rss.arxiv.org/rss/cs.LG+cs.AR", "name": "arXiv cs.LG+cs.AR",
+        "include": ["quantization", "edge", "端侧"], "section": "论文",
+    }
+
+    url: str = setting(REQUIRED, "the feed's address", http_address)
+    name: str = setting("", "what warnings and the inbox call it (default: its host and path)")
+    include: list[str] = setting([], "keep only items whose title or summary has one of these (empty: all)")
+    exclude: list[str] = setting([], "drop items whose title or summary has any of these")
+    section: str = setting("", "the section its candidates go to (default: inferred from the link)", known_section)
+
+
+@dataclass(frozen=True)
+class GatherSettings:
+    """[gather]: what `enrich gather` collects into the inbox, and how long it keeps it there."""
+
+    keywords: list[str] = setting([], "terms of the beat: each one a candidate mentions raises its score")
+    max_candidates: int = setting(30, "candidates added to the inbox at most, per run", positive)
+    keep_days: float = setting(14, "days an unticked candidate stays in the inbox", positive)
+    silent_days: float = setting(30, "days without a new item after which a feed is warned about", positive)
+    inbox: str = setting("inbox.md", "the inbox file, relative to where enrich runs")
+    feeds: list[FeedSettings] = setting([], "the feeds, one [[gather.feeds]] table each")
+
+
 @dataclass(frozen=True)
 class Config:
     cache: CacheSettings = field(default_factory=CacheSettings)
@@ -123,13 +166,14 @@ class Config:
     github: GithubSettings = field(default_factory=GithubSettings)
     summarize: SummarizeSettings = field(default_factory=SummarizeSettings)
     archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    gather: GatherSettings = field(default_factory=GatherSettings)
     path: str | None = None
 
 
 # Every table the file may hold, with the settings class it is read into.
 SECTIONS: dict[str, type] = {
     "cache": CacheSettings, "web": WebSettings, "github": GithubSettings, "summarize": SummarizeSettings,
-    "archive": ArchiveSettings,
+    "archive": ArchiveSettings, "gather": GatherSettings,
 }
 
 
@@ -140,7 +184,9 @@ def _type_name(hint: Any) -> str:
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(hint) if a is not type(None))
     if typing.get_origin(hint) is list:
-        return f"a list of {_type_name(typing.get_args(hint)[0])}s"
+        item = typing.get_args(hint)[0]
+        plural = {str: "strings", int: "whole numbers", float: "numbers", bool: "true or false values"}
+        return f"a list of {plural.get(item, _type_name(item))}"
     return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(hint, str(hint))
 
 
@@ -176,6 +222,23 @@ def _conforms(value: Any, hint: Any) -> tuple[bool, Any]:
     raise TypeError(f"unsupported setting type {hint!r}")
 
 
+def table_list_item(hint: Any) -> type | None:
+    """The settings class of a `list[SomeSettings]` key (an array of tables), else None."""
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        if is_dataclass(item):
+            return item  # type: ignore[return-value]
+    return None
+
+
+def _load_tables(cls: type, value: Any, where: str) -> list[Any]:
+    """An array of tables (`[[gather.feeds]]`), each checked as a section; errors name it by
+    its position: `[[gather.feeds]] #2 url`."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be an array of tables (a {where} header before each)")
+    return [load_section(cls, table, f"{where} #{number}") for number, table in enumerate(value, 1)]
+
+
 def load_section(cls: type, table: Any, where: str) -> Any:
     """Reads one TOML table into the settings class `cls`; `where` names it in errors (`[web]`)."""
     if not isinstance(table, dict):
@@ -185,8 +248,15 @@ def load_section(cls: type, table: Any, where: str) -> Any:
     unknown = sorted(set(table) - set(known))
     if unknown:
         raise ConfigError(f"{where} has no key {unknown[0]!r} (known: {', '.join(known)})")
+    missing = [name for name, f in known.items() if f.default is MISSING and f.default_factory is MISSING and name not in table]
+    if missing:
+        raise ConfigError(f"{where} needs {missing[0]}")
     values: dict[str, Any] = {}
     for name, value in table.items():
+        item_cls = table_list_item(hints[name])
+        if item_cls is not None:
+            values[name] = _load_tables(item_cls, value, f"[[{where.strip('[]').split(' #')[0]}.{name}]]")
+            continue
         ok, converted = _conforms(value, hints[name])
         problem = None if ok else f"must be {_type_name(hints[name])}"
         check = known[name].metadata.get("check")
@@ -202,7 +272,10 @@ def documented_settings(cls: type) -> list[tuple[str, Any, str]]:
     """(key, default, meaning) of every key of a settings class, in declaration order."""
     result = []
     for f in fields(cls):
-        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        if f.default is MISSING and f.default_factory is MISSING:
+            default = None  # required: no default to show
+        else:
+            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc,operator]
         result.append((f.name, default, f.metadata.get("doc", "")))
     return result
 

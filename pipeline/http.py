@@ -291,6 +291,10 @@ class HttpClient:
     transport: httpx.AsyncBaseTransport | None = None
     user_agent: str = USER_AGENT
     counter: RequestCounter = field(default_factory=RequestCounter)
+    # Which bodies are downloaded: HTML pages (the web stage), or None for any type (feeds come
+    # as RSS, Atom, JSON, XML and, from misconfigured servers, text/plain or text/html).
+    body_types: Collection[str] | None = HTML_TYPES
+    accept: str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
 
     def __post_init__(self) -> None:
         if self.retry is None:
@@ -306,7 +310,7 @@ class HttpClient:
         self._total_slots: asyncio.Semaphore | None = None
         self._headers = {
             "User-Agent": self.user_agent,
-            "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
+            "Accept": self.accept,
             "Accept-Encoding": "gzip, deflate",  # only what the capped decoder inflates
             "Connection": "keep-alive",
         }
@@ -461,7 +465,8 @@ class HttpClient:
             raise _status_error(response)
 
         ctype = media_type(response.headers.get("content-type"))
-        if ctype is not None and ctype not in HTML_TYPES:
+        any_type = self.body_types is None
+        if ctype is not None and self.body_types is not None and ctype not in self.body_types:
             # Not a page: the headers say all we need and the body is never downloaded.
             return Page(str(response.url), status, response.headers, content_type=ctype)
 
@@ -478,14 +483,14 @@ class HttpClient:
             part = decoder.feed(chunk)
             parts.append(part)
             size += len(part)
-            if ctype is None and size >= SNIFF_BYTES:
+            if ctype is None and not any_type and size >= SNIFF_BYTES:
                 if not looks_like_html(b"".join(parts)[:SNIFF_BYTES]):
                     return Page(str(response.url), status, response.headers)
                 ctype = "text/html"
             if decoder.truncated:
                 break  # the rest may be endless; the first part is enough for an entry
         body = b"".join(parts)
-        if ctype is None:
+        if ctype is None and not any_type:
             if not looks_like_html(body[:SNIFF_BYTES]):
                 return Page(str(response.url), status, response.headers)
             ctype = "text/html"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipeline.config import SECTIONS, documented_settings
+from pipeline.config import SECTIONS, documented_settings, table_list_item
 
 DRAFT = "drafts/next.md"
 WORKFLOW = ".github/workflows/enrich-nightly.yml"
@@ -50,17 +51,33 @@ def config_template() -> str:
     ]
     for section, cls in SECTIONS.items():
         out += ["", f"[{section}]  # {(cls.__doc__ or '').split(':', 1)[-1].strip()}"]
-        rows = [(f"# {name} = {_toml_value(default)}", doc) for name, default, doc in documented_settings(cls)
-                if default is not None]
-        rows += [(f'# {name} = ""', doc) for name, default, doc in documented_settings(cls) if default is None]
+        hints = typing.get_type_hints(cls)
+        settings = [s for s in documented_settings(cls) if table_list_item(hints[s[0]]) is None]
+        rows = [(f"# {name} = {_toml_value(default)}", doc) for name, default, doc in settings if default is not None]
+        rows += [(f'# {name} = ""', doc) for name, default, doc in settings if default is None]
         width = max(len(left) for left, _ in rows)
         out += [f"{left.ljust(width)}  # {doc}" for left, doc in rows]
+        for name, _default, doc in documented_settings(cls):
+            item = table_list_item(hints[name])
+            if item is not None:
+                out += _table_list_sample(f"{section}.{name}", item, doc)
     out += [
         "",
         '[sites]  # source names printed after " | ", by domain (subdomains included)',
         '# "example-ai.cn" = "Example AI"',
     ]
     return "\n".join(out) + "\n"
+
+
+def _table_list_sample(where: str, cls: type, doc: str) -> list[str]:
+    """A commented `[[where]]` table: every key's meaning on a line of its own (so uncommenting a
+    key line never drops a key of the table into the section above it), then the class's EXAMPLE."""
+    out = ["", f"# {doc}:"]
+    for name, default, meaning in documented_settings(cls):
+        out.append(f"#  - {name}: {meaning}{' (required)' if default is None else ''}")
+    out.append(f"# [[{where}]]")
+    out += [f"#   {name} = {_toml_value(value)}" for name, value in getattr(cls, "EXAMPLE", {}).items()]
+    return out
 
 
 def workflow_template() -> str:

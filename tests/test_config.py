@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+
 import pytest
 
 from pipeline.cli import main
 from pipeline.config import (
-    CacheSettings, ConfigError, GithubSettings, WebSettings, documented_settings, load_config, parse_config,
+    CacheSettings,
+    ConfigError,
+    FeedSettings,
+    GatherSettings,
+    GithubSettings,
+    WebSettings,
+    documented_settings,
+    load_config,
+    parse_config,
 )
 
 
@@ -63,3 +74,45 @@ def test_a_bad_config_is_exit_2_naming_the_key(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2
     assert "per_host = -1" in err and "Traceback" not in err
+
+
+# --- arrays of tables: [[gather.feeds]] ----------------------------------------------------------
+def test_gather_feeds_are_read_as_typed_tables():
+    config = parse_config(tomllib.loads(
+        '[gather]\nkeywords = ["NPU"]\n[[gather.feeds]]\nurl = "https://rss.arxiv.org/rss/cs.LG"\n'
+        'include = ["quantization"]\nsection = "论文"\n[[gather.feeds]]\nurl = "https://example.org/feed"\n'
+    ))
+    first, second = config.gather.feeds
+    assert first == FeedSettings(url="https://rss.arxiv.org/rss/cs.LG", include=["quantization"], section="论文")
+    assert second.url == "https://example.org/feed" and second.include == [] and second.name == ""
+    assert config.gather.keywords == ["NPU"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[gather.feeds]]\nurl = "https://a.org/f"\n[[gather.feeds]]\nname = "b"\n', "[[gather.feeds]] #2 needs url"),
+    ('[[gather.feeds]]\nurl = "https://a.org/f"\n[[gather.feeds]]\nurl = "ftp://b"\n', "[[gather.feeds]] #2 url = 'ftp://b': must be an http(s) address"),
+    ('[[gather.feeds]]\nurl = "https://a.org/f"\ninclude = "npu"\n', "[[gather.feeds]] #1 include = 'npu': must be a list of strings"),
+    ('[[gather.feeds]]\nurl = "https://a.org/f"\nsection = "misc"\n', "[[gather.feeds]] #1 section = 'misc': must be one of"),
+    ('[[gather.feeds]]\nurl = "https://a.org/f"\nlink = "x"\n', "[[gather.feeds]] #1 has no key 'link'"),
+    ('[gather]\nfeeds = "https://a.org/f"\n', "[[gather.feeds]] must be an array of tables"),
+    ('[gather]\nmax_candidates = 0\n', "[gather] max_candidates = 0: must be greater than 0"),
+])
+def test_a_bad_feed_table_is_named_by_its_position(text, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(tomllib.loads(text))
+    assert message in str(caught.value)
+
+
+def test_every_feed_setting_is_documented():
+    for cls in (GatherSettings, FeedSettings):
+        for name, _default, doc in documented_settings(cls):
+            assert doc, f"{cls.__name__}.{name} has no meaning written down"
+
+
+def test_the_commented_feed_example_that_init_writes_loads():
+    from pipeline.scaffold import config_template
+
+    text = config_template()
+    sample = re.sub(r"^# (\[\[.*|  \w+ = .*)$", r"\1", text[text.index("[gather]"):text.index("[sites]")], flags=re.MULTILINE)
+    [feed] = parse_config(tomllib.loads(sample)).gather.feeds
+    assert feed.url.startswith("https://rss.arxiv.org/") and feed.section == "论文"

@@ -70,7 +70,7 @@ OTHER_COMMANDS = re.compile(r"`(?:systemctl|journalctl|cp|pip|python3?) [^`]*`|^
 def test_every_option_the_readme_names_is_in_help(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
-    help_text = capsys.readouterr().out + help_of("cache") + help_of("init")
+    help_text = capsys.readouterr().out + help_of("cache") + help_of("init") + help_of("gather")
     assert "Look inside the cache" in help_of("cache")
     assert "--github-actions" in help_of("init")
     about_the_command = OTHER_COMMANDS.sub("", README.split("## Measuring", 1)[0])  # bench scripts have their own
@@ -98,3 +98,28 @@ def test_summarizer_samples_load_and_the_key_table_is_complete(tmp_path):
         shown = table[name].strip("`")
         expected = "none" if default == "" else str(default).lower() if isinstance(default, bool) else default
         assert shown in (str(expected), f'"{expected}"', f"{expected:g}" if isinstance(expected, float) else ""), name
+
+
+def test_gather_config_sample_loads(tmp_path):
+    path = tmp_path / "enrich.toml"
+    path.write_text(block_after("## Gather candidates", "toml"), encoding="utf-8")
+    gather = load_config(str(path)).gather
+    assert [f.name for f in gather.feeds] == ["arXiv cs.LG+cs.AR", "ncnn releases", "某公众号"]
+    assert gather.feeds[0].section == "论文" and gather.feeds[2].exclude == ["招聘", "广告"]
+    assert "量化" in gather.keywords and gather.keep_days == 14
+
+
+def test_the_inbox_sample_is_what_gather_reads(tmp_path):
+    from datetime import date
+
+    from pipeline.gather.inbox import parse_inbox
+    from pipeline.gather.run import canonical_key, settle
+
+    sample = block_after("## Gather candidates", "markdown")
+    first, second = parse_inbox(sample, canonical_key)
+    assert (first.key, first.ticked, first.note, first.picked) == ("arxiv:2512.00001", False, None, date(2026, 12, 4))
+    assert (second.ticked, second.section) == (True, "论文")
+    (tmp_path / "inbox.md").write_text(sample, encoding="utf-8")
+    settle(tmp_path / "inbox.md", tmp_path / "sources.txt", [], today=date(2026, 12, 5), keep_days=14)
+    assert (tmp_path / "sources.txt").read_text(encoding="utf-8") == (
+        "[论文]\nhttps://arxiv.org/abs/2512.00002  check the energy numbers against the MCUNet paper\n")

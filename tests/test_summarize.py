@@ -286,7 +286,7 @@ def test_offline_uses_cached_answers_only(site):
     ({"endpoint": "http://10.1.2.3:11434/v1", "model": "m"}, [], "allow_insecure_http"),
     ({"endpoint": "https://api.example.com/v1"}, [], "[summarize] model is not set"),
     ({"endpoint": "https://api.example.com/v1", "model": "m", "prompt": "missing.txt"}, [], "cannot read it"),
-    ({"endpoint": "ftp://example.com", "model": "m"}, [], "must be an http:// or https:// URL"),
+    ({"endpoint": "ftp://example.com", "model": "m"}, [], "must be an http(s) address"),
     ({"endpoint": "https://api.example.com/v1", "model": "m", "budget_tokens": -1}, [], "must be 0 or more"),
 ])
 def test_settings_that_cannot_work_stop_the_run_before_anything_is_fetched(site, settings, args, message):
