@@ -488,6 +488,25 @@ def _summarize(summarizer: Summarizer | None, entries: list[Entry], options: Opt
     return summarize_entries(summarizer, entries, options.cache_dir, skip).line()
 
 
+def move_ticked_candidates(options: Options, config: Config) -> None:
+    """Candidates the editor ticked in `enrich gather`'s inbox join the sources file before it is
+    read, as the next `gather` would move them: a ticked link is drafted the same night."""
+    sources = options.sources or ["sources.txt"]
+    inbox = Path(config.gather.inbox)
+    if not config.gather.feeds or len(sources) != 1 or not Path(sources[0]).is_file() or not inbox.is_file():
+        return
+    from pipeline.gather.run import settle
+
+    lock = FileLock(inbox.with_name(f".{inbox.name}.lock"), f"the inbox {inbox}")
+    lock.acquire(options.lock_wait)
+    try:
+        settled = settle(inbox, Path(sources[0]), [], today=date_type.today(), keep_days=config.gather.keep_days)
+    finally:
+        lock.release()
+    if settled.moved:
+        log.info("moved %d ticked candidates from %s into %s", len(settled.moved), inbox, sources[0])
+
+
 def execute(
     options: Options,
     config: Config,
@@ -513,6 +532,7 @@ def execute(
 
         register_site_names(config.sites)
     summarizer = _summarizer(options, config)  # bad settings cost nothing: checked before fetching
+    move_ticked_candidates(options, config)
     source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
     for diagnostic in diagnostics:
         log.warning("%s", diagnostic)

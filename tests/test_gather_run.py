@@ -292,3 +292,21 @@ def test_the_archive_keeps_featured_links_out_and_ranks_by_featured_titles(tmp_p
     assert "arxiv:2512.00001" not in keys  # featured in 2020-05-15
     assert keys[0].endswith("sn=abcdef0008")  # most like a featured title
     assert "端侧大模型量化部署实践" in json.dumps(candidates[0], ensure_ascii=False)
+
+
+def test_a_plain_enrich_run_moves_ticked_candidates_first(tmp_path, server, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "enrich.toml"
+    config.write_text(f'[gather]\ninbox = "inbox.md"\n[[gather.feeds]]\nurl = "{server.url("/none.rss")}"\n', encoding="utf-8")
+    monkeypatch.setenv("ENRICH_CONFIG", str(config))
+    (tmp_path / "sources.txt").write_text("[博文]\nhttps://x.example.org/a\n", encoding="utf-8")
+    (tmp_path / "inbox.md").write_text(
+        "## 论文\n\n- [x] [NPU scheduling](https://arxiv.org/abs/2512.00009) · a.rss · 2026-12-03\n"
+        "  picked 2026-12-03: keywords: NPU\n  check the ablation\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["sources.txt", "--offline", "--date", "2026-12-04"], io.BytesIO(b""), out, err)
+    assert code == 1, err.getvalue()  # offline: nothing is cached, so both links fail
+    assert (tmp_path / "sources.txt").read_text(encoding="utf-8") == (
+        "[博文]\nhttps://x.example.org/a\n\n[论文]\nhttps://arxiv.org/abs/2512.00009  check the ablation\n")
+    assert "https://arxiv.org/abs/2512.00009" in out.getvalue()
+    assert "2512.00009" not in (tmp_path / "inbox.md").read_text(encoding="utf-8")
