@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timezone
 
 from pipeline.sites.common import ParsedPage, clean_text, element_text, to_iso_date
@@ -132,7 +133,8 @@ def byline_from_markup(page: ParsedPage) -> str | None:
     return None
 
 
-def pick_author(candidates: list[str | None], site_names: list[str], is_site: callable) -> str | None:
+def pick_author(candidates: list[str | None], site_names: list[str],
+                is_site: Callable[[str, list[str]], bool]) -> str | None:
     """The first candidate that names a person; the site itself ("Lesotho Times") only as a last resort."""
     site_like = None
     for candidate in candidates:
@@ -209,9 +211,10 @@ def date_from_text(text: str | None) -> str | None:
         else:
             day_text, month_name, year_text = (groups[0], groups[1], groups[2]) if kind == "d_month_y" else (
                 groups[1], groups[0], groups[2])
-            month = _MONTHS.get(month_name.lower().rstrip("."))
-            if month is None:
+            known = _MONTHS.get(month_name.lower().rstrip("."))
+            if known is None:
                 continue
+            month = known
             day, year = int(day_text), int(year_text)
         try:
             return date(year, month, day).isoformat()

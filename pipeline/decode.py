@@ -125,8 +125,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
             return nearly
 
     guessed = _detect(body)
-    for encoding in (guessed, declared):
-        if encoding and _decodes(body, encoding):
-            return body.decode(encoding)
+    for candidate in (guessed, declared):
+        if candidate and _decodes(body, candidate):
+            return body.decode(candidate)
     # Nothing decodes cleanly: keep the most plausible reading and mark the bad bytes.
     return body.decode(guessed or declared or "utf-8", errors="replace")

@@ -294,7 +294,7 @@ class _AllBut:
 
 
 def entry_views(entries: Sequence[Entry], names: LearnedNames | None = None) -> list[EntryView]:
-    keys = frozenset(compare_key(e.source.main.key) for e in entries)
+    keys = frozenset(k for e in entries if (k := compare_key(e.source.main.key)) is not None)
     return [entry_view(e, keys, names) for e in entries]
 
 

@@ -168,7 +168,7 @@ def to_iso_date(value: str | None, default_tz: timezone | None = None) -> str | 
     if match:
         parts = [int(g) if g else 0 for g in match.groups()]
         try:
-            moment = datetime(*parts[:3], parts[3], parts[4], parts[5])
+            moment = datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
         except ValueError:
             return None
         if match.group(4) is None:

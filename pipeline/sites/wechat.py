@@ -55,8 +55,8 @@ def _headline(value: str | None) -> str | None:
     """A usable headline: text shares put the whole post in the title fields, so keep its first line."""
     if not value:
         return None
-    first = js_unescape(value).strip().split("\n", 1)[0]
-    first = clean_text(html.unescape(first))
+    first: str | None = js_unescape(value).strip().split("\n", 1)[0]
+    first = clean_text(html.unescape(first or ""))
     if first and len(first) > 80:
         first = first[:80].rstrip() + "…"
     return first
