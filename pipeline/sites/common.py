@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -14,6 +15,9 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 CHINA_TZ = timezone(timedelta(hours=8))
+# Bounds of the JSON-LD walk: far above what real pages use, far below what makes it slow.
+JSON_LD_MAX_OBJECTS = 1000
+JSON_LD_MAX_DEPTH = 16
 
 
 class PageUnavailable(Exception):
@@ -285,7 +289,9 @@ class ParsedPage:
 
     @cached_property
     def json_ld(self) -> list[dict]:
-        """Every JSON-LD object in the page, @graph members and list items flattened."""
+        """Every JSON-LD object in the page, @graph members and list items flattened, in page
+        order; at most JSON_LD_MAX_OBJECTS of them, from lists nested at most JSON_LD_MAX_DEPTH
+        deep (real pages use a few objects a level or two deep; a hostile one, millions)."""
         objects: list[dict] = []
         for node in self.tree.css('script[type="application/ld+json"]'):
             raw = (node.text() or "").strip()
@@ -294,17 +300,17 @@ class ParsedPage:
             raw = raw.replace("<![CDATA[", "").replace("]]>", "").strip().rstrip(";")
             try:
                 data = json.loads(raw, strict=False)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
                 continue
-            stack = [data]
-            while stack:
-                item = stack.pop(0)
-                if isinstance(item, list):
-                    stack.extend(item)
-                elif isinstance(item, dict):
+            # Breadth first through a deque: popping the front of a list was quadratic.
+            waiting: deque[tuple[object, int]] = deque([(data, 0)])
+            while waiting and len(objects) < JSON_LD_MAX_OBJECTS:
+                item, depth = waiting.popleft()
+                if isinstance(item, dict):
                     objects.append(item)
-                    if isinstance(item.get("@graph"), list):
-                        stack.extend(item["@graph"])
+                    item = item.get("@graph")
+                if isinstance(item, list) and depth < JSON_LD_MAX_DEPTH:
+                    waiting.extend((member, depth + 1) for member in item[:JSON_LD_MAX_OBJECTS])
         return objects
 
     @cached_property
