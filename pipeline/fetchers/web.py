@@ -4,6 +4,7 @@ a WebRecord (HTML through `extract_page`, anything else from its URL and headers
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.message
 import heapq
 import itertools
@@ -22,6 +23,7 @@ from pipeline.http import (
     AddressGuard, HttpClient, HttpLimits, Page, RequestCounter, Resolver, resolve_host,
 )
 from pipeline.models import FetchResult, WebRecord
+from pipeline.pagebounds import PageTooComplex, bound_nesting
 from pipeline.retry import FetchError, PermanentError, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,18 @@ def record_from_page(page: Page) -> WebRecord:
     if page.truncated:
         cap = len(page.body) / MB
         record.note = _join_notes(record.note, f"page larger than {cap:g} MB; only its first {cap:g} MB were read")
+    return record
+
+
+def record_within_bounds(page: Page) -> WebRecord:
+    """`record_from_page` for the part of the page the parser may be given (pagebounds.py)."""
+    if page.body is None:
+        return record_from_page(page)
+    body, cut_note = bound_nesting(page.body)
+    if cut_note is None:
+        return record_from_page(page)
+    record = record_from_page(dataclasses.replace(page, body=body, truncated=False))
+    record.note = _join_notes(record.note, cut_note)
     return record
 
 
@@ -238,11 +252,13 @@ class WebFetcher:
                     if not line:
                         break  # the host's other workers took the rest meanwhile
                     request = line.popleft()
+                    # The link's deadline covers its whole life, the parse included.
+                    deadline_at = asyncio.get_running_loop().time() + self.limits.deadline
                     page = await self._download(client, request, deliver)
                 finally:
                     connections.release()
                 if page is not None:
-                    parsing.create_task(self._parse(request, page, deliver))
+                    parsing.create_task(self._parse(request, page, deliver, deadline_at))
 
     async def _download(self, client: HttpClient, request: FetchRequest, deliver: Callable[[FetchResult], None]) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
@@ -263,11 +279,21 @@ class WebFetcher:
             return None
         return page
 
-    async def _parse(self, request: FetchRequest, page: Page, deliver: Callable[[FetchResult], None]) -> None:
+    async def _parse(
+        self, request: FetchRequest, page: Page, deliver: Callable[[FetchResult], None], deadline_at: float,
+    ) -> None:
+        """Parses the page on a worker thread, so the loop goes on serving the other links
+        meanwhile (the HTML parser lets go of the GIL), within what is left of the deadline.
+        A thread cannot be stopped: `record_within_bounds` bounds the input it is given."""
         await _let_the_next_request_go()
+        loop = asyncio.get_running_loop()
         try:
-            record = record_from_page(page)
+            async with asyncio.timeout_at(deadline_at):
+                record = await loop.run_in_executor(None, record_within_bounds, page)
             result = FetchResult(key=request.link.key, record=record, etag=page.etag, last_modified=page.last_modified)
+        except TimeoutError:
+            reason = f"page too complex to parse (not done within the {self.limits.deadline:g} s deadline)"
+            result = FetchResult(key=request.link.key, error=reason)
         except Exception as exc:  # noqa: BLE001
             result = _failure(request, exc)
         deliver(result)
@@ -278,6 +304,8 @@ def _failure(request: FetchRequest, exc: Exception) -> FetchResult:
     key = request.link.key
     if isinstance(exc, PageUnavailable):
         return FetchResult(key=key, error=exc.reason, permanent=exc.permanent)
+    if isinstance(exc, PageTooComplex):
+        return FetchResult(key=key, error=exc.reason)
     if isinstance(exc, FetchError):
         log.debug("%s: %s", request.link.url, exc.reason)
         return FetchResult(key=key, error=exc.reason, permanent=isinstance(exc, PermanentError))
