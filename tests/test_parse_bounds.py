@@ -202,3 +202,11 @@ def test_hostile_pages_end_inside_the_deadline_and_healthy_links_end_ok(server, 
     assert deep["record"]["note"].startswith(f"page nested deeper than {MAX_NESTING} elements")
     assert entries["objects"]["status"] == "ok" and entries["objects"]["title"] == "Many objects"
     assert elapsed < DEADLINE  # unbounded, the two pages took minutes
+
+
+def test_nuls_are_dropped_before_parsing_but_utf16_is_left_whole():
+    # The parser drops NULs in text anyway; on a worker thread a flood of them took seconds.
+    flood = b"<html><head><title>Zeros</title></head><body>" + b"\0" * 100_000
+    assert bound_nesting(flood) == (b"<html><head><title>Zeros</title></head><body>", None)
+    utf16 = "<html><head><title>Wide</title></head><body>text</body></html>".encode("utf-16-le")
+    assert bound_nesting(utf16) == (utf16, None)

@@ -85,9 +85,12 @@ def record_from_page(page: Page) -> WebRecord:
     record.url = page.url
     record.content_type = record.content_type or page.content_type
     if page.truncated:
-        cap = len(page.body) / MB
-        record.note = _join_notes(record.note, f"page larger than {cap:g} MB; only its first {cap:g} MB were read")
+        record.note = _join_notes(record.note, _truncated_note(len(page.body)))
     return record
+
+
+def _truncated_note(cap: int) -> str:
+    return f"page larger than {cap / MB:g} MB; only its first {cap / MB:g} MB were read"
 
 
 def record_within_bounds(page: Page) -> WebRecord:
@@ -95,9 +98,11 @@ def record_within_bounds(page: Page) -> WebRecord:
     if page.body is None:
         return record_from_page(page)
     body, cut_note = bound_nesting(page.body)
-    if cut_note is None:
+    if body is page.body:
         return record_from_page(page)
     record = record_from_page(dataclasses.replace(page, body=body, truncated=False))
+    if page.truncated and cut_note is None:
+        record.note = _join_notes(record.note, _truncated_note(len(page.body)))
     record.note = _join_notes(record.note, cut_note)
     return record
 
