@@ -18,7 +18,9 @@ from lxml import etree
 from pipeline import HOMEPAGE, __version__
 from pipeline.fetchers.base import FetchRequest
 from pipeline.models import ArxivRecord, FetchResult, Kind
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.breaker import StageBreaker
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TimedOut, TransientError, parse_retry_after
+from pipeline.trust import certificate_reason, trust_location
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +207,8 @@ class _PoliteSession(requests.Session):
         headers = {k: v for k, v in (kwargs.pop("headers", None) or {}).items() if k.lower() != "user-agent"}
         headers["User-Agent"] = USER_AGENT
         kwargs.setdefault("timeout", self.timeout)
+        # Per request: requests lets REQUESTS_CA_BUNDLE override a session's own `verify`.
+        kwargs.setdefault("verify", self.verify)
         self.last_response = None
         self.gate.wait()
         log.debug("GET %s", url)
@@ -255,6 +259,8 @@ class ArxivFetcher:
             attempts=4, base_delay=MIN_INTERVAL, max_delay=60.0, deadline=180.0, sleep=sleep, clock=clock
         )
         self._session = _PoliteSession(self.gate, timeout)
+        self._session.verify = trust_location()  # the trust store the web stage uses, not certifi's
+        self.breaker = StageBreaker("arXiv")
         # The package's own sleeping and retrying are switched off: the gate spaces requests and
         # the retry policy is the one retry layer.
         self._client = arxiv.Client(page_size=MAX_IDS_PER_REQUEST, delay_seconds=0, num_retries=0)
@@ -313,7 +319,7 @@ class ArxivFetcher:
 
     def _resolve(self, batch: list[_Wanted]) -> Iterator[FetchResult]:
         try:
-            results = self.retry.call(lambda: self._ask(batch))
+            results = self.retry.call(lambda: self.breaker.call(lambda: self._ask(batch)))
         except _BadRequest as exc:
             if len(batch) == 1:
                 only = batch[0]
@@ -354,11 +360,14 @@ class ArxivFetcher:
         except arxiv.UnexpectedEmptyPageError:
             raise TransientError("the arXiv API returned an unexpectedly empty page") from None
         except requests.Timeout as exc:
-            raise TransientError(self._timeout_reason(exc)) from None
+            raise TimedOut(self._timeout_reason(exc)) from None
         except requests.ConnectionError as exc:
             # A body that stops arriving surfaces as a ConnectionError wrapping a read timeout.
             if any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args):
-                raise TransientError(f"timed out after {_seconds(self.timeout[1])} s") from None
+                raise TimedOut(f"timed out after {_seconds(self.timeout[1])} s") from None
+            not_trusted = certificate_reason(exc)
+            if not_trusted is not None:
+                raise FetchError(not_trusted) from None  # not transient: a retry meets the same certificate
             raise TransientError("could not connect to the arXiv API") from None
         except requests.RequestException as exc:
             raise PermanentError(f"arXiv API request failed: {type(exc).__name__}") from None

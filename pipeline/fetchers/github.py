@@ -19,7 +19,9 @@ from github.Requester import Requester
 from pipeline import __version__
 from pipeline.fetchers.base import FetchRequest
 from pipeline.models import FetchResult, GithubRecord, Link
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.breaker import StageBreaker
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TimedOut, TransientError, parse_retry_after
+from pipeline.trust import certificate_reason, trust_location
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +225,7 @@ class GithubFetcher:
             timeout=self.timeout,
             user_agent=USER_AGENT,
             retry=None,  # PyGithub's urllib3/GithubRetry layer off: ours is the only one
+            verify=trust_location(),  # the trust store the web stage uses, not certifi's
             seconds_between_requests=seconds_between_requests or None,
             seconds_between_writes=None,
         )
@@ -230,6 +233,7 @@ class GithubFetcher:
         self.rate_limit_remaining: int | None = None
         self.rate_limit_reset: int | None = None  # Unix seconds, from the last response
         self._halted: str | None = None
+        self.breaker = StageBreaker("GitHub", error=RunHalted)
 
     def close(self) -> None:
         self.gh.close()
@@ -324,7 +328,7 @@ class GithubFetcher:
 
         def attempt() -> tuple[int, dict[str, Any], str]:
             self._check_budget()
-            status, headers, body = self._send(path, extra_headers)
+            status, headers, body = self.breaker.call(lambda: self._send(path, extra_headers))
             if status < 300 or status == 304 or (status == 404 and not_found_is_answer):
                 return status, headers, body
             raise classify_failure(status, headers, body, now=self.clock(), max_wait=self.max_rate_limit_wait)
@@ -345,8 +349,10 @@ class GithubFetcher:
         try:
             status, response_headers, body = self.gh.requester.requestJson("GET", path, headers=headers)
         except requests.exceptions.Timeout:
-            raise TransientError(f"timed out after {self.timeout} s") from None
-        except requests.exceptions.ConnectionError:
+            raise TimedOut(f"timed out after {self.timeout} s") from None
+        except requests.exceptions.ConnectionError as exc:
+            if not_trusted := certificate_reason(exc):
+                raise RunHalted(not_trusted) from None  # the same certificate for every repository
             raise TransientError("could not connect to GitHub (connection error)") from None
         except requests.exceptions.RequestException as exc:
             raise TransientError(self.redact(f"request to GitHub failed: {type(exc).__name__}")) from None
