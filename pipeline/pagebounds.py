@@ -1,5 +1,6 @@
-"""Bounds a page before the HTML parser meets it: markup nested deeper than browsers build is cut
-where it gets too deep, because the parser's work grows with the square of the nesting."""
+"""Bounds a page before the HTML parser meets it: the page is cut where its markup starts to cost
+the parser time that grows with the square of its size (nesting deeper than browsers build, a
+list of options longer than any form needs)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ import re
 # deepest of some 850 saved pages (news, blogs, WeChat, Zhihu) measured 102 by `nesting_cut`.
 MAX_NESTING = 512
 
-# Below this many "<" even the worst nesting parses in a fraction of a second (16k nested divs:
-# about 0.3 s), so the scan, which costs more than the parse, is skipped. Real pages have a few
-# thousand; the largest of those 850 pages, under 20,000.
+# The parser re-examines a <select>'s options at every new one: 4,000 cost 0.04 s, 16,000 cost
+# 0.8 s, 128,000 (1 MB) 36 s. A country list has some 250.
+MAX_OPTIONS = 4096
+
+# Below this many "<" even the worst of the above parses in under a second (16k nested divs: 0.3
+# s; 16k options: 0.8 s), so the scan, which costs more than the parse, is skipped. Real pages have
+# a few thousand; the largest of those 850 pages, under 20,000.
 FEW_TAGS = 16_384
 
 # Elements that never hold others, and those whose end tag is optional (a new <p> or <li> closes
@@ -22,6 +27,7 @@ _LEAVES = frozenset(
     b" html head body".split()
 )
 _FOREIGN = frozenset((b"svg", b"math"))  # inside them, <x/> closes itself; in HTML it does not
+_LISTS = frozenset((b"select", b"datalist"))  # a new one starts a new count of options
 
 # Comments and raw-text elements as one token each (their contents are not markup), else a tag:
 # (1) raw-text element name, (2) "/" of an end tag, (3) tag name, (4) "/" of a self-closing tag.
@@ -41,19 +47,26 @@ class PageTooComplex(Exception):
         self.reason = reason
 
 
-def nesting_cut(body: bytes, limit: int = MAX_NESTING) -> int | None:
-    """The offset of the first tag that would nest deeper than `limit`, or None.
+def complexity_cut(body: bytes, limit: int = MAX_NESTING, max_options: int = MAX_OPTIONS) -> tuple[int, str] | None:
+    """The offset of the first tag past a bound, and which bound; None when the page keeps to them.
 
-    An over-estimate by design: an end tag closes only an element of its name that is open, and
-    a misnested one closes just that one, so the count never falls below what the parser holds
-    (the parser may add a few implied elements per table; a constant factor, still bounded)."""
+    The nesting count is an over-estimate by design: an end tag closes only an element of its
+    name that is open, and a misnested one closes just that one, so the count never falls below
+    what the parser holds (the parser may add a few implied elements per table; a constant
+    factor, still bounded)."""
     open_by_name: dict[bytes, int] = {}
-    depth = foreign = 0
+    depth = foreign = options = 0
     for token in _TOKEN.finditer(body):
         name = token.group(3)
         if name is None:
             continue
         name = name.lower()
+        if name in _LISTS and not token.group(2):
+            options = 0
+        elif name == b"option" and not token.group(2):
+            options += 1
+            if options > max_options:
+                return token.start(), f"a list of more than {max_options:,} options"
         if name in _LEAVES:
             continue
         if token.group(2):
@@ -69,7 +82,7 @@ def nesting_cut(body: bytes, limit: int = MAX_NESTING) -> int | None:
         depth += 1
         foreign += name in _FOREIGN
         if depth > limit:
-            return token.start()
+            return token.start(), f"nested deeper than {limit} elements"
     return None
 
 
@@ -82,10 +95,10 @@ def _is_utf16(body: bytes) -> bool:
     return max(even, odd) > len(head) // 4 and min(even, odd) <= len(head) // 64  # not a NUL flood
 
 
-def bound_nesting(body: bytes, limit: int = MAX_NESTING) -> tuple[bytes, str | None]:
+def bound_page(body: bytes, limit: int = MAX_NESTING) -> tuple[bytes, str | None]:
     """The part of the page the parser may be given, and a note when that is not all of it.
 
-    Raises PageTooComplex for an over-deep page whose bytes cannot be cut at a tag (UTF-16)."""
+    Raises PageTooComplex for a page past a bound whose bytes cannot be cut at a tag (UTF-16)."""
     wide = _is_utf16(body)
     if not wide and b"\x00" in body:
         # The parser drops NULs in text anyway, but on a worker thread a flood of them (a gzip
@@ -93,9 +106,10 @@ def bound_nesting(body: bytes, limit: int = MAX_NESTING) -> tuple[bytes, str | N
         body = body.replace(b"\x00", b"")
     if body.count(b"<") <= FEW_TAGS:
         return body, None
-    cut = nesting_cut(body.replace(b"\x00", b"") if wide else body, limit)
-    if cut is None:
+    found = complexity_cut(body.replace(b"\x00", b"") if wide else body, limit)
+    if found is None:
         return body, None
+    cut, why = found
     if wide:
-        raise PageTooComplex(f"page too complex to parse (nesting deeper than {limit})")
-    return body[:cut], f"page nested deeper than {limit} elements; only its first {cut:,} bytes were read"
+        raise PageTooComplex(f"page too complex to parse ({why})")
+    return body[:cut], f"page too complex to parse in full ({why}); only its first {cut:,} bytes were read"

@@ -23,7 +23,8 @@ from pipeline.http import (
     AddressGuard, HttpClient, HttpLimits, Page, RequestCounter, Resolver, resolve_host,
 )
 from pipeline.models import FetchResult, WebRecord
-from pipeline.pagebounds import PageTooComplex, bound_nesting
+from pipeline.pagebounds import PageTooComplex, bound_page
+from pipeline.parsethreads import ParseThreads
 from pipeline.retry import FetchError, PermanentError, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def record_within_bounds(page: Page) -> WebRecord:
     """`record_from_page` for the part of the page the parser may be given (pagebounds.py)."""
     if page.body is None:
         return record_from_page(page)
-    body, cut_note = bound_nesting(page.body)
+    body, cut_note = bound_page(page.body)
     if body is page.body:
         return record_from_page(page)
     record = record_from_page(dataclasses.replace(page, body=body, truncated=False))
@@ -237,15 +238,19 @@ class WebFetcher:
         client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
         # The client enforces the limits; the workers decide who goes first within them.
         connections = _LongestLineFirst(self.limits.total)
-        async with client, asyncio.TaskGroup() as workers:
-            for line in _lines_by_origin(requests, self.limits.per_host):
-                workers.create_task(self._work_through(client, line, connections, deliver))
-                # Let each worker's first request get going before the next worker is set up.
-                await asyncio.sleep(0)
+        parsers = ParseThreads()
+        try:
+            async with client, asyncio.TaskGroup() as workers:
+                for line in _lines_by_origin(requests, self.limits.per_host):
+                    workers.create_task(self._work_through(client, line, connections, parsers, deliver))
+                    # Let each worker's first request get going before the next worker is set up.
+                    await asyncio.sleep(0)
+        finally:
+            parsers.close()
 
     async def _work_through(
         self, client: HttpClient, line: deque[FetchRequest], connections: _LongestLineFirst,
-        deliver: Callable[[FetchResult], None],
+        parsers: ParseThreads, deliver: Callable[[FetchResult], None],
     ) -> None:
         """Works through a host's line as one of its connections: downloads a link, leaves its
         page to a task of its own and goes on with the next link, so the connection's next
@@ -263,7 +268,7 @@ class WebFetcher:
                 finally:
                     connections.release()
                 if page is not None:
-                    parsing.create_task(self._parse(request, page, deliver, deadline_at))
+                    parsing.create_task(self._parse(request, page, parsers, deliver, deadline_at))
 
     async def _download(self, client: HttpClient, request: FetchRequest, deliver: Callable[[FetchResult], None]) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
@@ -285,16 +290,14 @@ class WebFetcher:
         return page
 
     async def _parse(
-        self, request: FetchRequest, page: Page, deliver: Callable[[FetchResult], None], deadline_at: float,
+        self, request: FetchRequest, page: Page, parsers: ParseThreads, deliver: Callable[[FetchResult], None],
+        deadline_at: float,
     ) -> None:
         """Parses the page on a worker thread, so the loop goes on serving the other links
-        meanwhile (the HTML parser lets go of the GIL), within what is left of the deadline.
-        A thread cannot be stopped: `record_within_bounds` bounds the input it is given."""
+        meanwhile, within what is left of the link's deadline."""
         await _let_the_next_request_go()
-        loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout_at(deadline_at):
-                record = await loop.run_in_executor(None, record_within_bounds, page)
+            record = await parsers.run(record_within_bounds, page, deadline_at)
             result = FetchResult(key=request.link.key, record=record, etag=page.etag, last_modified=page.last_modified)
         except TimeoutError:
             reason = f"page too complex to parse (not done within the {self.limits.deadline:g} s deadline)"
