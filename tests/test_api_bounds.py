@@ -23,7 +23,7 @@ from pipeline.models import Link
 from pipeline.retry import FetchError, RetryPolicy, TimedOut, TransientError
 from pipeline.trust import certificate_reason
 from tests.fakes import API_PATH, NOW, FakeArxiv, FakeClock, ok, repo_json, simple_paper
-from tests.localserver import LocalServer, Reply, hang
+from tests.localserver import LocalServer, Reply, hang, streamed
 
 
 def arxiv_link(paper_id: str) -> FetchRequest:
@@ -114,6 +114,26 @@ def test_a_hanging_github_api_costs_a_few_timeouts_for_any_number_of_links(serve
     assert all(r.error.startswith("GitHub API not answering") and not r.permanent for r in results)
     assert len(server.requests) == TIMEOUTS_IN_A_ROW
     assert elapsed < TIMEOUTS_IN_A_ROW * TIMEOUT + 2  # without the breaker: 3 tries x 12 links
+
+
+def silent_after_the_headers() -> Reply:
+    return Reply(raw=streamed(lambda: iter([b"{}"]), {"Content-Type": "application/json", "Content-Length": "100"},
+                              interval=10))
+
+
+def test_an_api_that_stops_after_the_headers_counts_as_not_answering(server):
+    server.route(API_PATH, silent_after_the_headers())
+    names = [f"owner/repo{n}" for n in range(LINKS)]
+    for name in names:
+        server.route(f"/repos/{name}", silent_after_the_headers())
+    clock = FakeClock()
+    arxiv = arxiv_fetcher(server.url(API_PATH), clock, timeout=TIMEOUT / 2, batch_size=1)
+    papers = list(guarded(arxiv, [arxiv_link(f"2104.{14100 + n}") for n in range(LINKS)]))
+    assert all(r.error.startswith("arXiv API not answering") for r in papers)
+    github = github_fetcher(server.url(""), [], timeout=TIMEOUT)
+    repos = list(guarded(github, [github_link(name) for name in names]))
+    assert all(r.error.startswith("GitHub API not answering") for r in repos)
+    assert len(server.requests) == 2 * TIMEOUTS_IN_A_ROW
 
 
 def test_an_api_that_answers_again_resets_the_count(server):

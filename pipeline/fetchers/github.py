@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import github
 import requests
+import urllib3.exceptions
 from github.Requester import Requester
 
 from pipeline import __version__
@@ -353,6 +354,8 @@ class GithubFetcher:
         except requests.exceptions.ConnectionError as exc:
             if not_trusted := certificate_reason(exc):
                 raise RunHalted(not_trusted) from None  # the same certificate for every repository
+            if any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args):
+                raise TimedOut(f"timed out after {self.timeout} s") from None  # the body stopped coming
             raise TransientError("could not connect to GitHub (connection error)") from None
         except requests.exceptions.RequestException as exc:
             raise TransientError(self.redact(f"request to GitHub failed: {type(exc).__name__}")) from None
