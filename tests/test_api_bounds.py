@@ -22,7 +22,7 @@ from pipeline.fetchers.github import GithubFetcher
 from pipeline.models import Link
 from pipeline.retry import FetchError, RetryPolicy, TimedOut, TransientError
 from pipeline.trust import certificate_reason
-from tests.fakes import API_PATH, NOW, FakeArxiv, FakeClock, ok, repo_json, simple_paper
+from tests.fakes import API_PATH, ATOM, NOW, FakeArxiv, FakeClock, ok, repo_json, simple_paper
 from tests.localserver import LocalServer, Reply, hang, streamed
 
 
@@ -134,6 +134,19 @@ def test_an_api_that_stops_after_the_headers_counts_as_not_answering(server):
     repos = list(guarded(github, [github_link(name) for name in names]))
     assert all(r.error.startswith("GitHub API not answering") for r in repos)
     assert len(server.requests) == 2 * TIMEOUTS_IN_A_ROW
+
+
+def test_an_arxiv_answer_that_keeps_trickling_in_is_cut_at_the_total_timeout(server):
+    # Each byte comes well within the read timeout; the whole answer never would.
+    server.route(API_PATH, Reply(raw=streamed(lambda: iter([b"<"] * 1000), ATOM, interval=0.05)))
+    clock = FakeClock()
+    fetcher = arxiv_fetcher(server.url(API_PATH), clock, timeout=1.0, total_timeout=1.0)
+    started = time.monotonic()
+    [result] = list(guarded(fetcher, [arxiv_link("2104.14129")]))
+    elapsed = time.monotonic() - started
+    assert result.error.startswith("arXiv API not answering")  # three trickles in a row: timeouts
+    assert len(server.hits(API_PATH)) == TIMEOUTS_IN_A_ROW
+    assert elapsed < TIMEOUTS_IN_A_ROW * 1.0 + 2  # unbounded, each would take 50 s
 
 
 def test_an_api_that_answers_again_resets_the_count(server):
