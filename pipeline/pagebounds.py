@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 # Chromium's HTML parser builds no tree deeper than this either. Real pages stay far below: the
-# deepest of some 850 saved pages (news, blogs, WeChat, Zhihu) measured 102 by `nesting_cut`.
+# deepest of some 850 saved pages (news, blogs, WeChat, Zhihu) measured 102 by `complexity_cut`.
 MAX_NESTING = 512
 
 # The parser re-examines a <select>'s options at every new one: 4,000 cost 0.04 s, 16,000 cost
@@ -31,10 +31,12 @@ _LISTS = frozenset((b"select", b"datalist"))  # a new one starts a new count of 
 
 # Comments and raw-text elements as one token each (their contents are not markup), else a tag:
 # (1) raw-text element name, (2) "/" of an end tag, (3) tag name, (4) "/" of a self-closing tag.
+# Every token may also end at the end of the page: otherwise each "<" with no ">" after it would
+# be tried again to the end, and the scan would itself take time growing with the square.
 _TOKEN = re.compile(
     rb"<!--.*?(?:-->|\Z)"
     rb"|<(script|style|textarea|title|xmp|noembed|noframes|iframe|plaintext)\b.*?(?:</\1\s*>|\Z)"
-    rb"|<(/?)([A-Za-z][^\s/>]*)[^>]*?(/?)>",
+    rb"|<(/?)([A-Za-z][^\s/>]*)[^>]*?(?:(/?)>|\Z)",
     re.S | re.I,
 )
 

@@ -94,6 +94,20 @@ def test_html_self_closing_syntax_still_opens_an_element():
     assert complexity_cut(body)[0] == 6 * MAX_NESTING
 
 
+def test_tags_that_never_close_are_scanned_in_linear_time():
+    # 1.6 million "<a " without a ">": were each tried again to the end, the scan itself would be
+    # quadratic (20,000 of them took 14 s).
+    body = b"<html><body>" + b"<a " * 1_600_000
+    started = time.monotonic()
+    assert complexity_cut(body) is None
+    assert time.monotonic() - started < 3
+
+
+def test_a_less_than_sign_inside_an_attribute_hides_no_element():
+    body = b'<div title="<">' * (MAX_NESTING + 1)
+    assert complexity_cut(body) == (len(b'<div title="<">') * MAX_NESTING, f"nested deeper than {MAX_NESTING} elements")
+
+
 def test_a_deep_utf16_page_is_refused_with_the_bound_it_broke():
     body = nested_divs(20_000).decode().encode("utf-16-le")
     with pytest.raises(PageTooComplex, match=f"^page too complex to parse \\(nested deeper than {MAX_NESTING} elements\\)$"):
