@@ -121,32 +121,28 @@ def silent_after_the_headers() -> Reply:
                               interval=10))
 
 
-def test_an_api_that_stops_after_the_headers_counts_as_not_answering(server):
-    server.route(API_PATH, silent_after_the_headers())
+def test_a_github_api_that_stops_after_the_headers_counts_as_not_answering(server):
+    # requests reports it as a connection error wrapping a read timeout: still a timeout.
     names = [f"owner/repo{n}" for n in range(LINKS)]
     for name in names:
         server.route(f"/repos/{name}", silent_after_the_headers())
-    clock = FakeClock()
-    arxiv = arxiv_fetcher(server.url(API_PATH), clock, timeout=TIMEOUT / 2, batch_size=1)
-    papers = list(guarded(arxiv, [arxiv_link(f"2104.{14100 + n}") for n in range(LINKS)]))
-    assert all(r.error.startswith("arXiv API not answering") for r in papers)
     github = github_fetcher(server.url(""), [], timeout=TIMEOUT)
     repos = list(guarded(github, [github_link(name) for name in names]))
     assert all(r.error.startswith("GitHub API not answering") for r in repos)
-    assert len(server.requests) == 2 * TIMEOUTS_IN_A_ROW
+    assert len(server.requests) == TIMEOUTS_IN_A_ROW
 
 
 def test_an_arxiv_answer_that_keeps_trickling_in_is_cut_at_the_total_timeout(server):
     # Each byte comes well within the read timeout; the whole answer never would.
     server.route(API_PATH, Reply(raw=streamed(lambda: iter([b"<"] * 1000), ATOM, interval=0.05)))
     clock = FakeClock()
-    fetcher = arxiv_fetcher(server.url(API_PATH), clock, timeout=1.0, total_timeout=1.0)
+    fetcher = arxiv_fetcher(server.url(API_PATH), clock, timeout=1.0, total_timeout=0.4)
     started = time.monotonic()
     [result] = list(guarded(fetcher, [arxiv_link("2104.14129")]))
     elapsed = time.monotonic() - started
     assert result.error.startswith("arXiv API not answering")  # three trickles in a row: timeouts
     assert len(server.hits(API_PATH)) == TIMEOUTS_IN_A_ROW
-    assert elapsed < TIMEOUTS_IN_A_ROW * 1.0 + 2  # unbounded, each would take 50 s
+    assert elapsed < TIMEOUTS_IN_A_ROW * 0.4 + 2  # unbounded, each would take 50 s
 
 
 def test_an_api_that_answers_again_resets_the_count(server):
