@@ -247,6 +247,7 @@ def test_hostile_pages_end_inside_the_deadline_and_healthy_links_end_ok(server, 
     elapsed = time.monotonic() - started
     entries = {e["url"].rsplit("/", 1)[-1]: e for e in json.loads(out.getvalue())["entries"]}
     assert code == 0, err.getvalue()
+    assert "Traceback" not in err.getvalue()
     assert all(entries[p[1:]]["status"] == "ok" for p in healthy)
     assert [entries[p[1:]]["title"] for p in healthy] == [f"Healthy page {n}" for n in range(6)]
     deep = entries["deep"]
