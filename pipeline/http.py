@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import httpcore
 import httpx
 
-from pipeline import HOMEPAGE, __version__
+from pipeline import HOMEPAGE, __version__, trust
 from pipeline.config import WebSettings
 from pipeline.netbackend import PinnedBackend
 from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
@@ -232,6 +232,9 @@ def _network_error(exc: httpx.TransportError, timeouts: HttpLimits) -> FetchErro
         return TransientError(f"timed out after {timeouts.connect_timeout:g} s (connecting)")
     if isinstance(exc, httpx.TimeoutException):
         return TransientError(f"timed out after {timeouts.read_timeout:g} s (no data)")
+    not_trusted = trust.certificate_reason(exc)
+    if not_trusted is not None:
+        return FetchError(not_trusted)  # not transient: another try meets the same certificate
     if any(isinstance(c, socket.gaierror) for c in causes):
         return TransientError("could not resolve host")
     if any(isinstance(c, OSError) and c.errno == errno.ECONNREFUSED for c in causes) or "refused" in str(exc).lower():
@@ -354,7 +357,7 @@ class HttpClient:
         if url.scheme != "https":
             return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if self._ssl is None:
-            self._ssl = httpx.create_ssl_context()
+            self._ssl = trust.ssl_context()
         return self._ssl
 
     def _network_transport(self, url: httpx.URL, limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncHTTPTransport:

@@ -12,6 +12,8 @@ from typing import Any
 
 import httpcore
 
+from pipeline.trust import certificate_reason
+
 # Returns the checked addresses to connect to, or () when the host may be reached by name.
 CheckedAddresses = Callable[[str, int], Awaitable[Sequence[str]]]
 
@@ -146,7 +148,8 @@ class _Stream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectTimeout("timed out in the TLS handshake") from exc
         except (ssl.SSLError, OSError) as exc:
             self._transport.close()
-            raise httpcore.ConnectError(str(exc)) from exc
+            # The pool drops the chain: the message alone must tell a refused certificate.
+            raise httpcore.ConnectError(certificate_reason(exc) or str(exc)) from exc
         self._protocol.transport = transport  # flow control now goes through TLS
         return _Stream(transport, self._protocol)
 

@@ -31,6 +31,10 @@ class TransientError(FetchError):
         self.retry_after = retry_after
 
 
+class TimedOut(TransientError):
+    """The server did not answer in time: the failure a stage breaker counts (pipeline/breaker.py)."""
+
+
 class PermanentError(FetchError):
     """Retrying will not help: 404, 410, 451, a deleted article. Remembered for a day."""
 

@@ -18,7 +18,9 @@ from lxml import etree
 from pipeline import HOMEPAGE, __version__
 from pipeline.fetchers.base import FetchRequest
 from pipeline.models import ArxivRecord, FetchResult, Kind
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.breaker import StageBreaker
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TimedOut, TransientError, parse_retry_after
+from pipeline.trust import certificate_reason, trust_location
 from pipeline.venues import venue_of
 
 log = logging.getLogger(__name__)
@@ -150,27 +152,56 @@ class RequestGate:
         self._last_start = self.clock()
 
 
+class _AnswerTooSlow(requests.ReadTimeout):
+    """Every read came in time, but the whole answer did not."""
+
+
 class _PoliteSession(requests.Session):
     """The session handed to the `arxiv` package: it names our tool instead of the package's
-    User-Agent, sets the timeout the package leaves out, waits at the gate before every request,
-    and keeps the last response so `Retry-After` and the error body can be read."""
+    User-Agent, sets the timeouts the package leaves out (one of them for the whole answer),
+    waits at the gate before every request, and keeps the last response so `Retry-After` and the
+    error body can be read."""
 
-    def __init__(self, gate: RequestGate, timeout: tuple[float, float]):
+    def __init__(self, gate: RequestGate, timeout: tuple[float, float], total_timeout: float):
         super().__init__()
         self.gate = gate
         self.timeout = timeout
+        self.total_timeout = total_timeout
         self.last_response: requests.Response | None = None
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
         headers = {k: v for k, v in (kwargs.pop("headers", None) or {}).items() if k.lower() != "user-agent"}
         headers["User-Agent"] = USER_AGENT
         kwargs.setdefault("timeout", self.timeout)
+        # Per request: requests lets REQUESTS_CA_BUNDLE override a session's own `verify`.
+        kwargs.setdefault("verify", self.verify)
         self.last_response = None
         self.gate.wait()
         log.debug("GET %s", url)
-        response = super().request(method, url, headers=headers, **kwargs)
+        deadline = time.monotonic() + self.total_timeout
+        response = super().request(method, url, headers=headers, stream=True, **kwargs)
+        response._content = self._read_by(response, deadline)  # requests' own slot for the read body
         self.last_response = response
         return response
+
+    def _read_by(self, response: requests.Response, deadline: float) -> bytes:
+        """The body, read by `deadline`: the read timeout bounds each wait, not an answer that
+        keeps trickling in a few bytes at a time."""
+        parts: list[bytes] = []
+        try:
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                parts.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _AnswerTooSlow(f"the answer took longer than {_seconds(self.total_timeout)} s")
+        except requests.RequestException:
+            raise  # our own _AnswerTooSlow (requests' errors are OSErrors, too)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.ReadTimeout(str(exc)) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError, OSError) as exc:
+            raise requests.ConnectionError(str(exc)) from None
+        finally:
+            response.close()
+        return b"".join(parts)
 
 
 class _BadRequest(PermanentError):
@@ -202,6 +233,7 @@ class ArxivFetcher:
         api_url: str = DEFAULT_API,
         *,
         timeout: tuple[float, float] = (10.0, 30.0),
+        total_timeout: float = 60.0,
         min_interval: float = MIN_INTERVAL,
         batch_size: int = MAX_IDS_PER_REQUEST,
         retry: RetryPolicy | None = None,
@@ -214,7 +246,9 @@ class ArxivFetcher:
         self.retry = retry or RetryPolicy(
             attempts=4, base_delay=MIN_INTERVAL, max_delay=60.0, deadline=180.0, sleep=sleep, clock=clock
         )
-        self._session = _PoliteSession(self.gate, timeout)
+        self._session = _PoliteSession(self.gate, timeout, total_timeout)
+        self._session.verify = trust_location()  # the trust store the web stage uses, not certifi's
+        self.breaker = StageBreaker("arXiv")
         # The package's own sleeping and retrying are switched off: the gate spaces requests and
         # the retry policy is the one retry layer.
         self._client = arxiv.Client(page_size=MAX_IDS_PER_REQUEST, delay_seconds=0, num_retries=0)
@@ -273,7 +307,7 @@ class ArxivFetcher:
 
     def _resolve(self, batch: list[_Wanted]) -> Iterator[FetchResult]:
         try:
-            results = self.retry.call(lambda: self._ask(batch))
+            results = self.retry.call(lambda: self.breaker.call(lambda: self._ask(batch)))
         except _BadRequest as exc:
             if len(batch) == 1:
                 only = batch[0]
@@ -314,11 +348,14 @@ class ArxivFetcher:
         except arxiv.UnexpectedEmptyPageError:
             raise TransientError("the arXiv API returned an unexpectedly empty page") from None
         except requests.Timeout as exc:
-            raise TransientError(self._timeout_reason(exc)) from None
+            raise TimedOut(self._timeout_reason(exc)) from None
         except requests.ConnectionError as exc:
             # A body that stops arriving surfaces as a ConnectionError wrapping a read timeout.
             if any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args):
-                raise TransientError(f"timed out after {_seconds(self.timeout[1])} s") from None
+                raise TimedOut(f"timed out after {_seconds(self.timeout[1])} s") from None
+            not_trusted = certificate_reason(exc)
+            if not_trusted is not None:
+                raise FetchError(not_trusted) from None  # not transient: a retry meets the same certificate
             raise TransientError("could not connect to the arXiv API") from None
         except requests.RequestException as exc:
             raise PermanentError(f"arXiv API request failed: {type(exc).__name__}") from None
@@ -336,6 +373,8 @@ class ArxivFetcher:
         return results
 
     def _timeout_reason(self, exc: requests.Timeout) -> str:
+        if isinstance(exc, _AnswerTooSlow):
+            return f"timed out after {_seconds(self._session.total_timeout)} s (the answer kept trickling in)"
         limit = self.timeout[0] if isinstance(exc, requests.ConnectTimeout) else self.timeout[1]
         return f"timed out after {_seconds(limit)} s"
 

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import github
 import requests
+import urllib3.exceptions
 
 from pipeline import __version__
 from pipeline.fetchers.base import FetchRequest
@@ -31,7 +32,6 @@ from pipeline.fetchers.github_rest import (
     SECONDARY_LIMIT_DEFAULT_WAIT,
     RunHalted,
     SecondaryRateLimit,
-    TimedOut,
     classify_failure,
     int_header,
     release_summary,
@@ -40,9 +40,11 @@ from pipeline.fetchers.github_rest import (
     reset_clock_time,
 )
 from pipeline.models import FetchResult, GithubRecord, Link
+from pipeline.breaker import StageBreaker
 from pipeline.readme import readme_lead
+from pipeline.retry import FetchError, PermanentError, RetryPolicy, TimedOut, TransientError
 from pipeline.secrets import RedactingFilter, Redactor, register_secret
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError
+from pipeline.trust import certificate_reason, trust_location
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,7 @@ class GithubFetcher:
             timeout=self.timeout,
             user_agent=USER_AGENT,
             retry=None,  # PyGithub's urllib3/GithubRetry layer off: ours is the only one
+            verify=trust_location(),  # the trust store the web stage uses, not certifi's
             seconds_between_requests=seconds_between_requests or None,
             seconds_between_writes=None,
         )
@@ -148,6 +151,7 @@ class GithubFetcher:
         self.points_reset: float | None = None
         self._last_cost = 1
         self._halted: str | None = None
+        self.breaker = StageBreaker("GitHub", error=RunHalted)
 
     def close(self) -> None:
         self.gh.close()
@@ -330,9 +334,9 @@ class GithubFetcher:
         def attempt() -> BatchAnswer:
             self._check_points()
             try:
-                status, headers, body = self._send(
+                status, headers, body = self.breaker.call(lambda: self._send(
                     self.gh.requester.graphql_url, {}, verb="POST", input={"query": query, "variables": variables}
-                )
+                ))
             except TimedOut as exc:
                 if heavy_possible:
                     raise BatchTooHeavy(exc.reason) from None
@@ -387,7 +391,7 @@ class GithubFetcher:
 
         def attempt() -> tuple[int, dict[str, Any], str]:
             self._check_budget()
-            status, headers, body = self._send(path, extra_headers)
+            status, headers, body = self.breaker.call(lambda: self._send(path, extra_headers))
             if status < 300 or status == 304 or (status == 404 and not_found_is_answer):
                 return status, headers, body
             raise classify_failure(status, headers, body, now=self.clock(), max_wait=self.max_rate_limit_wait)
@@ -411,7 +415,11 @@ class GithubFetcher:
             status, response_headers, body = self.gh.requester.requestJson(verb, path, headers=headers, input=input)
         except requests.exceptions.Timeout:
             raise TimedOut(f"timed out after {self.timeout} s") from None
-        except requests.exceptions.ConnectionError:
+        except requests.exceptions.ConnectionError as exc:
+            if not_trusted := certificate_reason(exc):
+                raise RunHalted(not_trusted) from None  # the same certificate for every repository
+            if any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args):
+                raise TimedOut(f"timed out after {self.timeout} s") from None  # the body stopped coming
             raise TransientError("could not connect to GitHub (connection error)") from None
         except requests.exceptions.RequestException as exc:
             raise TransientError(self.redact(f"request to GitHub failed: {type(exc).__name__}")) from None

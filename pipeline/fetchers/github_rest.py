@@ -27,10 +27,6 @@ class SecondaryRateLimit(TransientError):
     """GitHub asked us to slow down; if waiting did not help, going on risks a ban."""
 
 
-class TimedOut(TransientError):
-    """No answer in time: for a batch, a sign the query was too heavy rather than bad luck."""
-
-
 def repo_path_of(link: Link) -> str:
     """`owner/repo` as the link spelled it (the key is lower case; GitHub accepts either)."""
     from_key = link.key.split(":", 1)[1]

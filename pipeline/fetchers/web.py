@@ -4,6 +4,7 @@ a WebRecord (HTML through `extract_page`, anything else from its URL and headers
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.message
 import heapq
 import itertools
@@ -22,6 +23,8 @@ from pipeline.http import (
     AddressGuard, HttpClient, HttpLimits, Page, RequestCounter, Resolver, resolve_host,
 )
 from pipeline.models import FetchResult, WebRecord
+from pipeline.pagebounds import PageTooComplex, bound_page
+from pipeline.parsethreads import ParseThreads
 from pipeline.retry import FetchError, PermanentError, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -83,8 +86,25 @@ def record_from_page(page: Page) -> WebRecord:
     record.url = page.url
     record.content_type = record.content_type or page.content_type
     if page.truncated:
-        cap = len(page.body) / MB
-        record.note = _join_notes(record.note, f"page larger than {cap:g} MB; only its first {cap:g} MB were read")
+        record.note = _join_notes(record.note, _truncated_note(len(page.body)))
+    return record
+
+
+def _truncated_note(cap: int) -> str:
+    return f"page larger than {cap / MB:g} MB; only its first {cap / MB:g} MB were read"
+
+
+def record_within_bounds(page: Page) -> WebRecord:
+    """`record_from_page` for the part of the page the parser may be given (pagebounds.py)."""
+    if page.body is None:
+        return record_from_page(page)
+    body, cut_note = bound_page(page.body)
+    if body is page.body:
+        return record_from_page(page)
+    record = record_from_page(dataclasses.replace(page, body=body, truncated=False))
+    if page.truncated and cut_note is None:
+        record.note = _join_notes(record.note, _truncated_note(len(page.body)))
+    record.note = _join_notes(record.note, cut_note)
     return record
 
 
@@ -218,15 +238,19 @@ class WebFetcher:
         client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
         # The client enforces the limits; the workers decide who goes first within them.
         connections = _LongestLineFirst(self.limits.total)
-        async with client, asyncio.TaskGroup() as workers:
-            for line in _lines_by_origin(requests, self.limits.per_host):
-                workers.create_task(self._work_through(client, line, connections, deliver))
-                # Let each worker's first request get going before the next worker is set up.
-                await asyncio.sleep(0)
+        parsers = ParseThreads()
+        try:
+            async with client, asyncio.TaskGroup() as workers:
+                for line in _lines_by_origin(requests, self.limits.per_host):
+                    workers.create_task(self._work_through(client, line, connections, parsers, deliver))
+                    # Let each worker's first request get going before the next worker is set up.
+                    await asyncio.sleep(0)
+        finally:
+            parsers.close()
 
     async def _work_through(
         self, client: HttpClient, line: deque[FetchRequest], connections: _LongestLineFirst,
-        deliver: Callable[[FetchResult], None],
+        parsers: ParseThreads, deliver: Callable[[FetchResult], None],
     ) -> None:
         """Works through a host's line as one of its connections: downloads a link, leaves its
         page to a task of its own and goes on with the next link, so the connection's next
@@ -238,11 +262,13 @@ class WebFetcher:
                     if not line:
                         break  # the host's other workers took the rest meanwhile
                     request = line.popleft()
+                    # The link's deadline covers its whole life, the parse included.
+                    deadline_at = asyncio.get_running_loop().time() + self.limits.deadline
                     page = await self._download(client, request, deliver)
                 finally:
                     connections.release()
                 if page is not None:
-                    parsing.create_task(self._parse(request, page, deliver))
+                    parsing.create_task(self._parse(request, page, parsers, deliver, deadline_at))
 
     async def _download(self, client: HttpClient, request: FetchRequest, deliver: Callable[[FetchResult], None]) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
@@ -263,11 +289,19 @@ class WebFetcher:
             return None
         return page
 
-    async def _parse(self, request: FetchRequest, page: Page, deliver: Callable[[FetchResult], None]) -> None:
+    async def _parse(
+        self, request: FetchRequest, page: Page, parsers: ParseThreads, deliver: Callable[[FetchResult], None],
+        deadline_at: float,
+    ) -> None:
+        """Parses the page on a worker thread, so the loop goes on serving the other links
+        meanwhile, within what is left of the link's deadline."""
         await _let_the_next_request_go()
         try:
-            record = record_from_page(page)
+            record = await parsers.run(record_within_bounds, page, deadline_at)
             result = FetchResult(key=request.link.key, record=record, etag=page.etag, last_modified=page.last_modified)
+        except TimeoutError:
+            reason = f"page too complex to parse (not done within the {self.limits.deadline:g} s deadline)"
+            result = FetchResult(key=request.link.key, error=reason)
         except Exception as exc:  # noqa: BLE001
             result = _failure(request, exc)
         deliver(result)
@@ -278,6 +312,8 @@ def _failure(request: FetchRequest, exc: Exception) -> FetchResult:
     key = request.link.key
     if isinstance(exc, PageUnavailable):
         return FetchResult(key=key, error=exc.reason, permanent=exc.permanent)
+    if isinstance(exc, PageTooComplex):
+        return FetchResult(key=key, error=exc.reason)
     if isinstance(exc, FetchError):
         log.debug("%s: %s", request.link.url, exc.reason)
         return FetchResult(key=key, error=exc.reason, permanent=isinstance(exc, PermanentError))

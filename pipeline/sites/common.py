@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -14,6 +15,10 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 CHINA_TZ = timezone(timedelta(hours=8))
+# Bounds of JSON-LD: far above what real pages use, far below what makes reading it slow or
+# overflows the rules' recursion.
+JSON_LD_MAX_OBJECTS = 1000
+JSON_LD_MAX_DEPTH = 32
 
 
 class PageUnavailable(Exception):
@@ -225,6 +230,19 @@ def element_text(node) -> str | None:
 # --- the parsed page ---------------------------------------------------------------------
 
 
+def _nested_deeper_than(data: object, limit: int) -> bool:
+    """Whether JSON data holds lists or objects more than `limit` levels deep (without recursion)."""
+    waiting: list[tuple[object, int]] = [(data, 0)]
+    while waiting:
+        value, depth = waiting.pop()
+        if isinstance(value, (dict, list)) and value:
+            if depth >= limit:
+                return True
+            members = value.values() if isinstance(value, dict) else value
+            waiting.extend((member, depth + 1) for member in members if isinstance(member, (dict, list)))
+    return False
+
+
 @dataclass
 class ParsedPage:
     """A decoded, parsed page with lazily computed views the rules read from."""
@@ -289,7 +307,10 @@ class ParsedPage:
 
     @cached_property
     def json_ld(self) -> list[dict]:
-        """Every JSON-LD object in the page, @graph members and list items flattened."""
+        """Every JSON-LD object in the page, @graph members and list items flattened, in page
+        order; at most JSON_LD_MAX_OBJECTS of them, none nested deeper than JSON_LD_MAX_DEPTH
+        (real pages use a few objects a level or two deep; a hostile one, millions, or nesting
+        deep enough to overflow the rules that read it)."""
         objects: list[dict] = []
         for node in self.tree.css('script[type="application/ld+json"]'):
             raw = (node.text() or "").strip()
@@ -298,17 +319,19 @@ class ParsedPage:
             raw = raw.replace("<![CDATA[", "").replace("]]>", "").strip().rstrip(";")
             try:
                 data = json.loads(raw, strict=False)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested deeper than json allows
                 continue
-            stack = [data]
-            while stack:
-                item = stack.pop(0)
-                if isinstance(item, list):
-                    stack.extend(item)
-                elif isinstance(item, dict):
+            # Breadth first through a deque: popping the front of a list was quadratic.
+            waiting: deque[object] = deque([data])
+            while waiting and len(objects) < JSON_LD_MAX_OBJECTS:
+                item = waiting.popleft()
+                if isinstance(item, dict):
+                    if _nested_deeper_than(item, JSON_LD_MAX_DEPTH):
+                        continue
                     objects.append(item)
-                    if isinstance(item.get("@graph"), list):
-                        stack.extend(item["@graph"])
+                    item = item.get("@graph")
+                if isinstance(item, list):
+                    waiting.extend(item[:JSON_LD_MAX_OBJECTS])
         return objects
 
     @cached_property

@@ -1,0 +1,51 @@
+"""The run's one trust store: every stage verifies servers against the certificates that
+SSL_CERT_FILE or SSL_CERT_DIR name (certifi's bundle when neither is set), and reports a
+certificate it refuses as such."""
+
+from __future__ import annotations
+
+import os
+import re
+import ssl
+
+import certifi
+
+NOT_TRUSTED = "TLS certificate not trusted"
+_VERIFY_FAILED = re.compile(r"certificate verify failed: ([^(]+?)\s*(?:\(_ssl\.c:\d+\))?\s*$")
+
+
+def trust_location() -> str:
+    """The CA file or folder to verify against, chosen as httpx chooses: SSL_CERT_FILE first,
+    then SSL_CERT_DIR, then certifi. For requests sessions (`session.verify = ...`)."""
+    return os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or certifi.where()
+
+
+def ssl_context() -> ssl.SSLContext:
+    """A verifying client context over the same certificates as `trust_location`."""
+    location = trust_location()
+    if os.path.isdir(location):
+        return ssl.create_default_context(capath=location)
+    return ssl.create_default_context(cafile=location)
+
+
+def certificate_reason(exc: BaseException) -> str | None:
+    """`TLS certificate not trusted: <why>` when a certificate check is behind `exc` (however
+    deeply requests, urllib3 or httpcore wrapped it), else None."""
+    seen: set[int] = set()
+    waiting: list[BaseException] = [exc]
+    while waiting:
+        error = waiting.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return f"{NOT_TRUSTED}: {error.verify_message or error.reason}"
+        text = str(error)
+        if text.startswith(NOT_TRUSTED):
+            return text
+        match = _VERIFY_FAILED.search(text)
+        if match:
+            return f"{NOT_TRUSTED}: {match.group(1)}"
+        linked = [error.__cause__, error.__context__, getattr(error, "reason", None), *error.args]
+        waiting.extend(e for e in linked if isinstance(e, BaseException))
+    return None
