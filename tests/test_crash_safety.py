@@ -94,21 +94,23 @@ def test_sigkill_at_random_moments_leaves_old_or_new_draft_and_a_whole_cache(slo
     assert not list(tmp_path.glob(".draft.md.*.tmp"))
 
 
-def test_two_runs_at_once_end_0_and_3_or_both_0_never_damaged(slow_server, tmp_path):
+def test_a_second_run_while_the_first_holds_the_lock_ends_3_and_nothing_is_damaged(slow_server, tmp_path):
     env = _env(slow_server, tmp_path)
     (tmp_path / "sources.txt").write_text("".join(slow_server.url(f"/p/{n}") + "\n" for n in range(30)), encoding="utf-8")
-    runs = [
-        subprocess.Popen(_command("sources.txt", "-o", "draft.md", "--lock-wait", wait, "-q"), cwd=tmp_path, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        for wait in ("0.1", "0.1")
-    ]
-    results = sorted((p.wait(timeout=60), p.stderr.read()) for p in runs)
-    for p in runs:
-        p.stderr.close()
-    codes = [code for code, _ in results]
-    assert codes in ([0, 0], [0, 3]), results
-    if codes == [0, 3]:
-        assert "is locked by pid" in results[1][1]
+    first = subprocess.Popen(_command("sources.txt", "-o", "draft.md", "-q"), cwd=tmp_path, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / "cache" / "enrich.lock"
+    deadline = time.monotonic() + 30
+    # The lock file names its holder while it is held: start the second run only then.
+    while f"pid {first.pid} " not in (lock.read_text(encoding="utf-8") if lock.exists() else ""):
+        assert first.poll() is None and time.monotonic() < deadline, "the first run never took the lock"
+        time.sleep(0.01)
+    second = subprocess.run(_command("sources.txt", "-o", "draft.md", "--lock-wait", "0.1", "-q"), cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=60)
+    first_err = first.communicate(timeout=60)[1]
+    assert (first.returncode, second.returncode) == (0, 3), (first_err, second.stderr)
+    assert f"is locked by pid {first.pid} " in second.stderr
+    assert "## 博文" in (tmp_path / "draft.md").read_text(encoding="utf-8")
     _cache_is_whole(tmp_path / "cache")
     text = (tmp_path / "draft.md").read_text(encoding="utf-8")
     assert text.count("Page ") == 30
