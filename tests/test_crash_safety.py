@@ -94,9 +94,19 @@ def test_sigkill_at_random_moments_leaves_old_or_new_draft_and_a_whole_cache(slo
     assert not list(tmp_path.glob(".draft.md.*.tmp"))
 
 
-def test_a_second_run_while_the_first_holds_the_lock_ends_3_and_nothing_is_damaged(slow_server, tmp_path):
-    env = _env(slow_server, tmp_path)
-    (tmp_path / "sources.txt").write_text("".join(slow_server.url(f"/p/{n}") + "\n" for n in range(30)), encoding="utf-8")
+@pytest.fixture
+def slower_server():
+    """Answers in 200 ms: a run of 30 links holds its lock for about 1.5 s."""
+    srv = LocalServer(latency=0.2).start()
+    for n in range(30):
+        srv.route(f"/p/{n}", PAGE.format(n=n))
+    yield srv
+    srv.stop()
+
+
+def test_a_second_run_while_the_first_holds_the_lock_ends_3_and_nothing_is_damaged(slower_server, tmp_path):
+    env = _env(slower_server, tmp_path)
+    (tmp_path / "sources.txt").write_text("".join(slower_server.url(f"/p/{n}") + "\n" for n in range(30)), encoding="utf-8")
     first = subprocess.Popen(_command("sources.txt", "-o", "draft.md", "-q"), cwd=tmp_path, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lock = tmp_path / "cache" / "enrich.lock"
