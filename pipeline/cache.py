@@ -39,7 +39,7 @@ _FAULT_WORDS = {
     SQLITE_READONLY: "it is read-only",
     SQLITE_IOERR: "disk I/O error (is the disk full or failing?)",
     SQLITE_FULL: "the disk is full",
-    SQLITE_CANTOPEN: "cannot open it (permissions?)",
+    SQLITE_CANTOPEN: "cannot open the database file (permissions?)",
 }
 
 
@@ -190,7 +190,9 @@ class Cache:
                 f"(waited {self.busy_timeout:g} s{'; ' + doing if doing else ''})"
             )
         words = _FAULT_WORDS.get(code or -1, str(exc))
-        return CacheError(f"the cache {self.path}: {words}{' while ' + doing if doing else ''}; left as it is")
+        if doing and code != SQLITE_CANTOPEN:
+            words += f" while {doing}"
+        return CacheError(f"the cache {self.path}: {words}; left as it is")
 
     @contextmanager
     def _faults(self, doing: str) -> Iterator[None]:
