@@ -25,6 +25,7 @@ from pipeline.links import LinkError, canonicalize, looks_like_url
 from pipeline.lock import FileLock
 from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
 from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine
+from pipeline.sanitize import clean_record
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
 
@@ -178,8 +179,11 @@ def fetch_links(
         arrived = [item for item in batch if item is not None]
         running -= len(batch) - len(arrived)
         for _kind, result in arrived:
+            # Cleaned once, here, before anything stores or prints it (see pipeline/sanitize.py).
             if result.error:
                 result.error = redact(result.error)
+            if result.record is not None:
+                result.record = clean_record(result.record, redact)
         if cache is not None and arrived:
             cache.store_many(arrived)
         for _kind, result in arrived:

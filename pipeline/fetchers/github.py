@@ -20,6 +20,7 @@ from pipeline import __version__
 from pipeline.fetchers.base import FetchRequest
 from pipeline.models import FetchResult, GithubRecord, Link
 from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.secrets import RedactingFilter, Redactor
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,6 @@ DEFAULT_API = "https://api.github.com"
 USER_AGENT = f"enrich/{__version__} (link digest enrichment)"
 # GitHub's advice for a secondary limit without Retry-After: wait at least a minute.
 SECONDARY_LIMIT_DEFAULT_WAIT = 60.0
-REDACTED = "***"
 
 
 class RunHalted(FetchError):
@@ -148,22 +148,16 @@ def classify_failure(
 # The I/O shell.
 
 
-class _RedactTokens(logging.Filter):
+class _RedactTokens(RedactingFilter):
     """PyGithub masks the Authorization header in its DEBUG log, but it logs response bodies
-    and URLs as they are: this rewrites any record of its loggers that contains a token."""
+    and URLs as they are: this rewrites every record of its loggers through the one Redactor,
+    which learns each fetcher's token."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.tokens: set[str] = set()
+        super().__init__(Redactor([]))
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.tokens:
-            text = record.getMessage()
-            if any(token in text for token in self.tokens):
-                for token in self.tokens:
-                    text = text.replace(token, REDACTED)
-                record.msg, record.args = text, None
-        return True
+    def add(self, token: str) -> None:
+        self.redact = Redactor([*self.redact.secrets, token])
 
 
 _token_filter = _RedactTokens()
@@ -204,8 +198,9 @@ class GithubFetcher:
         clock: Callable[[], float] = time.time,
     ):
         self.token = token or None
+        self._redact = Redactor([self.token])
         if self.token:
-            _token_filter.tokens.add(self.token)
+            _token_filter.add(self.token)
         self.timeout = max(1, math.ceil(timeout))  # PyGithub insists on an int
         self.max_rate_limit_wait = max_rate_limit_wait
         self.clock = clock  # wall clock: X-RateLimit-Reset is Unix time
@@ -244,9 +239,7 @@ class GithubFetcher:
 
     def redact(self, text: str) -> str:
         """Every string we produce passes through here: the token never leaves the process."""
-        if self.token and self.token in text:
-            text = text.replace(self.token, REDACTED)
-        return text
+        return self._redact(text)
 
     # -- protocol --------------------------------------------------------------------------
 
