@@ -209,8 +209,24 @@ class Cache:
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash never corrupts, only forgets
         return db
 
+    def _create(self) -> None:
+        """A new database is built under a temporary name and renamed into place, so a kill while
+        it is made never leaves a database file without its table."""
+        tmp = self.path.with_name(f".{DB_NAME}.{os.getpid()}.new")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(tmp) + suffix).unlink(missing_ok=True)
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            self._migrate(db)
+        finally:
+            db.close()  # the last connection's close checkpoints and removes the -wal
+        os.replace(tmp, self.path)
+
     def _open(self) -> sqlite3.Connection:
         try:
+            if not self.path.exists():
+                self._create()
             db = self._connect()
             verdict = db.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
@@ -227,6 +243,7 @@ class Cache:
                 raise self._fault(exc, "opening it") from exc
             self._move_aside(str(exc))
         with self._faults("rebuilding it"):
+            self._create()
             db = self._connect()
             self._migrate(db)
             return db
