@@ -46,3 +46,20 @@ def test_an_overlong_line_stops_the_run_with_its_number(workdir):
         "enrich: sources.txt: line 2 is longer than 64 KiB; a sources file holds one entry per line (is this the right file?)"
     )
     assert not (workdir / "draft.md").exists()
+
+
+def test_an_ipv6_entry_is_written_valid_and_never_duplicated_by_a_merge(workdir):
+    from pipeline.cache import Cache
+    from pipeline.models import FetchResult, WebRecord
+
+    url = "http://[::1]:8080/x"
+    cache = Cache(workdir / "cache")
+    cache.store("web", FetchResult("web:" + url, WebRecord(url=url, title="Local page", site_name="Local")))
+    cache.close()
+    (workdir / "sources.txt").write_text(url + "\n", encoding="utf-8")
+    for _ in range(3):
+        out, err = io.StringIO(), io.StringIO()
+        assert main(["--offline", "-o", "draft.md", "sources.txt"], io.BytesIO(), out, err) == 0, err.getvalue()
+    text = (workdir / "draft.md").read_text(encoding="utf-8")
+    assert text.count("Local page") == 1
+    assert f"({url})" in text and "%5B" not in text
