@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from pipeline.links import LinkError, canonicalize, looks_like_url
 from pipeline.models import SECTIONS, Diagnostic, Link, SourceEntry, SourceLine
+from pipeline.sanitize import strip_invisible
 
 __all__ = ["MAX_LINE", "SourceError", "decode_lines", "parse_lines", "plan_entries", "section_name", "SECTION_ALIASES"]
 
@@ -193,7 +194,9 @@ def parse_lines(lines: Iterable[str]) -> Iterator[SourceLine | Diagnostic]:
     """Turn text lines into SourceLines (URLs, note, section), warning about lines it skips."""
     section: str | None = None
     for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
+        # Bidi and zero-width controls never belong to a link or a header and can disguise a note;
+        # a zero-width space pasted into a URL (as chat apps copy them) would otherwise refuse it.
+        stripped = strip_invisible(line).strip()
         if not stripped or stripped.startswith("#"):
             continue
         header = _HEADER.fullmatch(stripped)

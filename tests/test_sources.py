@@ -307,3 +307,9 @@ def test_a_hundred_thousand_lines_stream():
         count += 1
         assert consumed <= item.line + 1
     assert count == 100_000 and consumed == 100_000
+
+
+def test_bidi_and_zero_width_controls_are_removed_from_lines():
+    [item] = parse("https://exam\u200bple.com/a\u202e \u2066note\u2069 text\ufeff\n")
+    assert item.urls == ["https://example.com/a"] and item.note == "note text"
+    assert [i.section for i in parse("[\u200b论文]\nhttps://example.com/\n")] == ["论文"]
