@@ -14,7 +14,7 @@ import stat
 import time
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -319,12 +319,11 @@ class Cache:
         """The row as (Cached, error_at), or None when another program (or a bug) left it bad:
         such a row is dropped and its link refetched, never a crash of every run."""
         key, kind, record, error, error_at, fetched_at, etag, last_modified = row
-        problem = row_problem(kind, record, error, error_at, fetched_at, etag, last_modified)
+        problem, data = read_row(kind, record, error, error_at, fetched_at, etag, last_modified)
         if problem is not None:
             log.warning("cache row %s is unusable (%s); dropped, the link is fetched again", key, problem)
             self._drop(key)
             return None
-        data = json.loads(record) if record is not None else None
         return Cached(key, kind, float(fetched_at), data, error, etag, last_modified), error_at
 
     def _drop(self, key: str) -> None:
@@ -493,34 +492,36 @@ def _optional_text(value: Any) -> bool:
     return value is None or isinstance(value, str)
 
 
-def row_problem(kind: Any, record: Any, error: Any, error_at: Any, fetched_at: Any, etag: Any, last_modified: Any) -> str | None:
-    """What makes a stored row unusable, or None when every column and record field has its type."""
+def read_row(
+    kind: Any, record: Any, error: Any, error_at: Any, fetched_at: Any, etag: Any, last_modified: Any
+) -> tuple[str | None, dict[str, Any] | None]:
+    """(what makes a stored row unusable, or None; its record parsed) — the JSON is parsed once."""
     if kind not in RECORD_TYPES:
-        return f"unknown kind {kind!r}"
+        return f"unknown kind {kind!r}", None
     if not _is_time(fetched_at) or not (error_at is None or _is_time(error_at)):
-        return "its times are not numbers"
+        return "its times are not numbers", None
     if not (_optional_text(error) and _optional_text(etag) and _optional_text(last_modified)):
-        return "a text column holds something else"
+        return "a text column holds something else", None
     if record is None:
-        return None if error is not None else "neither a record nor an error"
+        return (None if error is not None else "neither a record nor an error"), None
     if not isinstance(record, str):
-        return "the record is not JSON text"
+        return "the record is not JSON text", None
     try:
         data = json.loads(record)
     except ValueError as exc:
-        return f"the record is not valid JSON ({exc.msg})"
-    return record_problem(kind, data)
+        return f"the record is not valid JSON ({exc.msg})", None
+    return record_problem(kind, data), data
 
 
 @functools.cache
-def _field_types(kind: str) -> dict[str, tuple[Any, bool]]:
-    """Field name -> (type hint, required) of a record kind."""
+def _field_checks(kind: str) -> tuple[tuple[str, Callable[[Any], bool], bool], ...]:
+    """(field name, type check, required) of a record kind, built once from its dataclass."""
     cls = RECORD_TYPES[kind]
     hints = typing.get_type_hints(cls)
-    return {
-        f.name: (hints[f.name], f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+    return tuple(
+        (f.name, _check_for(hints[f.name]), f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
         for f in fields(cls)  # type: ignore[arg-type]
-    }
+    )
 
 
 def record_problem(kind: str, data: Any) -> str | None:
@@ -528,33 +529,48 @@ def record_problem(kind: str, data: Any) -> str | None:
     newer version may have added them)."""
     if not isinstance(data, dict):
         return "the record is not a JSON object"
-    for name, (hint, required) in _field_types(kind).items():
+    for name, check, required in _field_checks(kind):
         if name not in data:
             if required:
                 return f"field {name!r} is missing"
-            continue
-        if not _conforms(data[name], hint):
+        elif not check(data[name]):
             return f"field {name!r} has the wrong type ({type(data[name]).__name__})"
     return None
 
 
-def _conforms(value: Any, hint: Any) -> bool:
-    if hint is Any:
-        return True
+_PLAIN = {float: (int, float), int: (int,), str: (str,), bool: (bool,), type(None): (type(None),)}
+
+
+def _plain_types(hint: Any) -> tuple[type, ...] | None:
+    """The types a JSON value of a plain hint (str, int, float, bool, None, dict, and unions of
+    them) may have, for one isinstance() call; None for a hint that needs more (a list)."""
+    if hint in _PLAIN:
+        return _PLAIN[hint]
     origin = typing.get_origin(hint)
+    if origin is dict:
+        return (dict,)
     if origin in (typing.Union, types.UnionType):
-        return any(_conforms(value, arg) for arg in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
+        parts = [_plain_types(arg) for arg in typing.get_args(hint)]
+        if all(part is not None for part in parts):
+            return tuple(t for part in parts for t in part)  # type: ignore[union-attr]
+    return None
+
+
+def _check_for(hint: Any) -> Callable[[Any], bool]:
+    """A predicate that says whether a JSON value fits a type hint of a record field (run on every
+    row a warm run reads, so plain hints become one isinstance() call)."""
+    plain = _plain_types(hint)
+    if plain is not None:
+        return lambda value: isinstance(value, plain)
+    origin = typing.get_origin(hint)
     if origin is list:
         (item,) = typing.get_args(hint) or (Any,)
-        return isinstance(value, list) and all(_conforms(v, item) for v in value)
-    if origin is dict:
-        return isinstance(value, dict)
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(hint, type):
-        return isinstance(value, hint)
-    return True  # a hint this check does not know (Literal, ...): not judged here
+        item_types = _plain_types(item)
+        if item_types is not None:
+            return lambda value: isinstance(value, list) and all(isinstance(v, item_types) for v in value)
+        item_check = _check_for(item)
+        return lambda value: isinstance(value, list) and all(item_check(v) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        checks = [_check_for(arg) for arg in typing.get_args(hint)]
+        return lambda value: any(check(value) for check in checks)
+    return lambda value: True  # a hint this check does not know (Any, Literal, ...): not judged here
