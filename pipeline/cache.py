@@ -462,7 +462,7 @@ class Cache:
         data = dict(zip(names, row))
         try:
             data["record"] = json.loads(data["record"]) if data["record"] else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             pass  # shown as stored: this command is for looking at what is there, bad rows included
         for name in ("error_at", "fetched_at", "last_used"):
             if _is_time(data[name]):
@@ -508,8 +508,10 @@ def read_row(
         return "the record is not JSON text", None
     try:
         data = json.loads(record)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return f"the record is not valid JSON ({exc.msg})", None
+    except RecursionError:
+        return "the record is nested too deeply", None
     return record_problem(kind, data), data
 
 

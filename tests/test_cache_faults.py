@@ -222,6 +222,7 @@ BAD_ROWS = {
     "web:https://example.org/int-title": ("web", json.dumps({"title": 42})),
     "github:o/r": ("github", json.dumps({"description": "no full_name"})),
     "web:https://example.org/bad-kind": ("bogus", json.dumps({"title": "x"})),
+    "web:https://example.org/deep": ("web", "[" * 100_000 + "]" * 100_000),
 }
 
 

@@ -192,3 +192,10 @@ def test_the_guard_lets_v_print_tracebacks(workdir, monkeypatch, _no_traceback_w
     monkeypatch.setattr("pipeline.run.assemble", lambda *a, **k: {}[0])
     assert run("--offline", "-v", URL)[0] == 4
     assert tracebacks_without_verbose(RUNS) == []
+
+
+def test_a_lock_that_cannot_be_taken_is_exit_4_naming_the_lock_file(workdir):
+    (workdir / "cache" / "enrich.lock").mkdir(parents=True)  # something in the way of the lock file
+    code, out, err = run("--offline", URL)
+    assert (code, out) == (4, "")
+    assert err.strip() == f"enrich: could not finish: cannot take the lock {os.path.join('cache', 'enrich.lock')}: Is a directory"
