@@ -13,8 +13,10 @@ Without -o the draft goes to standard output. With -o FILE the draft is written 
 existing FILE is merged: entries already in it are left exactly as the editor left them, new ones are
 added to the end of their section, and the list of failed links at the end is regenerated.
 
-Exit codes: 0 every link enriched; 1 the draft was written but some links failed; 2 usage error or
-unreadable input (nothing written); 3 another run holds the lock on this cache or output.
+Exit codes: 0 every link enriched; 1 the draft was written but some links failed; 2 usage error,
+bad configuration or unreadable input (nothing written); 3 another run holds the lock on this cache
+or output; 4 the run could not finish (an environment or internal error, named in one line; -v adds
+the traceback).
 
 Environment: GITHUB_TOKEN (or GH_TOKEN) for GitHub; ENRICH_ARXIV_API and ENRICH_GITHUB_API point the
 API stages elsewhere; ENRICH_CACHE_DIR, ENRICH_ALLOW_PRIVATE_HOSTS=1 and ENRICH_CONFIG (a TOML file,
@@ -26,8 +28,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
+import sqlite3
 import sys
+import traceback
 
 from pipeline import __version__
 
@@ -39,6 +44,26 @@ _CACHE_HELP = """Look inside the cache.
   enrich cache show KEY_OR_URL     the stored record as JSON (a URL is canonicalized to its key)
   enrich cache prune [--days N]    drop records and model summaries no run has used for N days (default 90)
 """
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds, 0 or more (`nan` would wait forever)."""
+    return _finite_not_negative(text, "seconds")
+
+
+def days(text: str) -> float:
+    """An argparse type: a finite number of days, 0 or more (a negative age would match every record)."""
+    return _finite_not_negative(text, "days")
+
+
+def _finite_not_negative(text: str, unit: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number of {unit}, 0 or more")
+    return value
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -65,7 +90,7 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="FILE", help="TOML config file (env ENRICH_CONFIG; default ./enrich.toml)")
     parser.add_argument("--archive", metavar="DIR", help="folder of published issues: mark (or skip) links featured before, learn the editor's source names (config [archive] path)")
     parser.add_argument("--readd", action="store_true", help="add again the entries the editor deleted from the -o draft")
-    parser.add_argument("--lock-wait", metavar="SECONDS", type=float, default=60.0, help="how long to wait for another run's lock before exit 3 (default 60)")
+    parser.add_argument("--lock-wait", metavar="SECONDS", type=seconds, default=60.0, help="how long to wait for another run's lock before exit 3 (default 60)")
     summarize = parser.add_mutually_exclusive_group()
     summarize.add_argument("--summarize", action="store_true", default=None,
                            help="draft summaries with the language model of [summarize] (needs its endpoint)")
@@ -82,12 +107,17 @@ def _cache_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="enrich cache", description=_CACHE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache-dir", metavar="DIR", default=os.environ.get("ENRICH_CACHE_DIR") or "cache")
     parser.add_argument("--config", metavar="FILE")
+    # The same options are accepted after the action (`enrich cache stats --cache-dir X`); SUPPRESS
+    # keeps an action's missing option from overwriting one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--cache-dir", metavar="DIR", default=argparse.SUPPRESS, help="where the cache lives")
+    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="TOML config file")
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("stats", help="records by kind and freshness, size")
-    show = sub.add_parser("show", help="the stored record as JSON")
+    sub.add_parser("stats", parents=[common], help="records by kind and freshness, size")
+    show = sub.add_parser("show", parents=[common], help="the stored record as JSON")
     show.add_argument("key", metavar="KEY_OR_URL")
-    prune = sub.add_parser("prune", help="drop records unused for N days")
-    prune.add_argument("--days", type=float, default=90.0)
+    prune = sub.add_parser("prune", parents=[common], help="drop records unused for N days")
+    prune.add_argument("--days", type=days, default=90.0, help="age in days, 0 or more (default 90)")
     return parser
 
 
@@ -226,22 +256,29 @@ def _cache_command(argv: list[str], stdout, stderr) -> int:
     args = _cache_parser().parse_args(argv)
     try:
         config = load_config(args.config)
-        cache = Cache(args.cache_dir, Freshness.from_settings(config.cache))
     except ConfigError as exc:
         print(f"enrich: {exc}", file=stderr)
         return 2
+    cache = Cache(args.cache_dir, Freshness.from_settings(config.cache))
     try:
+        if cache.read_only and args.action == "prune":
+            print(f"enrich: could not finish: the cache {cache.path} is read-only; nothing pruned", file=stderr)
+            return 4
+        if cache.read_only:
+            print(f"enrich: the cache {cache.path} is read-only; reading it as it is", file=stderr)
         if args.action == "stats":
             stats = cache.stats()
-            print(f"{stats.path}: {stats.total} records, {stats.bytes / 1024:.0f} KiB", file=stdout)
+            lines = [f"{stats.path}: {stats.total} records, {stats.bytes / 1024:.0f} KiB"]
             for kind in sorted(stats.by_kind):
                 counts = stats.by_kind[kind]
-                print(f"  {kind:7} {counts['fresh']:6} fresh {counts['stale']:6} stale {counts['failed']:6} failed", file=stdout)
-            answers = _model_summaries(args.cache_dir)
-            count = answers.count()
-            answers.close()
-            if count:
-                print(f"  model summaries {count}", file=stdout)
+                lines.append(f"  {kind:7} {counts['fresh']:6} fresh {counts['stale']:6} stale {counts['failed']:6} failed")
+            if not cache.read_only:
+                answers = _model_summaries(args.cache_dir)
+                count = answers.count()
+                answers.close()
+                if count:
+                    lines.append(f"  model summaries {count}")
+            _print_out(lines, stdout)
             return 0
         if args.action == "show":
             key = args.key
@@ -255,17 +292,77 @@ def _cache_command(argv: list[str], stdout, stderr) -> int:
             if data is None:
                 print(f"enrich: {key} is not in the cache", file=stderr)
                 return 1
-            print(json.dumps(data, ensure_ascii=False, indent=2), file=stdout)
+            _print_out([json.dumps(data, ensure_ascii=False, indent=2)], stdout)
             return 0
         removed = cache.prune(args.days)
         answers = _model_summaries(args.cache_dir)
         dropped = answers.prune(args.days)
         answers.close()
         also = f" and {dropped} model summaries" if dropped else ""
-        print(f"removed {removed} records{also} unused for {args.days:g} days", file=stdout)
+        _print_out([f"removed {removed} records{also} unused for {args.days:g} days"], stdout)
         return 0
     finally:
         cache.close()
+
+
+def _print_out(lines: list[str], stdout) -> None:
+    from pipeline.run import CouldNotFinish
+
+    try:
+        for line in lines:
+            print(line, file=stdout)
+        stdout.flush()
+    except OSError as exc:
+        raise CouldNotFinish(f"cannot write to standard output: {exc.strerror or exc}") from exc
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line naming what stopped the run (exit 4) and, when known, the path it concerns."""
+    from pipeline.cache import CacheError
+    from pipeline.run import CouldNotFinish
+
+    if isinstance(exc, (CouldNotFinish, CacheError)):
+        return f"could not finish: {exc}"
+    if isinstance(exc, OSError):
+        cause = exc.strerror or str(exc) or type(exc).__name__
+        where = f": {exc.filename}" if exc.filename is not None else ""
+        return f"could not finish: {cause}{where}"
+    if isinstance(exc, sqlite3.Error):
+        return f"could not finish: cache database error: {exc}"
+    if isinstance(exc, MemoryError):
+        return "could not finish: out of memory"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"internal error: {type(exc).__name__}{': ' + text if text else ''}"
+
+
+def _could_not_finish(exc: BaseException, stderr, verbose: bool) -> int:
+    from pipeline.secrets import Redactor
+
+    redact = Redactor()
+    message = describe_failure(exc)
+    # Only an internal error needs its traceback; an environment error is said in full by its line.
+    hint = " (-v shows the traceback)" if message.startswith("internal error") and not verbose else ""
+    try:
+        if verbose:
+            stderr.write(redact("".join(traceback.format_exception(exc))))
+        print(redact(f"enrich: {message}") + hint, file=stderr)
+        stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr itself is gone: the exit code is all that is left to say it
+    return 4
+
+
+def _quiet_broken_stdout(stdout) -> None:
+    """After stdout failed (closed pipe, full disk), point its descriptor at /dev/null so the
+    interpreter's final flush does not print a second error."""
+    if stdout is not sys.stdout:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) -> int:
@@ -273,13 +370,24 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    if argv[:1] == ["cache"]:
-        return _cache_command(argv[1:], stdout, stderr)
-    if argv[:1] == ["init"]:
-        return _init_command(argv[1:], stdout, stderr)
-    if argv[:1] == ["gather"]:
-        return _gather_command(argv[1:], stdout, stderr)
+    verbose = any(arg in ("-v", "--verbose") for arg in argv)
+    try:
+        if argv[:1] == ["cache"]:
+            return _cache_command(argv[1:], stdout, stderr)
+        if argv[:1] == ["init"]:
+            return _init_command(argv[1:], stdout, stderr)
+        if argv[:1] == ["gather"]:
+            return _gather_command(argv[1:], stdout, stderr)
+        return _run_command(argv, stdin, stdout, stderr)
+    except KeyboardInterrupt:
+        print("enrich: interrupted; the cache keeps what was fetched, no draft was written", file=stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into exit 4
+        _quiet_broken_stdout(stdout)
+        return _could_not_finish(exc, stderr, verbose)
 
+
+def _run_command(argv: list[str], stdin, stdout, stderr) -> int:
     from pipeline.config import ConfigError, load_config
     from pipeline.lock import LockHeld
     from pipeline.run import EXIT_LOCKED, EXIT_USAGE, Options, UsageError, execute
@@ -311,6 +419,3 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
     except LockHeld as exc:
         print(f"enrich: {exc}", file=stderr)
         return EXIT_LOCKED
-    except KeyboardInterrupt:
-        print("enrich: interrupted; the cache keeps what was fetched, no draft was written", file=stderr)
-        return 130

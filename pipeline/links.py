@@ -6,7 +6,9 @@ import ipaddress
 import functools
 import re
 import string
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
+
+import ada_url
 
 from pipeline.models import Link
 
@@ -76,6 +78,10 @@ _SCHEMELESS = re.compile(
     r"|(?:www\.|export\.)?arxiv\.org/)",
     re.I,
 )
+# An IPv6 host whose brackets were percent-encoded (as drafts once wrote it): read as the literal.
+_ESCAPED_IPV6 = re.compile(r"(?i)^(https?://(?:[^/?#@\\]*@)?)%5B([0-9a-f:.]+)%5D")
+# `https:///path` and `https:path`: no `//host`, so the link names no host the editor could have meant.
+_NO_AUTHORITY = re.compile(r"(?i)^https?:(?![/\\]{2}[^/\\])")
 _HAS_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.I)
 _URL_TOKEN = re.compile(
     r"(?:https?://[^\s/?#]|www\.\w|arxiv:\S|10\.48550/arxiv\.\S|(?:dx\.|www\.)?doi\.org/\S"
@@ -109,7 +115,7 @@ def canonicalize(url: str) -> Link:
         return _canonicalize(text, original)
     except LinkError:
         raise
-    except ValueError as exc:  # urlsplit, ports, IDNA and encoding all report through ValueError
+    except ValueError as exc:  # ports, IPv6 and encoding report through ValueError
         raise LinkError(f"not a usable URL: {_short(text)!r} ({exc})") from None
 
 
@@ -121,19 +127,26 @@ def _canonicalize(text: str, original: str) -> Link:
     elif not _HAS_SCHEME.match(text) and _SCHEMELESS.match(text):
         text = "https://" + text
 
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
+    scheme = text.split(":", 1)[0].lower() if _HAS_SCHEME.match(text) else ""
     if scheme not in ("http", "https"):
         raise LinkError(f"not an http(s) link: {_short(text)!r}")
-    host = _normalize_host(parts.hostname or "", text)
-    port = parts.port  # raises ValueError for a port that is not a number in range
+    if _NO_AUTHORITY.match(text):  # a browser would take the first path segment for the host
+        raise LinkError(f"link has no host name: {_short(text)!r}")
+    # Parsed as browsers parse it (the WHATWG URL standard, by ada): a backslash is a slash, so
+    # `http://example.com\@evil.com/` is example.com, as the editor's browser showed it.
+    try:
+        parsed = ada_url.URL(_ESCAPED_IPV6.sub(r"\1[\2]", text))
+    except ValueError:
+        raise LinkError(f"not a usable URL: {_short(text)!r}") from None
+    host = _normalize_host(parsed.hostname, text)
+    port = int(parsed.port) if parsed.port else None  # the parser has dropped a default port
     if host in FORCE_HTTPS_HOSTS:
         scheme = "https"
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != {"http": 80, "https": 443}[scheme]:
         netloc += f":{port}"
-    path = _remove_dot_segments(_normalize_escapes(parts.path, _PATH_SAFE)) or "/"
-    query = _normalize_escapes(parts.query, _QUERY_SAFE)
+    path = _remove_dot_segments(_normalize_escapes(parsed.pathname, _PATH_SAFE)) or "/"
+    query = _normalize_escapes(parsed.search.removeprefix("?"), _QUERY_SAFE)
 
     segments = [s for s in path.split("/") if s]
     if host in ARXIV_HOSTS:
@@ -164,8 +177,8 @@ def _normalize_host(host: str, text: str) -> str:
     host = host.rstrip(".")
     if not host:
         raise LinkError(f"link has no host name: {_short(text)!r}")
-    if ":" in host:  # an IPv6 literal; urlsplit has already removed the brackets
-        return ipaddress.IPv6Address(host).compressed
+    if host.startswith("[") and host.endswith("]"):  # an IPv6 literal, kept valid (never %5B...%5D)
+        return ipaddress.IPv6Address(host[1:-1]).compressed
     if not host.isascii():
         host = host.encode("idna").decode("ascii")
     host = host.lower()

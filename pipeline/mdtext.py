@@ -59,6 +59,7 @@ _HTTP_URL = re.compile(r"(?i)https?://[^/\s]")
 # Characters percent-encoded in a link target: they would end the target, or break the
 # draft-merge scanner that finds URLs in the text.
 _URL_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in ' ()<>[]"`\\{}|^'})
+_IPV6_AUTHORITY = re.compile(r"(?i)https?://(?:[^/?#@\s\[\]]*@)?\[[0-9a-f:.]+\]")
 _URL_UNSAFE = re.compile("[" + re.escape(' ()<>[]"`\\{}|^') + "]")
 
 
@@ -70,12 +71,21 @@ def safe_url(url: object) -> str | None:
     if not _HTTP_URL.match(value) or len(value) > 4096:
         return None
     # Most URLs hold none of these characters: a search in C is cheaper than a translate.
-    return value.translate(_URL_ESCAPES) if _URL_UNSAFE.search(value) else value
+    if not _URL_UNSAFE.search(value):
+        return value
+    ipv6 = _IPV6_AUTHORITY.match(value)  # its brackets are the host's syntax: %5B::1%5D is no host
+    if ipv6:
+        return ipv6.group() + value[ipv6.end() :].translate(_URL_ESCAPES)
+    return value.translate(_URL_ESCAPES)
 
 
 # A URL as it can appear in a draft: inside `(...)` or bare, ended by whitespace, brackets,
 # quotes or CJK punctuation; trailing sentence punctuation is not part of it.
-_URL_IN_TEXT = re.compile(r"https?://[^\s<>()\[\]\"'`，。；：、！？（）「」『』“”‘’《》【】]+", re.IGNORECASE)
+_URL_END = "\\s<>()\\[\\]\"'`，。；：、！？（）「」『』“”‘’《》【】"
+# An IPv6 host's brackets are part of the URL; every other bracket ends it.
+_URL_IN_TEXT = re.compile(
+    rf"https?://(?:[^/?#@\s\[\]]*@)?(?:\[[0-9a-f:.]+\][^{_URL_END}]*|[^{_URL_END}]+)", re.IGNORECASE
+)
 
 
 def urls_in_text(text: str) -> list[str]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import errno
 import logging
 import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,12 +17,14 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 import jinja2
 
 from pipeline import draft
-from pipeline.cache import Cache, Freshness, Lookup
+from pipeline.cache import Cache, Freshness, Lookup, cache_is_read_only
 from pipeline.config import Config
 from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
 from pipeline.links import LinkError, canonicalize, looks_like_url
 from pipeline.lock import FileLock
+from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
 from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine
+from pipeline.sanitize import clean_record
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # imported where used: the archive, the merge and the summari
 
 log = logging.getLogger("pipeline")
 
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_COULD_NOT_FINISH = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -58,6 +59,14 @@ class Options:
 
 class UsageError(Exception):
     """Bad arguments or unreadable input: nothing is written (exit code 2)."""
+
+
+_READ_ONLY_ERRNOS = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+class CouldNotFinish(Exception):
+    """The environment or the template stopped the run after it started (exit code 4); the message
+    names the cause and the path."""
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -179,8 +188,11 @@ def fetch_links(
         arrived = [item for item in batch if item is not None]
         running -= len(batch) - len(arrived)
         for _kind, result in arrived:
+            # Cleaned once, here, before anything stores or prints it (see pipeline/sanitize.py).
             if result.error:
                 result.error = redact(result.error)
+            if result.record is not None:
+                result.record = clean_record(result.record, redact)
         if cache is not None and arrived:
             cache.store_many(arrived)
         for _kind, result in arrived:
@@ -226,28 +238,6 @@ def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) ->
             )
         )
     return entries
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _canonical_key(url: str) -> str | None:
@@ -343,24 +333,6 @@ def remember_draft(options: Options, freshness: Freshness, output: Path, keys: s
         memory.remember(cache.db, output, keys, fresh=fresh)
     finally:
         cache.close()
-
-
-def read_existing_output(path: Path, fmt: str) -> str | None:
-    """The draft to merge into, or None. Refuses to turn an editor's Markdown into JSON."""
-    if not path.exists():
-        return None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read the existing draft {path}: {exc}") from exc
-    if fmt == "json":
-        try:
-            if isinstance(json.loads(text), dict) and "entries" in json.loads(text):
-                return None  # our own JSON document: replaced
-        except ValueError:
-            pass
-        raise UsageError(f"{path} exists and is not a JSON document written by enrich; not overwriting it")
-    return text
 
 
 @dataclass
@@ -536,19 +508,37 @@ def execute(
     source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
     for diagnostic in diagnostics:
         log.warning("%s", diagnostic)
-    output = Path(options.output) if options.output else None
+    try:
+        output = resolve_output(options.output) if options.output is not None else None
+    except OutputRefused as exc:
+        raise UsageError(str(exc)) from None
+    except OutputFailed as exc:
+        raise CouldNotFinish(str(exc)) from None
 
-    locks = [FileLock(Path(options.cache_dir) / "enrich.lock", f"the cache {options.cache_dir}")]
+    cache_read_only = cache_is_read_only(options.cache_dir)
+    locks = [] if cache_read_only else [FileLock(Path(options.cache_dir) / "enrich.lock", f"the cache {options.cache_dir}")]
     if output is not None:
         locks.append(FileLock(output.with_name(f".{output.name}.lock"), f"the draft {output}"))
     held: list[FileLock] = []
     try:
         for lock in locks:
-            lock.acquire(options.lock_wait)
+            try:
+                lock.acquire(options.lock_wait)
+            except OSError as exc:
+                if lock is locks[0] and not cache_read_only and exc.errno in _READ_ONLY_ERRNOS:
+                    cache_read_only = True  # read-only media: nothing can write this cache, no lock needed
+                    continue
+                raise CouldNotFinish(f"cannot take the lock {lock.path}: {exc.strerror or exc}") from exc
             held.append(lock)
         # Read the draft to merge into before fetching: a refusal must cost nothing.
-        existing = read_existing_output(output, options.format) if output is not None else None
-        cache = Cache(options.cache_dir, freshness)
+        try:
+            existing = read_existing_output(output, options.format) if output is not None else None
+        except OutputRefused as exc:
+            raise UsageError(str(exc)) from None
+        cache = Cache(options.cache_dir, freshness, read_only=cache_read_only)
+        offline = options.offline or cache.read_only
+        if cache.read_only and not options.offline:
+            log.warning("the cache %s is read-only: working from it as if --offline, nothing is stored", cache.path)
         drafting = options.format == "md" and existing is not None
         try:
             mem = load_memory(options, config, cache, output, drafting)
@@ -562,7 +552,7 @@ def execute(
             outcomes: dict[str, Outcome] = {}
             pending: dict[str, Link] = {}
             for key, link in links.items():
-                known = None if options.refresh and not options.offline else _outcome_from_cache(lookups[key], options.offline)
+                known = None if options.refresh and not offline else _outcome_from_cache(lookups[key], offline)
                 if known is None:
                     pending[key] = link
                 else:
@@ -577,14 +567,23 @@ def execute(
 
         entries = assemble(source_entries, outcomes)
         summaries_note = _summarize(summarizer, entries, options, existing)
-        result = render(entries, options, diagnostics, existing, mem)
+        try:
+            result = render(entries, options, diagnostics, existing, mem)
+        except jinja2.TemplateError as exc:
+            raise CouldNotFinish(f"template {options.template or 'embedded-ai'} failed while rendering: {exc}") from exc
         text = result.text
         if output is None:
-            stdout.write(text)
-            stdout.flush()
+            try:
+                stdout.write(text)
+                stdout.flush()
+            except OSError as exc:
+                raise CouldNotFinish(f"cannot write the draft to standard output: {exc.strerror or exc}") from exc
         elif text != existing:
-            write_atomically(output, text)
-        if output is not None and options.format == "md":
+            try:
+                write_atomically(output, text)
+            except OutputFailed as exc:
+                raise CouldNotFinish(str(exc)) from None
+        if output is not None and options.format == "md" and not cache.read_only:
             # Only once the draft is on disk: a crash before leaves nothing to mistake for a deletion.
             remember_draft(options, freshness, output, result.in_draft, fresh=existing is None)
     finally:
@@ -594,6 +593,8 @@ def execute(
     summary = summarize(entries, outcomes)
     if result.removed:
         summary.notes.append(f"{len(result.removed)} removed by the editor, not added again (--readd brings them back)")
+    if cache_read_only or cache.read_only:
+        summary.notes.append("cache read-only: worked offline, nothing stored")
     note = rate_limit_note(fetchers)
     if note:
         summary.notes.append(note)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 
 from pipeline.links import LinkError, canonicalize, looks_like_url
 from pipeline.models import SECTIONS, Diagnostic, Link, SourceEntry, SourceLine
+from pipeline.sanitize import strip_invisible
 
-__all__ = ["SourceError", "decode_lines", "parse_lines", "plan_entries", "section_name", "SECTION_ALIASES"]
+__all__ = ["MAX_LINE", "SourceError", "decode_lines", "parse_lines", "plan_entries", "section_name", "SECTION_ALIASES"]
 
 
 class SourceError(Exception):
@@ -50,17 +53,106 @@ def section_name(name: str) -> str | None:
 
 # --- bytes -> text ---------------------------------------------------------------------------
 
+# A line of sources.txt holds a few URLs and a note; one longer than this is pasted data, and
+# refusing it as soon as it passes the limit keeps a 50 MB line from costing memory.
+MAX_LINE = 64 * 1024  # bytes of UTF-8, or characters of UTF-16/UTF-32 input
+_CHUNK = 64 * 1024
+_NEWLINE_BYTES = re.compile(rb"\r\n|\r|\n")
+_NEWLINE_TEXT = re.compile(r"\r\n|\r|\n")
+# Byte-order marks, longest first: UTF-32's little-endian mark starts with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _chunks(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
+    """The input in pieces of at most _CHUNK bytes (a file is read, never iterated by line, so a
+    line without end is never read whole)."""
+    if isinstance(data, (bytes, bytearray)):
+        data = io.BytesIO(data)
+    read = getattr(data, "read", None)
+    if read is not None:
+        while chunk := read(_CHUNK):
+            yield chunk
+        return
+    for piece in data:
+        for start in range(0, len(piece), _CHUNK):
+            yield piece[start : start + _CHUNK]
+
+
+def sniff_encoding(head: bytes) -> tuple[str, int]:
+    """(codec, length of its byte-order mark) for the first bytes of a file. Without a mark, UTF-16
+    and UTF-32 are told by where the zero bytes of the first character fall (UTF-16 only when that
+    character is ASCII, as `#`, `[` and `http` are; otherwise the UTF-8 check names line 1)."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            return codec, len(bom)
+    # A text file starts with a character that is not NUL; in UTF-32 the two high bytes of any
+    # character are zero, in UTF-16 the high byte of an ASCII one is.
+    if len(head) >= 4 and head[2:4] == b"\0\0" and head[:2] != b"\0\0":
+        return "utf-32-le", 0
+    if len(head) >= 4 and head[:2] == b"\0\0" and head[2:4] != b"\0\0":
+        return "utf-32-be", 0
+    if len(head) >= 2 and head[1] == 0 and head[0]:
+        return "utf-16-le", 0
+    if len(head) >= 2 and head[0] == 0 and head[1]:
+        return "utf-16-be", 0
+    return "utf-8", 0
+
+
+def _split(pieces: Iterable, name: str, newline: re.Pattern) -> Iterator:
+    """Lines (bytes or text, as the pieces are) ended by LF, CRLF or a lone CR, each refused with its
+    number as soon as it grows past MAX_LINE."""
+    buffer = None
+    number = 1
+    after_cr = False
+    for piece in pieces:
+        if not piece:
+            continue
+        if after_cr and piece[:1] in (b"\n", "\n"):
+            piece = piece[1:]  # the LF of a CRLF that the last piece ended in the middle of
+        after_cr = piece[-1:] in (b"\r", "\r")
+        buffer = piece if buffer is None else buffer + piece
+        *complete, buffer = newline.split(buffer)
+        for line in complete:
+            _check_length(line, number, name)
+            yield line
+            number += 1
+        _check_length(buffer, number, name)
+    if buffer:
+        yield buffer
+
+
+def _check_length(line, number: int, name: str) -> None:
+    if len(line) > MAX_LINE:
+        raise SourceError(
+            f"{name}: line {number} is longer than {MAX_LINE // 1024} KiB; a sources file holds one entry "
+            "per line (is this the right file?)"
+        )
+
 
 def decode_lines(data: bytes | Iterable[bytes], name: str) -> Iterator[str]:
-    """Decode UTF-8 input line by line (BOM and CRLF allowed), without holding more than a line.
+    """Decode input line by line, never holding more than a line and one chunk.
 
-    `data` is the whole input as bytes, or any iterable of byte lines such as a file opened in
-    binary mode. Raises SourceError at the first line that is not UTF-8, naming it.
+    `data` is the whole input as bytes, a binary file, or any iterable of byte pieces. UTF-8 is
+    expected (BOM allowed); UTF-16 and UTF-32 are read when a BOM or the zero bytes of their first
+    character say so. Lines end with LF, CRLF or a lone CR. Raises SourceError naming the line that
+    is not text in that encoding, holds a NUL byte, or is longer than MAX_LINE.
     """
-    lines: Iterable[bytes] = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-    for number, raw in enumerate(lines, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
+    pieces = _chunks(data)
+    head = b""
+    for piece in pieces:  # enough of the start to see a byte-order mark
+        head += piece
+        if len(head) >= 4:
+            break
+    codec, bom = sniff_encoding(head)
+    first = head[bom:]
+    rest = itertools.chain([first], pieces)
+    if codec != "utf-8":
+        yield from _decode_wide(rest, codec, name)
+        return
+    for number, raw in enumerate(_split(rest, name, _NEWLINE_BYTES), start=1):
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -68,7 +160,31 @@ def decode_lines(data: bytes | Iterable[bytes], name: str) -> Iterator[str]:
                 f"{name}: line {number} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at "
                 f"column {exc.start + 1}); save the file as UTF-8"
             ) from None
-        yield text.rstrip("\r\n")
+        if "\0" in text:
+            raise SourceError(
+                f"{name}: line {number} holds a NUL byte at column {text.index(chr(0)) + 1}; is it UTF-16 or "
+                "UTF-32 without a byte-order mark? save the file as UTF-8"
+            )
+        yield text
+
+
+def _decode_wide(pieces: Iterable[bytes], codec: str, name: str) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    texts = _decoded(pieces, decoder, codec, name)
+    yield from _split(texts, name, _NEWLINE_TEXT)
+
+
+def _decoded(pieces: Iterable[bytes], decoder: codecs.IncrementalDecoder, codec: str, name: str) -> Iterator[str]:
+    line = 1
+    for final, piece in itertools.chain(((False, p) for p in pieces), [(True, b"")]):
+        try:
+            text = decoder.decode(piece, final=final)
+        except UnicodeDecodeError:
+            raise SourceError(
+                f"{name}: after line {line} the input is not valid {codec.upper()}; save the file as UTF-8"
+            ) from None
+        line += text.count("\n") + text.count("\r") - text.count("\r\n")
+        yield text
 
 
 # --- text -> lines of URLs and notes ---------------------------------------------------------
@@ -78,7 +194,9 @@ def parse_lines(lines: Iterable[str]) -> Iterator[SourceLine | Diagnostic]:
     """Turn text lines into SourceLines (URLs, note, section), warning about lines it skips."""
     section: str | None = None
     for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
+        # Bidi and zero-width controls never belong to a link or a header and can disguise a note;
+        # a zero-width space pasted into a URL (as chat apps copy them) would otherwise refuse it.
+        stripped = strip_invisible(line).strip()
         if not stripped or stripped.startswith("#"):
             continue
         header = _HEADER.fullmatch(stripped)

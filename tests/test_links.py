@@ -239,3 +239,31 @@ def test_canonicalize_is_idempotent(text):
     again = canonicalize(link.url)
     assert (again.key, again.url, again.kind) == (link.key, link.url, link.kind)
     assert link.key.startswith(f"{link.kind}:")
+
+
+# --- parsed as browsers parse (WHATWG, by ada) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("http://example.com\\@evil.com/", "web:http://example.com/@evil.com/"),  # a backslash is a slash
+        ("https://example.com\\a\\b", "web:https://example.com/a/b"),
+        ("http://0x7f.1/", "web:http://127.0.0.1/"),  # IPv4 in the forms browsers accept
+        ("http://[::1]:8080/x", "web:http://[::1]:8080/x"),
+        ("http://[0:0:0:0:0:0:0:1]/", "web:http://[::1]/"),
+        ("http://%5B::1%5D:8080/x", "web:http://[::1]:8080/x"),  # as older drafts wrote it
+        ("http://user:secret@example.com/a", "web:http://example.com/a"),
+    ],
+)
+def test_urls_are_read_as_browsers_read_them(url, key):
+    assert canonicalize(url).key == key
+
+
+def test_an_ipv6_link_stays_valid_in_the_draft_and_is_found_again_by_the_merge():
+    from pipeline.mdtext import safe_url, urls_in_text
+
+    link = canonicalize("http://[2001:db8::1]:8080/a?q=1")
+    shown = safe_url(link.url)
+    assert shown == "http://[2001:db8::1]:8080/a?q=1"  # never http://%5B2001:db8::1%5D...
+    assert [canonicalize(u).key for u in urls_in_text(f"- [Title | Site]({shown})  ")] == [link.key]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.models import Diagnostic, SourceLine
 from pipeline.sources import (
+    MAX_LINE,
     SourceError,
     decode_lines,
     parse_lines,
@@ -52,11 +54,71 @@ def test_non_utf8_names_source_and_line():
         next(lines)
 
 
-def test_one_huge_line_decodes():
-    data = b"https://example.com/" + b"a" * 10_000_000 + b"\nnext\n"
-    lines = decode_lines(data, "f")
-    assert len(next(lines)) == 10_000_020
-    assert next(lines) == "next"
+def test_a_line_at_the_limit_decodes_and_one_past_it_is_refused_with_its_number():
+    at_limit = b"https://example.com/" + b"a" * (MAX_LINE - 20)
+    assert [len(line) for line in decode_lines(at_limit + b"\nnext\n", "f")] == [MAX_LINE, 4]
+    lines = decode_lines(b"# fine\n" + at_limit + b"a\nnext\n", "sources.txt")
+    assert next(lines) == "# fine"
+    with pytest.raises(SourceError, match=r"^sources\.txt: line 2 is longer than 64 KiB"):
+        next(lines)
+
+
+class EndlessLine(io.RawIOBase):
+    """A 50 MB line without a newline, made on demand; counts what was read of it."""
+
+    def __init__(self, size: int = 50 * 1024 * 1024):
+        self.left, self.read_bytes = size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self.left)
+        buffer[:n] = b"a" * n
+        self.left -= n
+        self.read_bytes += n
+        return n
+
+
+def test_a_50_mb_line_is_refused_after_reading_little_of_it():
+    stream = EndlessLine()
+    with pytest.raises(SourceError, match="line 1 is longer than 64 KiB"):
+        list(decode_lines(io.BufferedReader(stream), "big.txt"))
+    assert stream.read_bytes <= 4 * MAX_LINE  # the limit and a chunk, not 50 MB
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_every_line_ending_ends_a_line(ending):
+    text = ending.join(["# c", "https://example.com/a", "", "https://example.com/b note"]) + ending
+    assert list(decode_lines(text.encode(), "f")) == ["# c", "https://example.com/a", "", "https://example.com/b note"]
+    assert [i.line for i in parse_lines(decode_lines(text.encode(), "f"))] == [2, 4]
+
+
+def test_a_crlf_split_between_two_reads_is_one_line_end():
+    assert list(decode_lines(iter([b"a\r", b"\nb\r", b"\r", b"c"]), "f")) == ["a", "b", "", "c"]
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-8-sig"])
+def test_utf16_and_utf32_are_read_with_or_without_a_bom(codec):
+    text = "[论文]\r\nhttps://arxiv.org/abs/1907.05550 好文\rhttps://example.com/\n"
+    assert list(decode_lines(text.encode(codec), "f")) == ["[论文]", "https://arxiv.org/abs/1907.05550 好文", "https://example.com/"]
+
+
+def test_utf16_read_in_odd_pieces_decodes_the_same():
+    data = "https://example.com/a 好\nhttps://example.com/b\n".encode("utf-16")
+    pieces = [data[i : i + 3] for i in range(0, len(data), 3)]
+    assert list(decode_lines(iter(pieces), "f")) == ["https://example.com/a 好", "https://example.com/b"]
+
+
+def test_nul_bytes_that_are_no_known_encoding_are_refused_with_the_line():
+    with pytest.raises(SourceError, match=r"^f: line 2 holds a NUL byte at column 3; is it UTF-16"):
+        list(decode_lines(b"https://example.com/\nab\0c\n", "f"))
+
+
+def test_broken_utf16_is_refused_clearly():
+    data = codecs.BOM_UTF16_LE + "https://example.com/\n".encode("utf-16-le") + b"\x00\xdc"  # a lone low surrogate
+    with pytest.raises(SourceError, match="not valid UTF-16-LE; save the file as UTF-8"):
+        list(decode_lines(data, "f"))
 
 
 # --- parse_lines -----------------------------------------------------------------------------
@@ -245,3 +307,9 @@ def test_a_hundred_thousand_lines_stream():
         count += 1
         assert consumed <= item.line + 1
     assert count == 100_000 and consumed == 100_000
+
+
+def test_bidi_and_zero_width_controls_are_removed_from_lines():
+    [item] = parse("https://exam\u200bple.com/a\u202e \u2066note\u2069 text\ufeff\n")
+    assert item.urls == ["https://example.com/a"] and item.note == "note text"
+    assert [i.section for i in parse("[\u200b论文]\nhttps://example.com/\n")] == ["论文"]

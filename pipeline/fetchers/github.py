@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API = "https://api.github.com"
 USER_AGENT = f"enrich/{__version__} (link digest enrichment)"
-REDACTED = "***"
 # Without a token GitHub allows 60 REST requests an hour; a new repository costs three
 # (the repository, its latest release, its README).
 UNAUTHENTICATED_LIMIT = 60
