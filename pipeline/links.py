@@ -91,6 +91,11 @@ _URL_TOKEN = re.compile(
 
 _HOSTNAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
+# Decoded wherever they are escaped: the unreserved characters, and the marks RFC 2396 counted as
+# unreserved (`!*'()`), which servers treat alike escaped or not. The draft escapes parentheses
+# inside a Markdown link target, so without this a Wikipedia link read back from the draft would
+# not be the same link as the one in sources.txt.
+_DECODABLE = _UNRESERVED | frozenset("!*'()")
 _PATH_SAFE = _UNRESERVED | frozenset("!$&'()*+,;=:@/")
 _QUERY_SAFE = _PATH_SAFE | frozenset("?")
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -194,7 +199,7 @@ def _all_safe(safe: frozenset[str]):
 
 
 def _normalize_escapes(text: str, safe: frozenset[str]) -> str:
-    """Upper-case %XX escapes, decode the ones of unreserved characters, escape everything unsafe.
+    """Upper-case %XX escapes, decode the ones of _DECODABLE characters, escape everything unsafe.
 
     A `%` that does not start an escape is escaped itself, so an already-encoded URL is never
     encoded twice and the result is stable when normalized again.
@@ -208,7 +213,7 @@ def _normalize_escapes(text: str, safe: frozenset[str]) -> str:
         if ch == "%" and i + 2 < n and text[i + 1] in _HEX and text[i + 2] in _HEX:
             code = text[i + 1 : i + 3].upper()
             decoded = chr(int(code, 16))
-            out.append(decoded if decoded in _UNRESERVED else f"%{code}")
+            out.append(decoded if decoded in _DECODABLE else f"%{code}")
             i += 3
             continue
         if ch in safe:

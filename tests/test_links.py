@@ -267,3 +267,15 @@ def test_an_ipv6_link_stays_valid_in_the_draft_and_is_found_again_by_the_merge()
     shown = safe_url(link.url)
     assert shown == "http://[2001:db8::1]:8080/a?q=1"  # never http://%5B2001:db8::1%5D...
     assert [canonicalize(u).key for u in urls_in_text(f"- [Title | Site]({shown})  ")] == [link.key]
+
+
+def test_parentheses_escaped_or_not_are_one_link():
+    """The draft escapes parentheses in a link target; read back, it must be the same link."""
+    from pipeline.mdtext import safe_url
+    from pipeline.merge import keys_present
+
+    url = "https://en.wikipedia.org/wiki/Transformer_(machine_learning_model)"
+    assert canonicalize(safe_url(url)).key == canonicalize(url).key == f"web:{url}"
+    assert canonicalize("https://example.org/a%2Fb%3Bc").url == "https://example.org/a%2Fb%3Bc"  # meaningful escapes stay
+    draft = f"## 博文  \n\n- [Transformer | Wikipedia]({safe_url(url)})  \n"
+    assert keys_present(draft, lambda u: canonicalize(u).key) == {f"web:{url}"}
