@@ -503,6 +503,12 @@ def execute(
         from pipeline.sites.names import register_site_names
 
         register_site_names(config.sites)
+    if not options.offline:
+        from pipeline.trust import check_trust_store
+
+        problem = check_trust_store()
+        if problem:
+            raise UsageError(problem)
     summarizer = _summarizer(options, config)  # bad settings cost nothing: checked before fetching
     move_ticked_candidates(options, config)
     source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)

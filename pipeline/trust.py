@@ -20,6 +20,21 @@ def trust_location() -> str:
     return os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or certifi.where()
 
 
+def check_trust_store() -> str | None:
+    """What is wrong with the certificates SSL_CERT_FILE or SSL_CERT_DIR name, or None: checked
+    once before a run, so a bad path is one clear error, not a failure of every link."""
+    for name, is_kind, kind in (("SSL_CERT_FILE", os.path.isfile, "file"), ("SSL_CERT_DIR", os.path.isdir, "folder")):
+        value = os.environ.get(name)
+        if value and not is_kind(value):
+            return f"{name}={value} is not a readable {kind} of certificates"
+        if value and name == "SSL_CERT_FILE":
+            try:
+                ssl_context()
+            except (ssl.SSLError, OSError) as exc:
+                return f"{name}={value} holds no usable certificates ({exc})"
+    return None
+
+
 def ssl_context() -> ssl.SSLContext:
     """A verifying client context over the same certificates as `trust_location`."""
     location = trust_location()

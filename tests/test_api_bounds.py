@@ -5,6 +5,7 @@ reporting a refused certificate as such, without retrying it."""
 from __future__ import annotations
 
 import datetime
+import io
 import ipaddress
 import ssl
 import time
@@ -242,3 +243,20 @@ def test_certificate_reasons_are_found_however_deeply_wrapped():
     text = OSError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)")
     assert certificate_reason(text) == "TLS certificate not trusted: self-signed certificate"
     assert certificate_reason(OSError("Connection refused")) is None
+
+
+@pytest.mark.parametrize(("variable", "value", "says"), [
+    ("SSL_CERT_FILE", "missing.pem", "SSL_CERT_FILE=missing.pem is not a readable file of certificates"),
+    ("SSL_CERT_DIR", "no-such-folder", "SSL_CERT_DIR=no-such-folder is not a readable folder of certificates"),
+    ("SSL_CERT_FILE", "garbage.pem", "SSL_CERT_FILE=garbage.pem holds no usable certificates"),
+])
+def test_a_bad_trust_store_is_one_usage_error_before_anything_is_fetched(tmp_path, monkeypatch, variable, value, says):
+    from pipeline.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "garbage.pem").write_text("not a certificate\n", encoding="utf-8")
+    monkeypatch.setenv(variable, value)
+    err = io.StringIO()
+    code = main(["https://example.org/"], io.BytesIO(b""), io.StringIO(), err)
+    assert code == 2 and says in err.getvalue()
+    assert not (tmp_path / "cache").exists()  # nothing was opened, nothing fetched
