@@ -32,6 +32,7 @@ Rendering choices (the reference format, `嵌入式AI简报`, leaves these open)
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -121,6 +122,7 @@ def compare_key(key: str | None) -> str | None:
     return _ARXIV_VERSION.sub(r"\1", key) if key.startswith("arxiv:") else key
 
 
+@functools.lru_cache(maxsize=4096)  # a repository named by many papers is parsed once
 def github_key_and_url(url: str) -> tuple[str, str] | None:
     """The repository a URL names, as (key, canonical URL), by the same rules as sources.txt."""
     try:
@@ -433,13 +435,14 @@ def group_by_section(views: list[EntryView]) -> list[dict[str, Any]]:
 
 def render_markdown(entries: Sequence[Entry], *, template: str | None = None, date: str,
                     diagnostics: Sequence[Diagnostic] = (), notices: Sequence[dict[str, Any]] = (),
-                    names: LearnedNames | None = None) -> str:
+                    names: LearnedNames | None = None, views: Sequence[EntryView] | None = None) -> str:
     """A new draft of the issue dated `date` (YYYY-MM-DD); `template` is a built-in name
     (`embedded-ai`, `plain`) or a path to a Jinja2 file; `notices` are entries held back on
-    purpose, listed in the tool's block."""
+    purpose, listed in the tool's block; `views` are the entries' views when the caller has them
+    already (drafting a summary is the costly part of a view)."""
     loaded = load_template(template)
-    views = [v for v in entry_views(entries, names) if v.status != "failed"]
-    return loaded.document(views, date=date, failures=failure_items(entries, diagnostics, notices))
+    shown = [v for v in (entry_views(entries, names) if views is None else views) if v.status != "failed"]
+    return loaded.document(shown, date=date, failures=failure_items(entries, diagnostics, notices))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -91,7 +91,9 @@ def entry_identities(entry: Entry, view: EntryView, canonical_key: Callable[[str
     """The keys an entry is known by in a draft: its main link's, and the URL its entry line shows
     (a renamed repository's new URL)."""
     main = identity_key(entry.source.main.key)
-    return {resolve(main) if main else None, _safe_key(canonical_key, view.url, resolve)} - {None}  # type: ignore[return-value]
+    # Most entry lines show the main link itself, whose key is known: no need to parse it again.
+    shown = None if view.url == entry.source.main.url else _safe_key(canonical_key, view.url, resolve)
+    return {resolve(main) if main else None, shown} - {None}  # type: ignore[return-value]
 
 
 class _Layout:
@@ -229,7 +231,7 @@ def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[s
     views = entry_views(entries, names)
     if not existing.strip():
         text = render_markdown(entries, template=template, date=date, diagnostics=diagnostics,
-                               notices=notices, names=names)
+                               notices=notices, names=names, views=views)
         kept = {k for e, v in zip(entries, views) if e.status != "failed"
                 for k in entry_identities(e, v, canonical_key, resolve)}
         return MergeResult(text, kept)

@@ -15,6 +15,7 @@ loses its broken tail.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -32,7 +33,8 @@ from pipeline.textclean import (
 CJK_BUDGET = 200
 LATIN_BUDGET = 320
 MAX_SENTENCES = 3
-LEAD_PARAGRAPHS_CHARS = 1500  # of an article's text, more than any budget needs
+# Of an article's text, cleaned: twice the longest budget is more than a summary can use.
+LEAD_PARAGRAPHS_CHARS = 2 * LATIN_BUDGET
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -62,9 +64,9 @@ def clean_text(text: str | None, *, title: str | None = None) -> str:
     share prompts and a leading repeat of `title` removed, whitespace collapsed."""
     if not text:
         return ""
+    # One collapse before the rules (they match single spaces) and one after (they leave gaps).
     text = collapse_whitespace(strip_markup(text))
-    text = collapse_whitespace(drop_prompts(drop_credits(text)))
-    return collapse_whitespace(drop_title(text, title))
+    return collapse_whitespace(drop_title(drop_prompts(drop_credits(text)).strip(), title))
 
 
 def _ends(text: str) -> Iterator[int]:
@@ -107,7 +109,8 @@ def split_sentences(text: str) -> list[str]:
 def is_mostly_cjk(text: str) -> bool:
     if not text or text.isascii():  # no CJK at all, without scanning for it
         return False
-    return len(_CJK.findall(text)) * 3 >= len(text)
+    sample = text[:400]  # the script of a text shows in its first few sentences
+    return len(_CJK.findall(sample)) * 3 >= len(sample)
 
 
 def _wordish(char: str) -> bool:
@@ -155,7 +158,11 @@ def draft_summary(text: str | None, *, budget: int | None = None, complete: bool
     description): its last words count even without a mark. A text its site may have cut
     (a page description) keeps only whole sentences, or ends in `…`.
     """
-    text = clean_text(text, title=title)
+    return _whole_sentences(clean_text(text, title=title), budget, complete)
+
+
+def _whole_sentences(text: str, budget: int | None, complete: bool) -> str:
+    """`draft_summary` of a text already cleaned."""
     if not text:
         return ""
     if budget is None:
@@ -206,8 +213,15 @@ def is_cut_short(description: str, text: str | None, url: str | None = None) -> 
     return len(start) >= 8 and 0 <= _squash(text[: len(description) * 2 + 400]).find(start) <= _LEAD_SLACK
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [p for p in (collapse_whitespace(p) for p in re.split(r"\n\s*\n|\n", text)) if p]
+def _paragraphs(text: str) -> Iterator[str]:
+    """The text's paragraphs, one at a time: a summary needs only the first few of them."""
+    for paragraph in _LINES.split(text):
+        paragraph = collapse_whitespace(paragraph)
+        if paragraph:
+            yield paragraph
+
+
+_LINES = re.compile(r"\n\s*\n|\n")
 
 
 def lead_summary(text: str | None, *, title: str | None = None) -> str:
@@ -217,9 +231,11 @@ def lead_summary(text: str | None, *, title: str | None = None) -> str:
         return ""
     chosen: list[str] = []
     size = 0
+    title_squashed = _squash(title) if title else None
     for paragraph in _paragraphs(text):
         cleaned = clean_text(paragraph, title=title)
-        if not cleaned or (title and _squash(cleaned) == _squash(title)):
+        if not cleaned or (title_squashed and len(cleaned) <= 2 * len(title_squashed) + 20
+                           and _squash(cleaned) == title_squashed):
             continue
         # A short line without a sentence end is a heading or a caption, not the lead.
         if next(_ends(cleaned), None) is None and len(cleaned) < (30 if is_mostly_cjk(cleaned) else 60):
@@ -229,8 +245,8 @@ def lead_summary(text: str | None, *, title: str | None = None) -> str:
         if size >= LEAD_PARAGRAPHS_CHARS:
             break
     if not chosen:  # a post of short lines only (a WeChat text share): they are what it says
-        chosen = [clean_text(p, title=title) for p in _paragraphs(text)[:8]]
-    return draft_summary(_join([p for p in chosen if p]), title=title)
+        chosen = [clean_text(p, title=title) for p in itertools.islice(_paragraphs(text), 8)]
+    return _whole_sentences(_join([p for p in chosen if p]), None, True)
 
 
 _WIDE = re.compile(r"[\u3000-\u303f\uff00-\uffef]")

@@ -83,9 +83,15 @@ _PROMPTS = [
     re.compile(r"\[[\u4e00-\u9fff]{1,4}\]"),  # WeChat's stickers written as text: [哇], [苦涩]
     re.compile(r"(?:…|\.\.\.)?\s*(?:展开全文|展开)\s*$"),
 ]
-# Text without any of these holds none of the prompts above (a cheap first look).
-_PROMPT_HINT = re.compile(r"点击|阅读原文|分享|转发|关注|文章浏览|click here|share|read more|visit the post|展开|\[",
-                          re.IGNORECASE)
+# Text without any of these holds none of the prompts above: a cheap first look, as substring
+# tests (a case-insensitive regex alternation scans the text at a tenth of the speed).
+_PROMPT_HINTS = ("点击", "阅读原文", "分享", "转发", "关注", "文章浏览", "展开", "[", "click here", "share", "read more",
+                 "visit the post")
+
+
+def _may_hold_prompts(text: str) -> bool:
+    lowered = text.lower()
+    return any(hint in lowered for hint in _PROMPT_HINTS)
 
 
 _LEADING_ELLIPSIS = re.compile(r"^\s*(?:\.{2,}|…+)\s*")
@@ -107,7 +113,7 @@ def drop_credits(text: str) -> str:
 def drop_prompts(text: str) -> str:
     """The text without follow, share and read-more prompts; where one was removed between two
     Latin words a space stays."""
-    if not _PROMPT_HINT.search(text):
+    if not _may_hold_prompts(text):
         return text
     for pattern in _PROMPTS:
         text = pattern.sub("\x00", text)
@@ -120,8 +126,15 @@ def drop_prompts(text: str) -> str:
     return re.sub(r"\s*\x00[\s\x00]*", join, text)
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text).casefold()
+    return _NOT_WORD.sub("", text).casefold()
+
+
+# A title is squashed once for all the paragraphs of its page.
+_squash_title = lru_cache(maxsize=1024)(_squash)
 
 
 # What follows a title that stands as a heading rather than as the start of a sentence.
@@ -132,9 +145,10 @@ def drop_title(text: str, title: str | None) -> str:
     """The text without a leading repeat of the title (and the punctuation after it)."""
     if not title or not text:
         return text
-    wanted = _squash(title)
-    # Most texts do not repeat the title: one look at the squashed start says so.
-    if len(wanted) < 4 or not _squash(text[: len(title) * 2 + 20]).startswith(wanted):
+    wanted = _squash_title(title)
+    # Most texts do not repeat the title: their first letter says so, else their squashed start.
+    first = next((char for char in text[:64] if char.isalnum() and char != "_"), "")
+    if len(wanted) < 4 or first.casefold()[:1] != wanted[:1] or not _squash(text[: len(title) * 2 + 20]).startswith(wanted):
         return text
     # Walk the text until as many word characters as the title has are consumed.
     consumed, end = "", 0
