@@ -33,6 +33,7 @@ import os
 import sqlite3
 import sys
 import traceback
+from collections.abc import Callable
 
 from pipeline import __version__
 
@@ -160,7 +161,7 @@ def _gather_parser() -> argparse.ArgumentParser:
         default=os.environ.get("ENRICH_ALLOW_PRIVATE_HOSTS", "") not in ("", "0", "false", "no"),
         help="allow feeds on loopback, private and link-local addresses (a bridge on this machine)",
     )
-    parser.add_argument("--lock-wait", metavar="SECONDS", type=float, default=60.0)
+    parser.add_argument("--lock-wait", metavar="SECONDS", type=seconds, default=60.0)
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary line")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log every feed and request")
@@ -168,12 +169,8 @@ def _gather_parser() -> argparse.ArgumentParser:
 
 
 def _gather_command(argv: list[str], stdout, stderr) -> int:
-    import sqlite3
-
-    from pipeline.config import ConfigError, load_config
+    from pipeline.config import load_config
     from pipeline.gather.run import GatherOptions, gather
-    from pipeline.lock import LockHeld
-    from pipeline.run import EXIT_LOCKED, EXIT_USAGE, UsageError
 
     args = _gather_parser().parse_args(argv)
     _setup_logging(stderr, args.quiet, args.verbose)
@@ -182,24 +179,28 @@ def _gather_command(argv: list[str], stdout, stderr) -> int:
         allow_private_hosts=args.allow_private_hosts, lock_wait=args.lock_wait, archive=args.archive,
     )
     try:
-        config = load_config(args.config)
-        return gather(options, config, None, stdout=stdout, stderr=stderr)
+        return _refusals_said(lambda: gather(options, load_config(args.config), None, stdout=stdout, stderr=stderr),
+                              stderr)
+    except KeyboardInterrupt:
+        print("enrich: interrupted; the inbox and sources.txt are as they were or fully written", file=stderr)
+        return 130
+
+
+def _refusals_said(command: Callable[[], int], stderr) -> int:
+    """Runs a command, saying a refusal in one line: bad usage or configuration is exit 2, another
+    run's lock exit 3. Anything else is main's to report (exit 4)."""
+    from pipeline.config import ConfigError
+    from pipeline.lock import LockHeld
+    from pipeline.run import EXIT_LOCKED, EXIT_USAGE, UsageError
+
+    try:
+        return command()
     except (UsageError, ConfigError) as exc:
         print(f"enrich: {exc}", file=stderr)
         return EXIT_USAGE
     except LockHeld as exc:
         print(f"enrich: {exc}", file=stderr)
         return EXIT_LOCKED
-    except OSError as exc:
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"enrich: gather could not finish: {exc.strerror or exc}{where}", file=stderr)
-        return 4
-    except sqlite3.Error as exc:
-        print(f"enrich: gather could not finish: the cache in {args.cache_dir}: {exc}", file=stderr)
-        return 4
-    except KeyboardInterrupt:
-        print("enrich: interrupted; the inbox and sources.txt are as they were or fully written", file=stderr)
-        return 130
 
 
 def _init_command(argv: list[str], stdout, stderr) -> int:
@@ -388,9 +389,8 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
 
 
 def _run_command(argv: list[str], stdin, stdout, stderr) -> int:
-    from pipeline.config import ConfigError, load_config
-    from pipeline.lock import LockHeld
-    from pipeline.run import EXIT_LOCKED, EXIT_USAGE, Options, UsageError, execute
+    from pipeline.config import load_config
+    from pipeline.run import Options, execute
 
     parser = _run_parser()
     args = parser.parse_args(argv)
@@ -410,12 +410,5 @@ def _run_command(argv: list[str], stdin, stdout, stderr) -> int:
         archive=args.archive,
         readd=args.readd,
     )
-    try:
-        config = load_config(args.config)
-        return execute(options, config, stdin=stdin, stdout=stdout, stderr=stderr)
-    except (UsageError, ConfigError) as exc:
-        print(f"enrich: {exc}", file=stderr)
-        return EXIT_USAGE
-    except LockHeld as exc:
-        print(f"enrich: {exc}", file=stderr)
-        return EXIT_LOCKED
+    return _refusals_said(
+        lambda: execute(options, load_config(args.config), stdin=stdin, stdout=stdout, stderr=stderr), stderr)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +190,14 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("ENRICH_ARXIV_API", "http://127.0.0.1:9/api/query")
     monkeypatch.setenv("ENRICH_GITHUB_API", "http://127.0.0.1:9")
     monkeypatch.setenv("ENRICH_CONFIG", str(tmp_path / "no-config.toml"))
+
+
+@pytest.fixture
+def published() -> Path:
+    """The folder of real published issues of the reference digest, read in place (never copied
+    into the project): ENRICH_ARCHIVE_DIR, else the shared reference folder beside the checkout."""
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(os.environ.get("ENRICH_ARCHIVE_DIR") or root.parent / "shared" / "reference" / "archive")
+    if not folder.is_dir() or not list(folder.glob("*.md")):
+        pytest.skip(f"no archive of published issues at {folder} (set ENRICH_ARCHIVE_DIR)")
+    return folder

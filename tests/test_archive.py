@@ -24,15 +24,6 @@ from pipeline.sourcenames import learn_names
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def published() -> Path:
-    """The folder of real published issues (read in place, never copied into the project)."""
-    folder = Path(os.environ.get("ENRICH_ARCHIVE_DIR") or ROOT.parent / "shared" / "reference" / "archive")
-    if not folder.is_dir() or not list(folder.glob("*.md")):
-        pytest.skip(f"no archive of published issues at {folder} (set ENRICH_ARCHIVE_DIR)")
-    return folder
-
-
 ISSUE = """---
 layout: default
 ---

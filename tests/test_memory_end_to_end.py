@@ -237,14 +237,6 @@ def test_json_carries_the_runs_diagnostics(site):
 
 # -- the real archive --------------------------------------------------------------------------
 
-@pytest.fixture
-def published() -> Path:
-    folder = Path(os.environ.get("ENRICH_ARCHIVE_DIR") or ROOT.parent / "shared" / "reference" / "archive")
-    if not folder.is_dir() or not list(folder.glob("*.md")):
-        pytest.skip(f"no archive of published issues at {folder} (set ENRICH_ARCHIVE_DIR)")
-    return folder
-
-
 def test_a_sources_file_mixing_featured_and_new_links_gets_the_right_marks(site, published):
     site.sources(
         "https://arxiv.org/pdf/2008.04175v2.pdf\n"  # featured 2020-08-26 as 2008.04175v1
