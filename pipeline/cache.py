@@ -103,6 +103,18 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 
+# Page summaries drafted on earlier runs: drafting one from an article's text is the costliest
+# step of a warm run, and its result changes only with the record or the drafting rules.
+_DRAFTED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS drafted_summaries (
+    key        TEXT PRIMARY KEY,
+    fetched_at REAL NOT NULL,   -- the record's fetch time: a refetched record is drafted anew
+    rules      TEXT NOT NULL,   -- the drafting rules' version (pipeline.summary.RULES)
+    summary    TEXT NOT NULL
+)
+"""
+
+
 @dataclass
 class Freshness:
     """How long a record stays fresh, by kind; None means never expires."""
@@ -450,6 +462,35 @@ class Cache:
             self.db.execute("BEGIN")
             self.db.executemany("UPDATE records SET last_used = ? WHERE key = ?", ((now, k) for k in keys))
 
+    # -- drafted summaries -------------------------------------------------------------------
+    def drafted_summaries(self, fetched: dict[str, float], rules: str) -> dict[str, str]:
+        """The summaries drafted by `rules` for the records of `fetched` (key -> fetch time) that
+        have not been fetched again since."""
+        with self._faults("reading it"):
+            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'drafted_summaries'").fetchone():
+                return {}
+            keys, found = list(fetched), {}
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, fetched_at, summary in self.db.execute(
+                    f"SELECT key, fetched_at, summary FROM drafted_summaries WHERE rules = ? AND key IN ({marks})",
+                    (rules, *chunk),
+                ):
+                    if fetched_at == fetched[key] and isinstance(summary, str):
+                        found[key] = summary
+        return found
+
+    def store_drafted_summaries(self, drafted: Iterable[tuple[str, float, str]], rules: str) -> None:
+        """Keeps (key, fetch time, summary) for the next run; one row a key."""
+        rows = [(key, fetched_at, rules, summary) for key, fetched_at, summary in drafted]
+        if self.read_only or not rows:
+            return
+        with self._faults("storing drafted summaries"), self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(_DRAFTED_SCHEMA)
+            self.db.executemany("INSERT OR REPLACE INTO drafted_summaries VALUES (?, ?, ?, ?)", rows)
+
     # -- looking inside ----------------------------------------------------------------------
     def stats(self) -> Stats:
         now = self.clock()
@@ -508,6 +549,8 @@ class Cache:
                 removed = self.db.execute(
                     f"DELETE FROM records WHERE last_used < ? OR schema NOT IN ({_READABLE_MARKS})", (cutoff, *_READABLE)
                 ).rowcount
+                self.db.execute(_DRAFTED_SCHEMA)
+                self.db.execute("DELETE FROM drafted_summaries WHERE key NOT IN (SELECT key FROM records)")
             self.db.execute("VACUUM")
         return removed
 

@@ -210,7 +210,7 @@ def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = (),
             add_line("论文", f"https://arxiv.org/abs/{paper_id}", f"arxiv:{paper_id}",
                      skip_other_entries=True)
     else:
-        _web_page(view, main.url, record, names)
+        _web_page(view, main.url, record, names, entry.drafted_summary)
         _write_up(view, entry, add_code_lines)
     view.summary_source = entry.summary_source
     if entry.model_summary:
@@ -269,7 +269,8 @@ def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
     view.summary = "\n".join(p for p in paragraphs if p)
 
 
-def _web_page(view: EntryView, url: str, record: dict[str, Any], names: LearnedNames | None = None) -> None:
+def _web_page(view: EntryView, url: str, record: dict[str, Any], names: LearnedNames | None = None,
+              drafted: str | None = None) -> None:
     if record.get("title"):
         view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
     host = _host(url)
@@ -282,7 +283,8 @@ def _web_page(view: EntryView, url: str, record: dict[str, Any], names: LearnedN
     source = source or known_site_name(host)
     if source and mdtext.one_line(source) != view.title:
         view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
-    view.summary = page_summary(record) or mdtext.one_line(record.get("note") or "")
+    summary = page_summary(record) if drafted is None else drafted
+    view.summary = summary or mdtext.one_line(record.get("note") or "")
 
 
 class _AllBut:

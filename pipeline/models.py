@@ -193,5 +193,8 @@ class Entry:
     summary_source: str = "extractive"
     numbers_unchecked: bool = False  # the model's summary has numbers its input does not hold
     # Past issues that featured this entry's link, oldest first: [{"date", "section"}].
+    # A web page's summary drafted before rendering (possibly on an earlier run, from the cache);
+    # None: the draft drafts it from the record.
+    drafted_summary: str | None = None
     featured_in: list[dict[str, str]] = field(default_factory=list)
     follow_up: bool = False  # a paper featured before whose code is new since: worth a new entry

@@ -240,6 +240,28 @@ def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) ->
     return entries
 
 
+def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cache: Cache,
+                         from_cache: set[str]) -> None:
+    """Drafts every web entry's summary, taking the ones drafted on an earlier run from the cache
+    when their record has not been fetched again since, and keeping the new ones for the next run
+    (only for records served from the cache, whose fetch time is the one stored)."""
+    from pipeline.summary import RULES, page_summary
+
+    pages = [e for e in entries if e.source.main.kind == "web" and e.record is not None]
+    stamps = {key: fetched_at for e in pages
+              if (key := e.source.main.key) in from_cache and (fetched_at := outcomes[key].fetched_at) is not None}
+    known = cache.drafted_summaries(stamps, RULES)
+    new: list[tuple[str, float, str]] = []
+    for entry in pages:
+        key = entry.source.main.key
+        entry.drafted_summary = known.get(key)
+        if entry.drafted_summary is None:
+            entry.drafted_summary = page_summary(entry.record or {})
+            if key in stamps:
+                new.append((key, stamps[key], entry.drafted_summary))
+    cache.store_drafted_summaries(new, RULES)
+
+
 def _canonical_key(url: str) -> str | None:
     try:
         return canonicalize(url).key
@@ -568,10 +590,11 @@ def execute(
             outcomes.update(fetch_links(pending, lookups, fetchers, cache, redact, on_result=progress))
             progress.finish()
             cache.mark_used(links)
+            entries = assemble(source_entries, outcomes)
+            draft_page_summaries(entries, outcomes, cache, from_cache=set(outcomes) - set(pending))
         finally:
             cache.close()
 
-        entries = assemble(source_entries, outcomes)
         summaries_note = _summarize(summarizer, entries, options, existing)
         try:
             result = render(entries, options, diagnostics, existing, mem)

@@ -15,12 +15,15 @@ loses its broken tail.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipeline import textclean
 from pipeline.textclean import (
     drop_credits,
     drop_prompts,
@@ -29,6 +32,10 @@ from pipeline.textclean import (
     markdown_to_text,
     strip_markup,
 )
+
+# The version of the drafting rules, for summaries kept between runs: the rules are this module
+# and the cleaning module, so their text is the version, and no one has to remember to bump it.
+RULES = hashlib.sha1(b"".join(Path(m).read_bytes() for m in (__file__, textclean.__file__))).hexdigest()[:16]
 
 CJK_BUDGET = 200
 LATIN_BUDGET = 320
