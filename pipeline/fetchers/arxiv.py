@@ -12,14 +12,25 @@ from dataclasses import dataclass
 
 import arxiv
 import requests
-import urllib3.exceptions
+import urllib3.exceptions  # requests' own dependency: its errors surface through the raw stream
 from lxml import etree
 
 from pipeline import HOMEPAGE, __version__
+from pipeline.breaker import StageBreaker
+from pipeline.errors import (
+    BadRequest,
+    ConnectionFailed,
+    FetchError,
+    PermanentError,
+    RateLimited,
+    ServerError,
+    TimedOut,
+    TLSNotTrusted,
+    is_stalled_body,
+)
 from pipeline.fetchers.base import FetchRequest
 from pipeline.models import ArxivRecord, FetchResult, Kind
-from pipeline.breaker import StageBreaker
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TimedOut, TransientError, parse_retry_after
+from pipeline.retry import RetryPolicy, parse_retry_after
 from pipeline.trust import certificate_reason, trust_location
 from pipeline.venues import venue_of
 
@@ -204,10 +215,6 @@ class _PoliteSession(requests.Session):
         return b"".join(parts)
 
 
-class _BadRequest(PermanentError):
-    """HTTP 400: arXiv refuses the whole batch when one id in it is bad."""
-
-
 @dataclass(frozen=True)
 class _Wanted:
     key: str
@@ -308,7 +315,7 @@ class ArxivFetcher:
     def _resolve(self, batch: list[_Wanted]) -> Iterator[FetchResult]:
         try:
             results = self.retry.call(lambda: self.breaker.call(lambda: self._ask(batch)))
-        except _BadRequest as exc:
+        except BadRequest as exc:  # arXiv refuses the whole batch when one id in it is bad
             if len(batch) == 1:
                 only = batch[0]
                 yield FetchResult(key=only.key, error=f"malformed arXiv id '{only.query}'", permanent=True)
@@ -335,28 +342,28 @@ class ArxivFetcher:
             response = self._session.last_response
             headers = response.headers if response is not None else {}
             if exc.status == 429:
-                raise TransientError(
+                raise RateLimited(
                     "rate limited by the arXiv API (HTTP 429)", parse_retry_after(headers.get("Retry-After"))
                 ) from None
             if exc.status >= 500:
-                raise TransientError(
+                raise ServerError(
                     f"HTTP {exc.status} from the arXiv API", parse_retry_after(headers.get("Retry-After"))
                 ) from None
             if exc.status == 400:
-                raise _BadRequest(_error_summary(response) or "HTTP 400 from the arXiv API") from None
+                raise BadRequest(_error_summary(response) or "HTTP 400 from the arXiv API") from None
             raise PermanentError(f"HTTP {exc.status} from the arXiv API") from None
         except arxiv.UnexpectedEmptyPageError:
-            raise TransientError("the arXiv API returned an unexpectedly empty page") from None
+            raise ServerError("the arXiv API returned an unexpectedly empty page") from None
         except requests.Timeout as exc:
             raise TimedOut(self._timeout_reason(exc)) from None
         except requests.ConnectionError as exc:
             # A body that stops arriving surfaces as a ConnectionError wrapping a read timeout.
-            if any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args):
+            if is_stalled_body(exc):
                 raise TimedOut(f"timed out after {_seconds(self.timeout[1])} s") from None
             not_trusted = certificate_reason(exc)
             if not_trusted is not None:
-                raise FetchError(not_trusted) from None  # not transient: a retry meets the same certificate
-            raise TransientError("could not connect to the arXiv API") from None
+                raise TLSNotTrusted(not_trusted) from None  # not transient: a retry meets the same certificate
+            raise ConnectionFailed("could not connect to the arXiv API") from None
         except requests.RequestException as exc:
             raise PermanentError(f"arXiv API request failed: {type(exc).__name__}") from None
         if not results:
@@ -364,12 +371,12 @@ class ArxivFetcher:
             # empty feed before its ids are reported as unknown.
             response = self._session.last_response
             if response is None or not _is_atom_feed(response.content):
-                raise TransientError("the arXiv API sent an unreadable answer")
+                raise ServerError("the arXiv API sent an unreadable answer")
             if len(batch) > 1:
                 # The API is known to answer a good batch with an empty feed now and then; several
                 # ids all unknown at once is far less likely, so retry rather than remember them
                 # as "no such paper" for a day.
-                raise TransientError(f"the arXiv API answered {len(batch)} ids with an empty feed")
+                raise ServerError(f"the arXiv API answered {len(batch)} ids with an empty feed")
         return results
 
     def _timeout_reason(self, exc: requests.Timeout) -> str:
