@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import os
 import queue
@@ -92,34 +93,17 @@ def read_sources(sources: list[str], stdin: BinaryIO) -> tuple[list[SourceEntry]
         items.append(_closing(handle, parse_lines(decode_lines(handle, source))))
     if urls:
         items.append(_argument_lines(urls))
-    entries: list[SourceEntry] = []
-    diagnostics: list[Diagnostic] = []
-    for group in items:
-        try:
-            found, notes = plan_entries(group)
-        except SourceError as exc:
-            raise UsageError(str(exc)) from exc
-        entries.extend(found)
-        diagnostics.extend(notes)
-    return _dedupe_across_sources(entries, diagnostics)
+    try:
+        # One pass over every source, so a link given twice is dropped in one place, however
+        # many files it is spread over.
+        return plan_entries(itertools.chain.from_iterable(items))
+    except SourceError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _closing(handle, lines):
     with handle:
         yield from lines
-
-
-def _dedupe_across_sources(entries, diagnostics):
-    seen: dict[str, SourceEntry] = {}
-    unique = []
-    for entry in entries:
-        first = seen.get(entry.main.key)
-        if first is not None:
-            diagnostics.append(Diagnostic(f"duplicate of line {first.line} ({entry.main.key}), skipped", entry.line))
-            continue
-        seen[entry.main.key] = entry
-        unique.append(entry)
-    return unique, diagnostics
 
 
 # -- fetching ----------------------------------------------------------------------------------
