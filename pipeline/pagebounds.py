@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.errors import PageTooComplex  # defined there; importable from here, its old home
+from pipeline.errors import PageTooComplex  # also importable from here, its old home
 
 # Chromium's HTML parser builds no tree deeper than this either. Real pages stay far below: the
 # deepest of some 850 saved pages (news, blogs, WeChat, Zhihu) measured 102 by `complexity_cut`.

@@ -29,6 +29,7 @@ from pipeline.errors import (
     is_stalled_body,
 )
 from pipeline.fetchers.base import FetchRequest
+from pipeline.links import GITHUB_RESERVED, parse_arxiv_id
 from pipeline.models import ArxivRecord, FetchResult, Kind
 from pipeline.retry import RetryPolicy, parse_retry_after
 from pipeline.trust import certificate_reason, trust_location
@@ -44,26 +45,6 @@ MIN_INTERVAL = 3.0  # arXiv's terms of use: no more than one request every three
 # ---------------------------------------------------------------------------------------------
 # Pure helpers: no I/O, testable on strings.
 
-_NEW_STYLE = re.compile(r"(\d{4}\.\d{4,5})(?:v(\d+))?")
-_OLD_STYLE = re.compile(r"([a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?")
-
-
-def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
-    """`'2104.14129v2'` -> `('2104.14129', 2)`, `'cs/0112017'` -> `('cs/0112017', None)`;
-    None when the text is not an arXiv id (new style `YYMM.NNNNN` or old style `archive/NNNNNNN`)."""
-    text = text.strip()
-    if text.lower().startswith("arxiv:"):
-        text = text[len("arxiv:"):]
-    for grammar in (_NEW_STYLE, _OLD_STYLE):
-        match = grammar.fullmatch(text)
-        if match:
-            version = int(match.group(2)) if match.group(2) else None
-            if version == 0:
-                return None  # arXiv versions start at 1
-            return match.group(1), version
-    return None
-
-
 def normalize_ws(text: str | None) -> str | None:
     """Collapses hard wraps and runs of whitespace into single spaces; None stays None."""
     if text is None:
@@ -71,12 +52,6 @@ def normalize_ws(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
-# Paths on github.com that are not `owner/repo` even though they look like it.
-_NOT_OWNERS = {
-    "about", "apps", "collections", "contact", "customer-stories", "enterprise", "events",
-    "explore", "features", "issues", "login", "marketplace", "new", "notifications", "orgs",
-    "pricing", "pulls", "search", "settings", "site", "sponsors", "topics", "trending", "users",
-}
 _GITHUB_REPO = re.compile(
     r"(?<![\w.-])(?:https?://)?(?:www\.)?github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
     r"/([A-Za-z0-9._-]+)",
@@ -98,7 +73,7 @@ def find_code_urls(text: str | None) -> list[str]:
         repo = repo.rstrip("._-")
         if repo.lower().endswith(".git"):
             repo = repo[: -len(".git")].rstrip("._-")
-        if not repo or owner.lower() in _NOT_OWNERS:
+        if not repo or owner.lower() in GITHUB_RESERVED:
             continue
         url = f"https://github.com/{owner}/{repo}"
         if url.lower() not in seen:
@@ -265,23 +240,14 @@ class ArxivFetcher:
     # -- the protocol --------------------------------------------------------------------------
 
     def fetch(self, requests_: Sequence[FetchRequest]) -> Iterable[FetchResult]:
-        copies: dict[str, int] = {}
-        for request in requests_:
-            copies[request.link.key] = copies.get(request.link.key, 0) + 1
-
         to_ask: list[_Wanted] = []
-        seen: set[str] = set()
-        for request in requests_:
+        for request in requests_:  # one request per key: the run removed duplicate links
             link = request.link
-            if link.key in seen:
-                continue
-            seen.add(link.key)
             raw = link.key.split(":", 1)[1] if link.key.startswith("arxiv:") else link.key
             parsed = None if link.get("malformed") else parse_arxiv_id(raw)
             if parsed is None:
                 # Rejected here, never sent: one bad id would make arXiv refuse its whole batch.
-                failure = FetchResult(key=link.key, error=f"malformed arXiv id '{raw}'", permanent=True)
-                yield from [failure] * copies[link.key]
+                yield FetchResult(key=link.key, error=f"malformed arXiv id '{raw}'", permanent=True)
                 continue
             paper_id, version = parsed
             pinned = link.get("version")
@@ -290,9 +256,7 @@ class ArxivFetcher:
             to_ask.append(_Wanted(link.key, paper_id, version))
 
         for batch in self._batches(to_ask):
-            for result in self._resolve(batch):
-                # One result per request, even when the same link was asked for twice.
-                yield from [result] * copies[result.key]
+            yield from self._resolve(batch)
 
     # -- internals -------------------------------------------------------------------------------
 
