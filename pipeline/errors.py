@@ -3,14 +3,30 @@ reason an editor understands; every stage maps its library's exceptions onto it 
 
 from __future__ import annotations
 
-import requests
-import urllib3.exceptions
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = [
-    "FetchError", "TransientError", "TimedOut", "ConnectionFailed", "RateLimited", "SecondaryRateLimit",
-    "ServerError", "PermanentError", "NotFound", "Blocked", "BadRequest", "TLSNotTrusted",
-    "RunHalted", "BatchTooHeavy", "BudgetExhausted", "PageUnavailable",
-    "PageTooComplex", "is_stalled_body",
+    "BadRequest",
+    "BatchTooHeavy",
+    "Blocked",
+    "BudgetExhausted",
+    "ConnectionFailed",
+    "FetchError",
+    "NotFound",
+    "PageTooComplex",
+    "PageUnavailable",
+    "PermanentError",
+    "RateLimited",
+    "RunHalted",
+    "SecondaryRateLimit",
+    "ServerError",
+    "TLSNotTrusted",
+    "TimedOut",
+    "TransientError",
+    "is_stalled_body",
 ]
 
 
@@ -117,4 +133,8 @@ class PageTooComplex(FetchError):
 def is_stalled_body(exc: requests.ConnectionError) -> bool:
     """True when requests reports a body that stopped arriving: urllib3's read timeout surfaces
     wrapped in a ConnectionError, not as requests' own Timeout."""
+    # Imported here so the pure core (pages, records) can raise this module's classes without
+    # loading the API stages' HTTP stack.
+    import urllib3.exceptions
+
     return any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args)
