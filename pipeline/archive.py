@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import mdtext
-from pipeline.links import LinkError, canonicalize
+from pipeline.links import LinkError, canonicalize, identity_key, parse_arxiv_id
 from pipeline.models import Entry
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,6 @@ _SUMMARY = re.compile(r"^摘要\s*[：:]\s*")
 # `丨 `); a full-width `｜` or a bar inside a word belongs to the title.
 _SOURCE_BAR = re.compile(r"(?:\s+[|丨]\s*|[|丨]\s+)")
 _REPO_PREFIX = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})\s*[:：]")
-_ARXIV_TAG = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _FOOTER = "往期回顾"
 
 
@@ -68,24 +67,6 @@ class ArchiveEntry:
     summary: str | None  # the published 摘要 text (lines joined with "\n")
     urls: tuple[str, ...]  # every link on the entry line and its labelled link lines, in order
     keys: tuple[str, ...]  # identity keys of those links, plus repo prefix and arXiv tag
-
-
-def identity_key(key: str | None) -> str | None:
-    """The key two links of one item share: arXiv without version, GitHub and hosts in lower
-    case, a Zhihu answer or column article by its id whatever URL form it came in."""
-    if not key:
-        return None
-    if key.startswith("arxiv:"):
-        return re.sub(r"v\d+$", "", key.lower())
-    if key.startswith("github:"):
-        return key.lower()
-    zhihu = re.match(r"web:https://(?:www\.)?zhihu\.com/(?:question/\d+/)?answer/(\d+)/?$", key)
-    if zhihu:
-        return f"zhihu:answer:{zhihu.group(1)}"
-    zhihu = re.match(r"web:https://zhuanlan\.zhihu\.com/p/(\d+)/?$", key)
-    if zhihu:
-        return f"zhihu:article:{zhihu.group(1)}"
-    return key
 
 
 def url_identity(url: str) -> str | None:
@@ -176,9 +157,9 @@ def _finish(date: str, draft: _Draft) -> ArchiveEntry:
     if prefix and draft.section == "开源项目":
         keys.append(f"github:{prefix.group(1)}/{prefix.group(2)}".lower())
     for tag in tags:
-        paper = _ARXIV_TAG.match(tag)
+        paper = parse_arxiv_id(tag)  # `[2002.10179]`: the paper's id tag
         if paper:
-            keys.append(f"arxiv:{paper.group(1)}")
+            keys.append(f"arxiv:{paper[0]}")
     summary = "\n".join(line for line in draft.summary if line.strip()).strip() or None
     return ArchiveEntry(
         date=date, section=draft.section, kind=_kind_of(title_url or (urls[0] if urls else None)),

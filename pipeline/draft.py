@@ -45,8 +45,8 @@ from urllib.parse import urlsplit
 import jinja2
 
 from pipeline import mdtext
-from pipeline.links import LinkError, canonicalize
-from pipeline.models import SECTIONS, Diagnostic, Entry
+from pipeline.links import LinkError, arxiv_ids_in, canonicalize, identity_key
+from pipeline.models import SECTIONS, Diagnostic, Entry, Status
 from pipeline.sites.names import known_site_name
 from pipeline.summary import (
     github_facts,
@@ -70,9 +70,6 @@ FAILED_END = "<!-- /enrich:failed -->"
 LABEL_BY_KIND = {"arxiv": "论文", "github": "代码"}
 _BLOG_HOSTS = ("medium.com", "substack.com", "zhuanlan.zhihu.com", "mp.weixin.qq.com", "github.io",
                "towardsdatascience.com", "dev.to", "hashnode.dev")
-_ARXIV_IN_TEXT = re.compile(
-    r"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)",
-    re.IGNORECASE)
 
 
 @dataclass
@@ -90,7 +87,7 @@ class EntryView:
     kind: str
     section: str
     line: int
-    status: str
+    status: Status
     url: str | None  # http(s) only; None means the entry line shows text, not a link
     title: str
     source: str | None = None
@@ -107,10 +104,7 @@ class EntryView:
 
 
 # ---------------------------------------------------------------------------------------------
-# Keys for links found inside records (local and deliberately small: only to avoid repeats).
-
-_ARXIV_VERSION = re.compile(r"^(arxiv:.+?)v\d+$")
-
+# Keys for links found inside records, compared to avoid saying one link twice.
 
 def compare_key(key: str | None) -> str | None:
     """Keys compared loosely: case-insensitive, an arXiv version does not make another paper."""
@@ -118,8 +112,7 @@ def compare_key(key: str | None) -> str | None:
         return None
     if key.startswith("web:"):  # web URLs keep their case: paths are case-sensitive
         return key
-    key = key.lower()
-    return _ARXIV_VERSION.sub(r"\1", key) if key.startswith("arxiv:") else key
+    return identity_key(key)
 
 
 @functools.lru_cache(maxsize=4096)  # a repository named by many papers is parsed once
@@ -132,13 +125,6 @@ def github_key_and_url(url: str) -> tuple[str, str] | None:
     return (link.key, link.url) if link.kind == "github" else None
 
 
-def arxiv_ids_in(*texts: str | None) -> list[str]:
-    found: list[str] = []
-    for text in texts:
-        for match in _ARXIV_IN_TEXT.finditer(str(text or "")):
-            if match.group(1) not in found:
-                found.append(match.group(1))
-    return found
 
 
 # A canonical http(s) URL's lower-case host (and port); anything else goes through urlsplit.
@@ -348,7 +334,7 @@ def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic],
     # A failed entry's extra links are listed with it: they are not in the draft anywhere else.
     items = [{"line": e.source.line, "url": " ".join(shown(link.url) for link in e.source.links),
               "reason": mdtext.escape(e.error or "failed", mdtext.REASON_LIMIT)}
-             for e in entries if e.status == "failed"]
+             for e in entries if e.status == Status.FAILED]
     items += [{"line": d.line, "url": None, "reason": mdtext.escape(d.message, mdtext.REASON_LIMIT)}
               for d in diagnostics]
     items += notices
@@ -443,7 +429,7 @@ def render_markdown(entries: Sequence[Entry], *, template: str | None = None, da
     purpose, listed in the tool's block; `views` are the entries' views when the caller has them
     already (drafting a summary is the costly part of a view)."""
     loaded = load_template(template)
-    shown = [v for v in (entry_views(entries, names) if views is None else views) if v.status != "failed"]
+    shown = [v for v in (entry_views(entries, names) if views is None else views) if v.status != Status.FAILED]
     return loaded.document(shown, date=date, failures=failure_items(entries, diagnostics, notices))
 
 
@@ -451,7 +437,7 @@ def render_markdown(entries: Sequence[Entry], *, template: str | None = None, da
 # JSON
 
 def entry_json(entry: Entry, view: EntryView) -> dict[str, Any]:
-    failed = entry.status == "failed"
+    failed = entry.status == Status.FAILED
     return {
         "key": view.key, "kind": view.kind, "section": view.section, "line": view.line,
         "url": entry.source.main.url, "title": None if failed and not entry.record else view.title,

@@ -1,4 +1,5 @@
-"""Canonicalize and classify a URL an editor pasted into one `Link`: its key, kind and canonical URL."""
+"""Link identity: a URL an editor pasted canonicalized into one `Link` (key, kind, canonical URL),
+the keys two forms of one item share, and the arXiv id and GitHub name grammars, written once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import ada_url
 
 from pipeline.models import Link
 
-__all__ = ["LinkError", "canonicalize", "looks_like_url", "TRACKING_PARAMS", "MAX_URL_LENGTH"]
+__all__ = [
+    "LinkError", "canonicalize", "looks_like_url", "identity_key", "parse_arxiv_id", "arxiv_ids_in",
+    "GITHUB_RESERVED", "TRACKING_PARAMS", "MAX_URL_LENGTH",
+]
 
 
 class LinkError(ValueError):
@@ -71,6 +75,10 @@ _ARXIV_OLD = re.compile(
     r"([a-z]+(?:-[a-z]+)*)(?:\.[a-z]{2}(?:-[a-z]+)?)?/(\d{2})(\d{2})(\d{3})(?:v(\d+))?", re.I
 )
 _ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(.+)", re.I)
+# An id cited in free text: as an arXiv link or an `arXiv:` reference, by the same two grammars.
+_ARXIV_IN_TEXT = re.compile(
+    rf"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)({_ARXIV_NEW.pattern}|{_ARXIV_OLD.pattern})", re.IGNORECASE
+)
 
 # Scheme-less forms an editor pastes; they get https:// put in front.
 _SCHEMELESS = re.compile(
@@ -308,6 +316,30 @@ def _parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
     return ident, int(version)
 
 
+def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
+    """`'2104.14129v2'` -> `('2104.14129', 2)`, `'arXiv:cs/0112017'` -> `('cs/0112017', None)`;
+    None when the text is not a well-formed arXiv id."""
+    text = text.strip()
+    if text[:6].lower() == "arxiv:":
+        text = text[6:]
+    return _parse_arxiv_id(text)
+
+
+def arxiv_ids_in(*texts: str | None) -> list[str]:
+    """The arXiv ids free text cites (`arxiv.org/abs/...`, `arXiv:...`), each once, in order of
+    appearance, as canonical ids with the version when one is given (`2104.14129v2`)."""
+    found: list[str] = []
+    for text in texts:
+        for match in _ARXIV_IN_TEXT.finditer(str(text or "")):
+            parsed = _parse_arxiv_id(match.group(1))
+            if parsed is None:
+                continue
+            ident = f"{parsed[0]}v{parsed[1]}" if parsed[1] else parsed[0]
+            if ident not in found:
+                found.append(ident)
+    return found
+
+
 def _arxiv_link(raw: str, original: str, *, strict: bool) -> Link:
     parsed = _parse_arxiv_id(raw)
     if parsed is None:
@@ -381,6 +413,32 @@ def _github_from_path(segments: list[str], original: str) -> Link | None:
         f"github:{owner.lower()}/{repo.lower()}", "github", f"https://github.com/{owner}/{repo}",
         original, detail=detail,
     )
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+
+def identity_key(key: str | None) -> str | None:
+    """The key two links of one item share: arXiv without version, GitHub and hosts in lower
+    case, a Zhihu answer or column article by its id whatever URL form it came in."""
+    if not key:
+        return None
+    if key.startswith("arxiv:"):
+        parsed = parse_arxiv_id(key)
+        return f"arxiv:{parsed[0]}" if parsed else key.lower()  # a malformed id is only itself
+    if key.startswith("github:"):
+        return key.lower()
+    zhihu = _ZHIHU_ANSWER.match(key)
+    if zhihu:
+        return f"zhihu:answer:{zhihu.group(1)}"
+    zhihu = _ZHIHU_ARTICLE.match(key)
+    if zhihu:
+        return f"zhihu:article:{zhihu.group(1)}"
+    return key
+
+
+_ZHIHU_ANSWER = re.compile(r"web:https://(?:www\.)?zhihu\.com/(?:question/\d+/)?answer/(\d+)/?$")
+_ZHIHU_ARTICLE = re.compile(r"web:https://zhuanlan\.zhihu\.com/p/(\d+)/?$")
 
 
 def _short(text: str, limit: int = 80) -> str:

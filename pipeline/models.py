@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from typing import Any, Literal
 
 Kind = Literal["arxiv", "github", "web"]
-Status = Literal["ok", "stale", "failed"]
+
+
+class Status(StrEnum):
+    """A link's or an entry's state, from fetcher outcome to JSON: a `str` enum, so JSON, logs
+    and templates see the same plain strings as before."""
+
+    OK = "ok"
+    STALE = "stale"  # a failed refresh serves the record we had
+    FAILED = "failed"
 
 # The four sections of the reference digest, always in this order.
 SECTIONS = ("业界新闻", "论文", "开源项目", "博文")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from pipeline.errors import PageTooComplex  # also importable from here, its old home
+
 # Chromium's HTML parser builds no tree deeper than this either. Real pages stay far below: the
 # deepest of some 850 saved pages (news, blogs, WeChat, Zhihu) measured 102 by `complexity_cut`.
 MAX_NESTING = 512
@@ -40,13 +42,6 @@ _TOKEN = re.compile(
     re.S | re.I,
 )
 
-
-class PageTooComplex(Exception):
-    """A page the parser cannot be given within bounds (the reason says which bound)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def complexity_cut(body: bytes, limit: int = MAX_NESTING, max_options: int = MAX_OPTIONS) -> tuple[int, str] | None:

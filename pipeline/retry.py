@@ -12,31 +12,9 @@ from typing import TypeVar
 
 import tenacity
 
+from pipeline.errors import FetchError, PermanentError, TimedOut, TransientError  # noqa: F401 - the old home of these names
+
 T = TypeVar("T")
-
-
-class FetchError(Exception):
-    """A failure with a reason an editor understands (`HTTP 404`, `timed out after 30 s`)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-class TransientError(FetchError):
-    """Worth another try: timeouts, connection resets, 429, 5xx. Never cached."""
-
-    def __init__(self, reason: str, retry_after: float | None = None):
-        super().__init__(reason)
-        self.retry_after = retry_after
-
-
-class TimedOut(TransientError):
-    """The server did not answer in time: the failure a stage breaker counts (pipeline/breaker.py)."""
-
-
-class PermanentError(FetchError):
-    """Retrying will not help: 404, 410, 451, a deleted article. Remembered for a day."""
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

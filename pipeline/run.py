@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import os
 import queue
@@ -23,7 +24,7 @@ from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
 from pipeline.links import LinkError, canonicalize, looks_like_url
 from pipeline.lock import FileLock
 from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
-from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine
+from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine, Status
 from pipeline.sanitize import clean_record
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
@@ -92,16 +93,12 @@ def read_sources(sources: list[str], stdin: BinaryIO) -> tuple[list[SourceEntry]
         items.append(_closing(handle, parse_lines(decode_lines(handle, source))))
     if urls:
         items.append(_argument_lines(urls))
-    entries: list[SourceEntry] = []
-    diagnostics: list[Diagnostic] = []
-    for group in items:
-        try:
-            found, notes = plan_entries(group)
-        except SourceError as exc:
-            raise UsageError(str(exc)) from exc
-        entries.extend(found)
-        diagnostics.extend(notes)
-    return _dedupe_across_sources(entries, diagnostics)
+    try:
+        # One pass over every source, so a link given twice is dropped in one place, however
+        # many files it is spread over.
+        return plan_entries(itertools.chain.from_iterable(items))
+    except SourceError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _closing(handle, lines):
@@ -109,25 +106,12 @@ def _closing(handle, lines):
         yield from lines
 
 
-def _dedupe_across_sources(entries, diagnostics):
-    seen: dict[str, SourceEntry] = {}
-    unique = []
-    for entry in entries:
-        first = seen.get(entry.main.key)
-        if first is not None:
-            diagnostics.append(Diagnostic(f"duplicate of line {first.line} ({entry.main.key}), skipped", entry.line))
-            continue
-        seen[entry.main.key] = entry
-        unique.append(entry)
-    return unique, diagnostics
-
-
 # -- fetching ----------------------------------------------------------------------------------
 @dataclass
 class Outcome:
     """What the run knows about one link after the cache and the fetchers had their say."""
 
-    status: str  # ok | stale | failed
+    status: Status
     record: dict | None = None
     error: str | None = None
     cached: bool = False
@@ -137,14 +121,14 @@ class Outcome:
 def _outcome_from_cache(lookup: Lookup, offline: bool) -> Outcome | None:
     if lookup.fresh or (offline and lookup.has_record):
         c = lookup.cached
-        return Outcome("ok", c.record, None, True, c.fetched_at)
+        return Outcome(Status.OK, c.record, None, True, c.fetched_at)
     if lookup.failure and not lookup.has_record:
-        return Outcome("failed", None, lookup.failure, True, lookup.cached.fetched_at)
+        return Outcome(Status.FAILED, None, lookup.failure, True, lookup.cached.fetched_at)
     if lookup.failure and lookup.has_record:
         c = lookup.cached
-        return Outcome("stale", c.record, lookup.failure, True, c.fetched_at)
+        return Outcome(Status.STALE, c.record, lookup.failure, True, c.fetched_at)
     if offline:
-        return Outcome("failed", None, "not cached", False, None)
+        return Outcome(Status.FAILED, None, "not cached", False, None)
     return None
 
 
@@ -204,13 +188,13 @@ def fetch_links(
 
 def _outcome_from_result(result: FetchResult, lookup: Lookup, now: float) -> Outcome:
     if result.ok and result.not_modified and lookup.has_record:
-        return Outcome("ok", lookup.cached.record, None, True, now)
+        return Outcome(Status.OK, lookup.cached.record, None, True, now)
     if result.ok and result.record is not None:
-        return Outcome("ok", result.record.to_dict(), None, False, now)
+        return Outcome(Status.OK, result.record.to_dict(), None, False, now)
     error = result.error or "no record"
     if lookup.has_record:  # a failed refresh serves what we had, marked stale
-        return Outcome("stale", lookup.cached.record, error, True, lookup.cached.fetched_at)
-    return Outcome("failed", None, error, False, None)
+        return Outcome(Status.STALE, lookup.cached.record, error, True, lookup.cached.fetched_at)
+    return Outcome(Status.FAILED, None, error, False, None)
 
 
 # -- assembling and writing --------------------------------------------------------------------
@@ -229,7 +213,7 @@ def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) ->
             Entry(
                 source=source,
                 section=source.section or DEFAULT_SECTION[source.main.kind],
-                status=main.status,  # type: ignore[arg-type]
+                status=main.status,
                 record=main.record,
                 error=main.error,
                 cached=main.cached,
@@ -291,7 +275,7 @@ def apply_archive(entries: list[Entry], mem: Memory) -> tuple[list[Entry], list[
     skipped: list[Entry] = []
     for entry in entries:
         entry.featured_in, entry.follow_up = featured_info(entry, mem.index)
-        held = mem.skip_featured and entry.featured_in and not entry.follow_up and entry.status != "failed"
+        held = mem.skip_featured and entry.featured_in and not entry.follow_up and entry.status != Status.FAILED
         (skipped if held else kept).append(entry)
     return kept, skipped
 
@@ -380,15 +364,15 @@ class Summary:
 def summarize(entries: list[Entry], outcomes: dict[str, Outcome]) -> Summary:
     summary = Summary(entries=len(entries))
     for entry in entries:
-        if entry.status == "failed":
+        if entry.status == Status.FAILED:
             summary.failed += 1
-        elif entry.status == "stale":
+        elif entry.status == Status.STALE:
             summary.stale += 1
         elif entry.cached:
             summary.from_cache += 1
         else:
             summary.fetched += 1
-        summary.extra_failed += sum(outcomes[link.key].status == "failed" for link in entry.source.extras)
+        summary.extra_failed += sum(outcomes[link.key].status == Status.FAILED for link in entry.source.extras)
     return summary
 
 
@@ -444,7 +428,7 @@ class Progress:
         if self.enabled:
             self.stream.write(f"\r\x1b[K[{self.done}/{self.total}] {outcome.status:6} {key[:70]}")
             self.stream.flush()
-        elif outcome.status != "ok":
+        elif outcome.status != Status.OK:
             log.warning("%s %s: %s", outcome.status, key, outcome.error)
         else:
             log.info("ok %s", key)

@@ -284,7 +284,8 @@ def _preview(text: str) -> str:
 
 
 def plan_entries(items: Iterable[SourceLine | Diagnostic]) -> tuple[list[SourceEntry], list[Diagnostic]]:
-    """Canonicalize every URL and make one entry per main link; report what was dropped and why."""
+    """Canonicalize every URL and make one entry per main link; report what was dropped and why.
+    The run's one de-duplication pass: give it every source of a run at once."""
     entries: list[SourceEntry] = []
     diagnostics: list[Diagnostic] = []
     first_line_of: dict[str, int] = {}

@@ -55,6 +55,9 @@ def certificate_reason(exc: BaseException) -> str | None:
         seen.add(id(error))
         if isinstance(error, ssl.SSLCertVerificationError):
             return f"{NOT_TRUSTED}: {error.verify_message or error.reason}"
+        # By text only where the type is gone: urllib3 re-raises the verification error as a plain
+        # SSLError whose message holds "certificate verify failed", and a network backend that
+        # already classified it passes on our own NOT_TRUSTED reason.
         text = str(error)
         if text.startswith(NOT_TRUSTED):
             return text

@@ -269,14 +269,6 @@ def test_old_style_ids_resolve(server, fake, clock):
     assert len(fake.asked) == 1
 
 
-def test_the_same_link_twice_gets_one_result_per_request_from_one_lookup(server, fake, clock):
-    fake.add(simple_paper("2104.14129"))
-    fetcher = make_fetcher(server, clock)
-    results = list(fetcher.fetch([link("arxiv:2104.14129"), link("arxiv:2104.14129")]))
-    assert len(results) == 2 and all(r.ok for r in results)
-    assert fake.asked == [["2104.14129"]]
-
-
 # ---------------------------------------------------------------------------------------------
 # The record
 
@@ -357,13 +349,16 @@ def test_find_code_urls(text, expected):
     ("0704.0001", ("0704.0001", None)),
     ("cs/0112017", ("cs/0112017", None)),
     ("quant-ph/0201082v1", ("quant-ph/0201082", 1)),
-    ("math.GT/0309136", ("math.GT/0309136", None)),
+    ("math.GT/0309136", ("math/0309136", None)),  # the subject class is not part of the id
     ("abc", None),
     ("2104.141", None),
     ("2104.14129v", None),
     ("2104.14129v0", None),
     ("cs/011201", None),
-    ("CS/0112017", None),
+    ("CS/0112017", ("cs/0112017", None)),  # arXiv's ids are lower case; so is the key
+    ("arXiv:2104.14129", ("2104.14129", None)),
+    ("2113.14129", None),  # no 13th month
+    ("0612.1234", None),  # new-style ids begin in April 2007
     ("2104.14129 ", ("2104.14129", None)),
 ])
 def test_parse_arxiv_id(text, expected):

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.links import LinkError, canonicalize, looks_like_url
+from pipeline.links import (
+    LinkError,
+    arxiv_ids_in,
+    canonicalize,
+    identity_key,
+    looks_like_url,
+)
 
 W = "https://mp.weixin.qq.com/s?__biz=MzI3MDQ2MjA3OA==&mid=2247485181&idx=1&sn=b2a6c5d1"
 
@@ -279,3 +285,41 @@ def test_parentheses_escaped_or_not_are_one_link():
     assert canonicalize("https://example.org/a%2Fb%3Bc").url == "https://example.org/a%2Fb%3Bc"  # meaningful escapes stay
     draft = f"## 博文  \n\n- [Transformer | Wikipedia]({safe_url(url)})  \n"
     assert keys_present(draft, lambda u: canonicalize(u).key) == {f"web:{url}"}
+
+
+# --- link identity beyond canonicalize: ids in text, identity keys, GitHub's own pages
+
+
+@pytest.mark.parametrize("texts, expected", [
+    (("code for arXiv: 2104.14129v2 and https://arxiv.org/pdf/cs/0112017",), ["2104.14129v2", "cs/0112017"]),
+    (("see arxiv.org/abs/2104.14129v2", "again ARXIV:2104.14129v2 and arXiv:2104.14129"),
+     ["2104.14129v2", "2104.14129"]),
+    (("arXiv:2113.00001 has no 13th month, arXiv:0612.1234 predates new-style ids",), []),
+    (("math.GT/0309136 with arxiv:math.GT/0309136v2",), ["math/0309136v2"]),
+    (("2104.14129 alone is not a citation", None), []),
+])
+def test_arxiv_ids_in_text(texts, expected):
+    assert arxiv_ids_in(*texts) == expected
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("arxiv:2104.14129v2", "arxiv:2104.14129"),
+    ("arxiv:cs/0112017v1", "arxiv:cs/0112017"),
+    ("arxiv:not-an-idv2", "arxiv:not-an-idv2"),  # a malformed id is only itself
+    ("github:Foo/Bar", "github:foo/bar"),
+    ("web:https://www.zhihu.com/question/1/answer/42", "zhihu:answer:42"),
+    ("web:https://zhihu.com/answer/42/", "zhihu:answer:42"),
+    ("web:https://zhuanlan.zhihu.com/p/7", "zhihu:article:7"),
+    ("web:https://example.com/Path", "web:https://example.com/Path"),
+    (None, None),
+])
+def test_identity_key(key, expected):
+    assert identity_key(key) == expected
+
+
+@pytest.mark.parametrize("owner", ["security", "readme", "codespaces", "marketplace", "topics"])
+def test_githubs_own_pages_are_no_repository_anywhere(owner):
+    from pipeline.fetchers.arxiv import find_code_urls
+
+    assert canonicalize(f"https://github.com/{owner}/thing").kind == "web"
+    assert find_code_urls(f"code at https://github.com/{owner}/thing") == []

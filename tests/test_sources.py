@@ -313,3 +313,18 @@ def test_bidi_and_zero_width_controls_are_removed_from_lines():
     [item] = parse("https://exam\u200bple.com/a\u202e \u2066note\u2069 text\ufeff\n")
     assert item.urls == ["https://example.com/a"] and item.note == "note text"
     assert [i.section for i in parse("[\u200b论文]\nhttps://example.com/\n")] == ["论文"]
+
+
+def test_a_link_given_in_several_sources_is_kept_once(tmp_path):
+    from pipeline.run import read_sources
+
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("https://arxiv.org/abs/1907.05550\nhttps://github.com/a/b\n", encoding="utf-8")
+    second.write_text("https://example.com/post\nhttps://arxiv.org/abs/1907.05550 seen before\n", encoding="utf-8")
+    stdin = io.BytesIO(b"https://GitHub.com/A/B\n")
+    entries, diagnostics = read_sources([str(first), str(second), "-"], stdin)
+    assert [e.main.key for e in entries] == ["arxiv:1907.05550", "github:a/b", "web:https://example.com/post"]
+    assert [str(d) for d in diagnostics] == [
+        "line 2: duplicate of line 1 (arxiv:1907.05550), skipped",
+        "line 1: duplicate of line 2 (github:a/b), skipped",
+    ]

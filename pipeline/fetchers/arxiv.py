@@ -12,14 +12,26 @@ from dataclasses import dataclass
 
 import arxiv
 import requests
-import urllib3.exceptions
+import urllib3.exceptions  # requests' own dependency: its errors surface through the raw stream
 from lxml import etree
 
 from pipeline import HOMEPAGE, __version__
-from pipeline.fetchers.base import FetchRequest
-from pipeline.models import ArxivRecord, FetchResult, Kind
 from pipeline.breaker import StageBreaker
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TimedOut, TransientError, parse_retry_after
+from pipeline.errors import (
+    BadRequest,
+    ConnectionFailed,
+    FetchError,
+    PermanentError,
+    RateLimited,
+    ServerError,
+    TimedOut,
+    TLSNotTrusted,
+    is_stalled_body,
+)
+from pipeline.fetchers.base import FetchRequest
+from pipeline.links import GITHUB_RESERVED, parse_arxiv_id
+from pipeline.models import ArxivRecord, FetchResult, Kind
+from pipeline.retry import RetryPolicy, parse_retry_after
 from pipeline.trust import certificate_reason, trust_location
 from pipeline.venues import venue_of
 
@@ -33,26 +45,6 @@ MIN_INTERVAL = 3.0  # arXiv's terms of use: no more than one request every three
 # ---------------------------------------------------------------------------------------------
 # Pure helpers: no I/O, testable on strings.
 
-_NEW_STYLE = re.compile(r"(\d{4}\.\d{4,5})(?:v(\d+))?")
-_OLD_STYLE = re.compile(r"([a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?")
-
-
-def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
-    """`'2104.14129v2'` -> `('2104.14129', 2)`, `'cs/0112017'` -> `('cs/0112017', None)`;
-    None when the text is not an arXiv id (new style `YYMM.NNNNN` or old style `archive/NNNNNNN`)."""
-    text = text.strip()
-    if text.lower().startswith("arxiv:"):
-        text = text[len("arxiv:"):]
-    for grammar in (_NEW_STYLE, _OLD_STYLE):
-        match = grammar.fullmatch(text)
-        if match:
-            version = int(match.group(2)) if match.group(2) else None
-            if version == 0:
-                return None  # arXiv versions start at 1
-            return match.group(1), version
-    return None
-
-
 def normalize_ws(text: str | None) -> str | None:
     """Collapses hard wraps and runs of whitespace into single spaces; None stays None."""
     if text is None:
@@ -60,12 +52,6 @@ def normalize_ws(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
-# Paths on github.com that are not `owner/repo` even though they look like it.
-_NOT_OWNERS = {
-    "about", "apps", "collections", "contact", "customer-stories", "enterprise", "events",
-    "explore", "features", "issues", "login", "marketplace", "new", "notifications", "orgs",
-    "pricing", "pulls", "search", "settings", "site", "sponsors", "topics", "trending", "users",
-}
 _GITHUB_REPO = re.compile(
     r"(?<![\w.-])(?:https?://)?(?:www\.)?github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)"
     r"/([A-Za-z0-9._-]+)",
@@ -87,7 +73,7 @@ def find_code_urls(text: str | None) -> list[str]:
         repo = repo.rstrip("._-")
         if repo.lower().endswith(".git"):
             repo = repo[: -len(".git")].rstrip("._-")
-        if not repo or owner.lower() in _NOT_OWNERS:
+        if not repo or owner.lower() in GITHUB_RESERVED:
             continue
         url = f"https://github.com/{owner}/{repo}"
         if url.lower() not in seen:
@@ -204,10 +190,6 @@ class _PoliteSession(requests.Session):
         return b"".join(parts)
 
 
-class _BadRequest(PermanentError):
-    """HTTP 400: arXiv refuses the whole batch when one id in it is bad."""
-
-
 @dataclass(frozen=True)
 class _Wanted:
     key: str
@@ -258,23 +240,14 @@ class ArxivFetcher:
     # -- the protocol --------------------------------------------------------------------------
 
     def fetch(self, requests_: Sequence[FetchRequest]) -> Iterable[FetchResult]:
-        copies: dict[str, int] = {}
-        for request in requests_:
-            copies[request.link.key] = copies.get(request.link.key, 0) + 1
-
         to_ask: list[_Wanted] = []
-        seen: set[str] = set()
-        for request in requests_:
+        for request in requests_:  # one request per key: the run removed duplicate links
             link = request.link
-            if link.key in seen:
-                continue
-            seen.add(link.key)
             raw = link.key.split(":", 1)[1] if link.key.startswith("arxiv:") else link.key
             parsed = None if link.get("malformed") else parse_arxiv_id(raw)
             if parsed is None:
                 # Rejected here, never sent: one bad id would make arXiv refuse its whole batch.
-                failure = FetchResult(key=link.key, error=f"malformed arXiv id '{raw}'", permanent=True)
-                yield from [failure] * copies[link.key]
+                yield FetchResult(key=link.key, error=f"malformed arXiv id '{raw}'", permanent=True)
                 continue
             paper_id, version = parsed
             pinned = link.get("version")
@@ -283,9 +256,7 @@ class ArxivFetcher:
             to_ask.append(_Wanted(link.key, paper_id, version))
 
         for batch in self._batches(to_ask):
-            for result in self._resolve(batch):
-                # One result per request, even when the same link was asked for twice.
-                yield from [result] * copies[result.key]
+            yield from self._resolve(batch)
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -308,7 +279,7 @@ class ArxivFetcher:
     def _resolve(self, batch: list[_Wanted]) -> Iterator[FetchResult]:
         try:
             results = self.retry.call(lambda: self.breaker.call(lambda: self._ask(batch)))
-        except _BadRequest as exc:
+        except BadRequest as exc:  # arXiv refuses the whole batch when one id in it is bad
             if len(batch) == 1:
                 only = batch[0]
                 yield FetchResult(key=only.key, error=f"malformed arXiv id '{only.query}'", permanent=True)
@@ -335,28 +306,28 @@ class ArxivFetcher:
             response = self._session.last_response
             headers = response.headers if response is not None else {}
             if exc.status == 429:
-                raise TransientError(
+                raise RateLimited(
                     "rate limited by the arXiv API (HTTP 429)", parse_retry_after(headers.get("Retry-After"))
                 ) from None
             if exc.status >= 500:
-                raise TransientError(
+                raise ServerError(
                     f"HTTP {exc.status} from the arXiv API", parse_retry_after(headers.get("Retry-After"))
                 ) from None
             if exc.status == 400:
-                raise _BadRequest(_error_summary(response) or "HTTP 400 from the arXiv API") from None
+                raise BadRequest(_error_summary(response) or "HTTP 400 from the arXiv API") from None
             raise PermanentError(f"HTTP {exc.status} from the arXiv API") from None
         except arxiv.UnexpectedEmptyPageError:
-            raise TransientError("the arXiv API returned an unexpectedly empty page") from None
+            raise ServerError("the arXiv API returned an unexpectedly empty page") from None
         except requests.Timeout as exc:
             raise TimedOut(self._timeout_reason(exc)) from None
         except requests.ConnectionError as exc:
             # A body that stops arriving surfaces as a ConnectionError wrapping a read timeout.
-            if any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args):
+            if is_stalled_body(exc):
                 raise TimedOut(f"timed out after {_seconds(self.timeout[1])} s") from None
             not_trusted = certificate_reason(exc)
             if not_trusted is not None:
-                raise FetchError(not_trusted) from None  # not transient: a retry meets the same certificate
-            raise TransientError("could not connect to the arXiv API") from None
+                raise TLSNotTrusted(not_trusted) from None  # not transient: a retry meets the same certificate
+            raise ConnectionFailed("could not connect to the arXiv API") from None
         except requests.RequestException as exc:
             raise PermanentError(f"arXiv API request failed: {type(exc).__name__}") from None
         if not results:
@@ -364,12 +335,12 @@ class ArxivFetcher:
             # empty feed before its ids are reported as unknown.
             response = self._session.last_response
             if response is None or not _is_atom_feed(response.content):
-                raise TransientError("the arXiv API sent an unreadable answer")
+                raise ServerError("the arXiv API sent an unreadable answer")
             if len(batch) > 1:
                 # The API is known to answer a good batch with an empty feed now and then; several
                 # ids all unknown at once is far less likely, so retry rather than remember them
                 # as "no such paper" for a day.
-                raise TransientError(f"the arXiv API answered {len(batch)} ids with an empty feed")
+                raise ServerError(f"the arXiv API answered {len(batch)} ids with an empty feed")
         return results
 
     def _timeout_reason(self, exc: requests.Timeout) -> str:

@@ -14,9 +14,20 @@ from urllib.parse import quote
 
 import github
 import requests
-import urllib3.exceptions
 
 from pipeline import __version__
+from pipeline.breaker import StageBreaker
+from pipeline.errors import (
+    ConnectionFailed,
+    FetchError,
+    NotFound,
+    PermanentError,
+    RateLimited,
+    ServerError,
+    TimedOut,
+    TransientError,
+    is_stalled_body,
+)
 from pipeline.fetchers.base import FetchRequest
 from pipeline.fetchers.github_graphql import (
     MAX_BATCH,
@@ -40,9 +51,8 @@ from pipeline.fetchers.github_rest import (
     reset_clock_time,
 )
 from pipeline.models import FetchResult, GithubRecord, Link
-from pipeline.breaker import StageBreaker
 from pipeline.readme import readme_lead
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TimedOut, TransientError
+from pipeline.retry import RetryPolicy
 from pipeline.secrets import RedactingFilter, Redactor, register_secret
 from pipeline.trust import certificate_reason, trust_location
 
@@ -255,7 +265,7 @@ class GithubFetcher:
             path = f"/repos/{record.full_name}/releases/tags/{quote(tag, safe='')}"
             status, _, rel_body = self._get(path, {}, not_found_is_answer=True)
             if status == 404:
-                raise PermanentError(f"release {tag} not found")
+                raise NotFound(f"release {tag} not found")
         else:
             # 404 here is GitHub's way of saying the repository has no (published) release.
             path = f"/repos/{record.full_name}/releases/latest"
@@ -351,7 +361,7 @@ class GithubFetcher:
             except BatchTooHeavy:
                 if heavy_possible:
                     raise
-                raise TransientError("GitHub could not run the query in time") from None
+                raise TimedOut("GitHub could not run the query in time") from None
             except BudgetExhausted:
                 reset = int_header(headers, "x-ratelimit-reset") or self.points_reset
                 raise self._budget_failure(0, reset) from None
@@ -379,7 +389,7 @@ class GithubFetcher:
         wait = None if reset is None else max(0.0, reset - self.clock())
         if wait is not None and wait <= self.max_rate_limit_wait:
             self.points_remaining = None  # after the wait, ask again
-            return TransientError(f"GitHub GraphQL budget exhausted{when}", retry_after=wait + 1)
+            return RateLimited(f"GitHub GraphQL budget exhausted{when}", retry_after=wait + 1)
         return RunHalted(f"GitHub GraphQL budget exhausted ({remaining} points left){when}")
 
     def _get(
@@ -417,11 +427,11 @@ class GithubFetcher:
         except requests.exceptions.ConnectionError as exc:
             if not_trusted := certificate_reason(exc):
                 raise RunHalted(not_trusted) from None  # the same certificate for every repository
-            if any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args):
-                raise TimedOut(f"timed out after {self.timeout} s") from None  # the body stopped coming
-            raise TransientError("could not connect to GitHub (connection error)") from None
+            if is_stalled_body(exc):
+                raise TimedOut(f"timed out after {self.timeout} s") from None
+            raise ConnectionFailed("could not connect to GitHub (connection error)") from None
         except requests.exceptions.RequestException as exc:
-            raise TransientError(self.redact(f"request to GitHub failed: {type(exc).__name__}")) from None
+            raise ConnectionFailed(self.redact(f"request to GitHub failed: {type(exc).__name__}")) from None
         except RuntimeError as exc:  # PyGithub refuses redirects to another host or scheme
             raise PermanentError(self.redact(f"GitHub redirected elsewhere: {exc}")) from None
         finally:
@@ -446,7 +456,7 @@ def _json_object(body: str) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except ValueError:
-        raise TransientError("GitHub sent a response that is not JSON") from None
+        raise ServerError("GitHub sent a response that is not JSON") from None
     if not isinstance(data, dict):
-        raise TransientError("GitHub sent an unexpected JSON document")
+        raise ServerError("GitHub sent an unexpected JSON document")
     return data

@@ -8,9 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pipeline.errors import (
+    BatchTooHeavy,
+    Blocked,
+    BudgetExhausted,
+    FetchError,
+    NotFound,
+    ServerError,
+)
 from pipeline.models import GithubRecord
 from pipeline.readme import readme_lead
-from pipeline.retry import FetchError, PermanentError, TransientError
+
+__all__ = ["BatchTooHeavy", "BudgetExhausted", "build_query", "parse_answer"]  # the first two: their old home
 
 # GitHub answers at most 100 top-level aliases' worth of nodes cheaply; more costs more points.
 MAX_BATCH = 100
@@ -58,15 +67,6 @@ class BatchAnswer:
     cost: int | None = None
     remaining: int | None = None
     reset: float | None = None  # Unix seconds
-
-
-class BatchTooHeavy(FetchError):
-    """The query failed as a whole in a way a smaller query avoids (a timeout, 502, a node or
-    complexity limit): the batch is split, not retried as it is."""
-
-
-class BudgetExhausted(FetchError):
-    """GitHub refused the query for the hour's point budget."""
 
 
 def alias(index: int) -> str:
@@ -142,26 +142,30 @@ def record_of(node: Mapping[str, Any], item: BatchItem) -> GithubRecord:
 
 
 def alias_error(error: Mapping[str, Any]) -> FetchError:
-    """One repository's failure, in the words the REST stage uses for the same case."""
+    """One repository's failure, in the words the REST stage uses for the same case. GitHub
+    gives a blocked or legally withheld repository no `type` of its own (or only the broad
+    FORBIDDEN), so those are told apart by the `message` text, the only place that says it."""
     kind = str(error.get("type") or "")
     message = str(error.get("message") or "")
     lowered = message.lower()
     if kind == "NOT_FOUND":
-        return PermanentError("repository not found (deleted or private)")
+        return NotFound("repository not found (deleted or private)")
     if "access blocked" in lowered or ("blocked" in lowered and kind == "FORBIDDEN"):
-        return PermanentError("repository blocked by GitHub")
+        return Blocked("repository blocked by GitHub")
     if "legal" in lowered or kind == "UNAVAILABLE_FOR_LEGAL_REASONS":
-        return PermanentError("repository unavailable for legal reasons (HTTP 451)")
+        return Blocked("repository unavailable for legal reasons (HTTP 451)")
     if kind == "FORBIDDEN":
-        return PermanentError(f"access denied by GitHub (HTTP 403){': ' + message if message else ''}")
-    return TransientError(f"GitHub could not answer for this repository{': ' + message if message else ''}")
+        return Blocked(f"access denied by GitHub (HTTP 403){': ' + message if message else ''}")
+    return ServerError(f"GitHub could not answer for this repository{': ' + message if message else ''}")
 
 
 _HEAVY_TYPES = {"MAX_NODE_LIMIT_EXCEEDED", "RESOURCE_LIMITS_EXCEEDED", "TIMEOUT"}
 
 
 def whole_query_error(errors: Sequence[Mapping[str, Any]]) -> FetchError:
-    """The failure of a query GitHub did not run (errors without a repository's path)."""
+    """The failure of a query GitHub did not run (errors without a repository's path). A query
+    that timed out comes back with no `type` at all, only "Something went wrong ... timeout" in
+    its `message`, so the text is read when the type says nothing."""
     for error in errors:
         kind = str(error.get("type") or "")
         message = str(error.get("message") or "")
@@ -176,7 +180,7 @@ def whole_query_error(errors: Sequence[Mapping[str, Any]]) -> FetchError:
 def parse_answer(payload: object, items: Sequence[BatchItem]) -> BatchAnswer:
     """Every item of the batch gets a record or a failure; a query that did not run raises."""
     if not isinstance(payload, Mapping):
-        raise TransientError("GitHub sent an unexpected GraphQL answer")
+        raise ServerError("GitHub sent an unexpected GraphQL answer")
     data = payload.get("data")
     errors = [e for e in payload.get("errors") or [] if isinstance(e, Mapping)]
     by_alias: dict[str, Mapping[str, Any]] = {}
@@ -199,11 +203,11 @@ def parse_answer(payload: object, items: Sequence[BatchItem]) -> BatchAnswer:
         node = data.get(alias(i))
         if isinstance(node, Mapping) and node.get("nameWithOwner"):
             if item.release_tag and not node.get("tagged"):
-                answer.outcomes[i] = PermanentError(f"release {item.release_tag} not found")
+                answer.outcomes[i] = NotFound(f"release {item.release_tag} not found")
             else:
                 answer.outcomes[i] = record_of(node, item)
         elif alias(i) in by_alias:
             answer.outcomes[i] = alias_error(by_alias[alias(i)])
         else:
-            answer.outcomes[i] = TransientError("GitHub left this repository out of its answer")
+            answer.outcomes[i] = ServerError("GitHub left this repository out of its answer")
     return answer

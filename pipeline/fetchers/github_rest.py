@@ -11,20 +11,24 @@ from urllib.parse import urlsplit
 
 from github.Requester import Requester
 
+from pipeline.errors import (
+    Blocked,
+    FetchError,
+    NotFound,
+    PermanentError,
+    RateLimited,
+    RunHalted,
+    SecondaryRateLimit,
+    ServerError,
+)
 from pipeline.models import GithubRecord, Link
-from pipeline.retry import FetchError, PermanentError, TransientError, parse_retry_after
+from pipeline.retry import parse_retry_after
 
 # GitHub's advice for a secondary limit without Retry-After: wait at least a minute.
 SECONDARY_LIMIT_DEFAULT_WAIT = 60.0
 
 
-class RunHalted(FetchError):
-    """A failure that ends the GitHub stage for this run (rate limit far from reset, rejected
-    token): not retried, and every remaining link fails with the same reason, unrequested."""
-
-
-class SecondaryRateLimit(TransientError):
-    """GitHub asked us to slow down; if waiting did not help, going on risks a ban."""
+__all__ = ["RunHalted", "SecondaryRateLimit", "classify_failure", "repo_record"]  # the first two: their old home
 
 
 def repo_path_of(link: Link) -> str:
@@ -92,18 +96,21 @@ def classify_failure(
     status: int, headers: Mapping[str, Any], body: str, *, now: float, max_wait: float
 ) -> FetchError:
     """The error for a non-success answer, in an editor's words. `headers` have lower-case
-    names; `now` is Unix time, to turn `X-RateLimit-Reset` into a wait."""
+    names; `now` is Unix time, to turn `X-RateLimit-Reset` into a wait.
+
+    A 403 or 429 says which limit or block it is only in the JSON `message` (and, for the
+    primary limit, in headers), so those few cases read the text; everything else goes by status."""
     message = _message(body)
     lowered = message.lower()
     if status == 401:
         return RunHalted("GitHub rejected the token (HTTP 401)")
     if status == 404:
-        return PermanentError("repository not found (deleted or private)")
+        return NotFound("repository not found (deleted or private)")
     if status == 451:
-        return PermanentError("repository unavailable for legal reasons (HTTP 451)")
+        return Blocked("repository unavailable for legal reasons (HTTP 451)")
     if status in (403, 429):
         if "repository access blocked" in lowered:
-            return PermanentError("repository blocked by GitHub")
+            return Blocked("repository blocked by GitHub")
         remaining = int_header(headers, "x-ratelimit-remaining")
         retry_after = headers.get("retry-after")
         secondary = "secondary rate limit" in lowered or Requester.isSecondaryRateLimitError(message)
@@ -114,15 +121,15 @@ def classify_failure(
             when = f", resets at {reset_clock_time(reset)}" if reset is not None else ""
             if wait is not None and wait <= max_wait:
                 # +1 s: the reset second itself may still count against the old window.
-                return TransientError(f"rate limit exhausted{when}", retry_after=wait + 1)
+                return RateLimited(f"rate limit exhausted{when}", retry_after=wait + 1)
             return RunHalted(f"rate limit exhausted{when}")
         if retry_after is not None or secondary:
             seconds = parse_retry_after(retry_after, now=now)
             wait = SECONDARY_LIMIT_DEFAULT_WAIT if seconds is None else seconds
             return SecondaryRateLimit(f"GitHub secondary rate limit (retry after {wait:.0f} s)", wait)
         if status == 429:
-            return TransientError("rate limited by GitHub (HTTP 429)")
-        return PermanentError(f"access denied by GitHub (HTTP 403){': ' + message if message else ''}")
+            return RateLimited("rate limited by GitHub (HTTP 429)")
+        return Blocked(f"access denied by GitHub (HTTP 403){': ' + message if message else ''}")
     if status >= 500:
-        return TransientError(f"GitHub server error (HTTP {status})")
+        return ServerError(f"GitHub server error (HTTP {status})")
     return PermanentError(f"HTTP {status}{': ' + message if message else ''}")

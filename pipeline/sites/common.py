@@ -14,21 +14,13 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from pipeline.errors import PageUnavailable  # noqa: F401 - re-exported from its old home
+
 CHINA_TZ = timezone(timedelta(hours=8))
 # Bounds of JSON-LD: far above what real pages use, far below what makes reading it slow or
 # overflows the rules' recursion.
 JSON_LD_MAX_OBJECTS = 1000
 JSON_LD_MAX_DEPTH = 32
-
-
-class PageUnavailable(Exception):
-    """The page is not an article an editor can use (deleted, banned, a bot wall)."""
-
-    def __init__(self, reason: str, permanent: bool = True):
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-
 
 _ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z][a-z0-9]{1,31});", re.I)
 
