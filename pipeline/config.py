@@ -275,7 +275,7 @@ def documented_settings(cls: type) -> list[tuple[str, Any, str]]:
         if f.default is MISSING and f.default_factory is MISSING:
             default = None  # required: no default to show
         else:
-            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc,operator]
+            default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[operator]
         result.append((f.name, default, f.metadata.get("doc", "")))
     return result
 

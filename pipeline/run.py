@@ -24,7 +24,7 @@ from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
 from pipeline.links import LinkError, canonicalize, looks_like_url
 from pipeline.lock import FileLock
 from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
-from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Link, SourceEntry, SourceLine, Status
+from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Kind, Link, SourceEntry, SourceLine, Status
 from pipeline.sanitize import clean_record
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
@@ -119,14 +119,12 @@ class Outcome:
 
 
 def _outcome_from_cache(lookup: Lookup, offline: bool) -> Outcome | None:
-    if lookup.fresh or (offline and lookup.has_record):
-        c = lookup.cached
-        return Outcome(Status.OK, c.record, None, True, c.fetched_at)
-    if lookup.failure and not lookup.has_record:
-        return Outcome(Status.FAILED, None, lookup.failure, True, lookup.cached.fetched_at)
-    if lookup.failure and lookup.has_record:
-        c = lookup.cached
-        return Outcome(Status.STALE, c.record, lookup.failure, True, c.fetched_at)
+    cached = lookup.cached
+    if cached is not None and cached.record is not None and (lookup.fresh or offline):
+        return Outcome(Status.OK, cached.record, None, True, cached.fetched_at)
+    if cached is not None and lookup.failure:
+        status = Status.FAILED if cached.record is None else Status.STALE
+        return Outcome(status, cached.record, lookup.failure, True, cached.fetched_at)
     if offline:
         return Outcome(Status.FAILED, None, "not cached", False, None)
     return None
@@ -144,13 +142,13 @@ def fetch_links(
     """Runs the three stages at once, one thread each, storing every result as it arrives so a
     killed run keeps what it had fetched."""
     outcomes: dict[str, Outcome] = {}
-    requests: dict[str, list[FetchRequest]] = {}
+    requests: dict[Kind, list[FetchRequest]] = {}
     for key, link in links.items():
         lookup = lookups.get(key, Lookup())
         requests.setdefault(link.kind, []).append(FetchRequest(link, lookup.cached))
-    results: queue.Queue[tuple[str, FetchResult] | None] = queue.Queue()
+    results: queue.Queue[tuple[Kind, FetchResult] | None] = queue.Queue()
 
-    def work(kind: str, batch: list[FetchRequest]) -> None:
+    def work(kind: Kind, batch: list[FetchRequest]) -> None:
         try:
             for result in guarded(fetchers[kind], batch):
                 results.put((kind, result))
@@ -187,13 +185,14 @@ def fetch_links(
 
 
 def _outcome_from_result(result: FetchResult, lookup: Lookup, now: float) -> Outcome:
-    if result.ok and result.not_modified and lookup.has_record:
-        return Outcome(Status.OK, lookup.cached.record, None, True, now)
+    cached = lookup.cached if lookup.has_record else None
+    if result.ok and result.not_modified and cached is not None:
+        return Outcome(Status.OK, cached.record, None, True, now)
     if result.ok and result.record is not None:
         return Outcome(Status.OK, result.record.to_dict(), None, False, now)
     error = result.error or "no record"
-    if lookup.has_record:  # a failed refresh serves what we had, marked stale
-        return Outcome(Status.STALE, lookup.cached.record, error, True, lookup.cached.fetched_at)
+    if cached is not None:  # a failed refresh serves what we had, marked stale
+        return Outcome(Status.STALE, cached.record, error, True, cached.fetched_at)
     return Outcome(Status.FAILED, None, error, False, None)
 
 
@@ -207,7 +206,7 @@ def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) ->
     for source in source_entries:
         main = outcomes[source.main.key]
         extra_records = {
-            link.key: outcomes[link.key].record for link in source.extras if outcomes[link.key].record is not None
+            link.key: record for link in source.extras if (record := outcomes[link.key].record) is not None
         }
         entries.append(
             Entry(

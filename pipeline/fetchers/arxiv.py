@@ -155,7 +155,7 @@ class _PoliteSession(requests.Session):
         self.total_timeout = total_timeout
         self.last_response: requests.Response | None = None
 
-    def request(self, method, url, **kwargs):  # type: ignore[override]
+    def request(self, method, url, **kwargs):
         headers = {k: v for k, v in (kwargs.pop("headers", None) or {}).items() if k.lower() != "user-agent"}
         headers["User-Agent"] = USER_AGENT
         kwargs.setdefault("timeout", self.timeout)

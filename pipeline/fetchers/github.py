@@ -50,7 +50,7 @@ from pipeline.fetchers.github_rest import (
     repo_record,
     reset_clock_time,
 )
-from pipeline.models import FetchResult, GithubRecord, Link
+from pipeline.models import FetchResult, GithubRecord, Kind, Link
 from pipeline.readme import readme_lead
 from pipeline.retry import RetryPolicy
 from pipeline.secrets import RedactingFilter, Redactor, register_secret
@@ -106,7 +106,7 @@ class GithubFetcher:
     Halting conditions (token rejected, rate limit far from reset, a secondary limit that
     waiting did not clear) fail every remaining link of the run without another request."""
 
-    kind = "github"
+    kind: Kind = "github"
 
     def __init__(
         self,

@@ -11,7 +11,7 @@ from datetime import datetime
 from html import unescape
 from typing import Any
 
-import feedparser  # type: ignore[import-untyped]
+import feedparser
 
 JSON_TYPES = ("application/feed+json", "application/json")
 JSON_FEED_VERSION = re.compile(r"^https?://jsonfeed\.org/version/1(\.\d+)?/?$")

@@ -32,7 +32,8 @@ class ArchiveEntryLike(Protocol):
 class ArchiveLike(Protocol):
     """What gathering needs of the editorial archive: its entries, and which issues featured a key."""
 
-    entries: Sequence[Any]
+    @property
+    def entries(self) -> Sequence[Any]: ...
 
     def featured(self, key: str) -> Sequence[Any]: ...
 
