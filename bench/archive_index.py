@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.archive import load_archive  # noqa: E402
-from pipeline.sourcenames import learn_names  # noqa: E402
 from pipeline.cache import Cache  # noqa: E402
+from pipeline.sourcenames import learn_names  # noqa: E402
 
 
 def main() -> int:

@@ -170,6 +170,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
 
 def _trafilatura_title(entry: dict, url: str) -> str | None:
     from trafilatura import extract_metadata  # optional: only for --compare-trafilatura
+
     from pipeline.decode import decode_html
 
     try:

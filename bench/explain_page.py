@@ -14,11 +14,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.webarchive import original_url, without_chrome
 from pipeline.decode import decode_html
 from pipeline.extract import extract_page, generic_fields
 from pipeline.sites import rules_for
 from pipeline.sites.common import PageUnavailable, ParsedPage
+from pipeline.webarchive import original_url, without_chrome
 
 
 def explain(body: bytes, url: str | None) -> list[str]:

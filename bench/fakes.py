@@ -324,7 +324,7 @@ class Farm:
         self._ready.set()
         try:
             await asyncio.wait_for(self._stop.wait(), self.max_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass  # bounded: the farm never outlives a forgotten benchmark
         for server in servers:
             server.close()

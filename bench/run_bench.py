@@ -157,7 +157,7 @@ def run_enrich(farm: Farm, work: Path, scenario: str, phase: str, count: int, to
     env = child_env(farm) | ({"GITHUB_TOKEN": BENCH_TOKEN} if token else {})
     wall, peak, code = run_child(argv, env, work, work / f"{phase}.md", work / f"{phase}.err", work / f"{phase}.peak")
     stderr_lines = (work / f"{phase}.err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    summary = next((l for l in reversed(stderr_lines) if re.match(r"\d+ entries:", l)), stderr_lines[-1] if stderr_lines else "")
+    summary = next((line for line in reversed(stderr_lines) if re.match(r"\d+ entries:", line)), stderr_lines[-1] if stderr_lines else "")
     measure = Measure(scenario, phase, count, wall, peak, dict(sorted(farm.counts.items())), code, summary)
     if PROFILE:
         measure.notes.append(f"profile: {work / (phase + '.profile')} (the folder is kept)")
@@ -238,7 +238,7 @@ def fill_cache_quickly(farm: Farm, work: Path) -> float:
         }
         cache = Cache(work / "cache")
         try:
-            lookups = cache.lookup_many(links, {k: l.kind for k, l in links.items()})
+            lookups = cache.lookup_many(links, {k: link.kind for k, link in links.items()})
             outcomes = fetch_links(links, lookups, fetchers, cache, Redactor())
         finally:
             cache.close()
@@ -320,7 +320,7 @@ def run_gather(farm: Farm, work: Path, sc: Scenario, phase: str, limits: Limits)
             "--cache-dir", str(work / "cache"), "-q"]
     wall, peak, code = run_child(argv, child_env(farm), work, work / f"{phase}.out", work / f"{phase}.err", work / f"{phase}.peak")
     lines = (work / f"{phase}.err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    summary = next((l for l in reversed(lines) if l.startswith("gather:")), lines[-1] if lines else "")
+    summary = next((line for line in reversed(lines) if line.startswith("gather:")), lines[-1] if lines else "")
     measure = Measure(sc.name, phase, sc.feeds * sc.feed_items, wall, peak, dict(sorted(farm.counts.items())), code, summary[:160])
     if code != 0:
         measure.notes.append(f"enrich gather exited {code}: " + " | ".join(lines[-3:]))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import timezone
 
-from pipeline.webarchive import original_url, unwrap, without_chrome
 from pipeline.byline import byline_from_markup, pick_author, published
 from pipeline.decode import decode_html
 from pipeline.maintext import extract_text, text_of
@@ -28,6 +27,7 @@ from pipeline.titles import (
     title_affixes,
     title_end_naming_host,
 )
+from pipeline.webarchive import original_url, unwrap, without_chrome
 
 __all__ = ["PageUnavailable", "extract_page", "extract_text", "register_site_names", "strip_site_affix"]
 

@@ -3,8 +3,8 @@ the keys two forms of one item share, and the arXiv id and GitHub name grammars,
 
 from __future__ import annotations
 
-import ipaddress
 import functools
+import ipaddress
 import re
 import string
 from urllib.parse import unquote
@@ -200,7 +200,7 @@ def _normalize_host(host: str, text: str) -> str:
     return host
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _all_safe(safe: frozenset[str]):
     """A matcher that says whether a text holds only characters of `safe`."""
     return re.compile("[" + "".join(re.escape(c) for c in sorted(safe)) + "]*").fullmatch

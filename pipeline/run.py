@@ -23,8 +23,8 @@ from pipeline.config import Config
 from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
 from pipeline.links import LinkError, canonicalize, looks_like_url
 from pipeline.lock import FileLock
-from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
 from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Kind, Link, SourceEntry, SourceLine, Status
+from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
 from pipeline.sanitize import clean_record
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
@@ -559,7 +559,7 @@ def execute(
             for entry in source_entries:
                 for link in entry.links:
                     links.setdefault(link.key, link)
-            lookups = cache.lookup_many(links, {k: l.kind for k, l in links.items()})
+            lookups = cache.lookup_many(links, {k: link.kind for k, link in links.items()})
             outcomes: dict[str, Outcome] = {}
             pending: dict[str, Link] = {}
             for key, link in links.items():
@@ -569,7 +569,7 @@ def execute(
                 else:
                     outcomes[key] = known
             progress = Progress(len(pending), stderr, enabled=stderr.isatty() and log.isEnabledFor(logging.WARNING))
-            fetchers = fetcher_factory({l.kind for l in pending.values()}, options, config) if pending else {}
+            fetchers = fetcher_factory({link.kind for link in pending.values()}, options, config) if pending else {}
             outcomes.update(fetch_links(pending, lookups, fetchers, cache, redact, on_result=progress))
             progress.finish()
             cache.mark_used(links)

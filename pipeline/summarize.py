@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.answer_checks import check_answer, retry_hint, tidy_answer
-from pipeline.config import SummarizeSettings
 from pipeline.archive import identity_key
+from pipeline.config import SummarizeSettings
 from pipeline.llm import Answer, ChatClient
 from pipeline.models import Entry
 from pipeline.prompts import (

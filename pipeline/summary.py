@@ -19,8 +19,8 @@ import hashlib
 import itertools
 import re
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline import textclean

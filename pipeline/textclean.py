@@ -152,10 +152,11 @@ def drop_title(text: str, title: str | None) -> str:
         return text
     # Walk the text until as many word characters as the title has are consumed.
     consumed, end = "", 0
-    for end, char in enumerate(text, start=1):
+    for position, char in enumerate(text, start=1):
         if char.isalnum():
             consumed += char.casefold()
             if len(consumed) == len(wanted):
+                end = position
                 break
     if consumed != wanted:
         return text

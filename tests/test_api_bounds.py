@@ -170,7 +170,7 @@ def certificate_for_127_0_0_1(folder) -> tuple[ssl.SSLContext, str]:
     """A server context with a self-signed certificate for 127.0.0.1, and that certificate's path."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -11,8 +11,8 @@ import textwrap
 
 import pytest
 
-from pipeline.config import parse_config
 from pipeline.cache import DAY, SCHEMA_VERSION, Cache, Freshness
+from pipeline.config import parse_config
 from pipeline.models import FetchResult, GithubRecord, WebRecord
 
 

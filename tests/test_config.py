@@ -63,7 +63,7 @@ def test_never_is_accepted_where_expiry_can_be_switched_off():
 
 def test_every_setting_is_documented():
     for cls in (CacheSettings, WebSettings, GithubSettings):
-        for name, default, doc in documented_settings(cls):
+        for name, _default, doc in documented_settings(cls):
             assert doc, f"{cls.__name__}.{name} has no meaning written down"
 
 

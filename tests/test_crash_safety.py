@@ -134,7 +134,7 @@ def test_a_planted_token_reaches_nothing_written(tmp_path):
     try:
         server.route("/repos/ok/repo", ok(repo_json("ok/repo", description=f"docs at https://x.org/?t={TOKEN[:4]}")))
         server.route("/repos/gone/repo", Reply(404, '{"message": "Not Found"}', gh_headers()))
-        server.route("/repos/bad/token", Reply(401, '{"message": "Bad credentials", "token": "%s"}' % TOKEN, gh_headers()))
+        server.route("/repos/bad/token", Reply(401, f'{{"message": "Bad credentials", "token": "{TOKEN}"}}', gh_headers()))
         server.route("/oops", Reply(404, f"server echoes the header: {TOKEN}"))
         (tmp_path / "sources.txt").write_text(
             "https://github.com/ok/repo\nhttps://github.com/gone/repo\nhttps://github.com/bad/token\n"

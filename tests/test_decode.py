@@ -21,7 +21,7 @@ def test_declared_utf8_that_is_not_utf8_goes_to_detection():
 
 
 def test_valid_utf8_wins_over_a_stale_gb2312_declaration():
-    body = '<meta charset="gb2312"><title>人民网</title>'.encode("utf-8")
+    body = '<meta charset="gb2312"><title>人民网</title>'.encode()
     assert "人民网" in decode_html(body, None)
 
 

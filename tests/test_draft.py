@@ -201,7 +201,7 @@ def test_plain_english_template():
     text = md(*ALL, template="plain")
     assert_golden("plain.md", text)
     assert text.startswith("# Link digest (2020-05-15)\n")
-    assert [l for l in text.split("\n") if l.startswith("## ")][:4] == [
+    assert [line for line in text.split("\n") if line.startswith("## ")][:4] == [
         "## News", "## Papers", "## Open source", "## Blog posts"]
     assert "- [MLsys各方向综述](https://zhuanlan.zhihu.com/p/104444471) — 知乎" in text
 
@@ -220,14 +220,14 @@ def test_code_line_skipped_when_repo_is_another_entry():
     view = entry_view(HRANK, [HRANK.source.main.key, repo.source.main.key])
     assert view.links == []
     alone = entry_view(HRANK, [HRANK.source.main.key])
-    assert [(l.label, l.url) for l in alone.links] == [("代码", "https://github.com/lmbxmu/HRank")]
+    assert [(link.label, link.url) for link in alone.links] == [("代码", "https://github.com/lmbxmu/HRank")]
 
 
 def test_no_link_said_twice_in_one_entry():
     paper = entry(arxiv_link("2002.10179"), dict(HRANK.record), extras=[
         github_link("lmbxmu/HRank"), arxiv_link("2002.10179v2"), github_link("LMBXMU/hrank")])
     view = entry_view(paper, [])
-    assert [l.label for l in view.links] == ["代码"]
+    assert [link.label for link in view.links] == ["代码"]
 
 
 def test_entry_without_record_falls_back_to_its_url():

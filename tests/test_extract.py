@@ -158,10 +158,10 @@ def test_h1_starting_with_the_titles_site_name_is_a_banner():
 
 def test_meta_value_attribute_is_read_when_content_is_missing():
     # Some large news sites write `<meta name=... value=...>` without `content=`.
-    html = ("<html><head><title>Edge chips sell out - Daily Wire Example</title>"
-            '<meta property="og:site_name" value="Daily Wire Example">'
-            '<meta name="description" value="Edge chips sold out in a week. Makers promise more.">'
-            "</head><body><h1>Edge chips sell out</h1></body></html>").encode()
+    html = (b"<html><head><title>Edge chips sell out - Daily Wire Example</title>"
+            b'<meta property="og:site_name" value="Daily Wire Example">'
+            b'<meta name="description" value="Edge chips sold out in a week. Makers promise more.">'
+            b"</head><body><h1>Edge chips sell out</h1></body></html>")
     record = extract_page(html, "https://news.example.net/a/1")
     assert record.description == "Edge chips sold out in a week. Makers promise more."
     assert record.site_name == "Daily Wire Example"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from pipeline.cache import Freshness
 from pipeline.cli import main

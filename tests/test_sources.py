@@ -46,7 +46,7 @@ def test_bom_only_counts_at_the_start():
 
 
 def test_non_utf8_names_source_and_line():
-    data = "# ok\nhttps://example.com/\n".encode() + "论文\n".encode("gbk")
+    data = b"# ok\nhttps://example.com/\n" + "论文\n".encode("gbk")
     lines = decode_lines(data, "sources.txt")
     assert next(lines) == "# ok"
     assert next(lines) == "https://example.com/"

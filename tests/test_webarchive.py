@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.webarchive import original_url, unwrap, without_chrome
 from pipeline.extract import extract_page
+from pipeline.webarchive import original_url, unwrap, without_chrome
 
 
 @pytest.mark.parametrize(

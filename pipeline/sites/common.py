@@ -7,9 +7,9 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
@@ -75,7 +75,7 @@ def resolve_url(value: str | None, base: str | None) -> str | None:
 _STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _js_pattern(before: str, after: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(f"(?:{before})\\Z"), re.compile(after.format(s=_STR))
 
@@ -153,7 +153,7 @@ def to_iso_date(value: str | None, default_tz: timezone | None = None) -> str | 
     if not text:
         return None
     if text.isdigit() and len(text) in (10, 13):
-        return unix_to_iso(text, default_tz or timezone.utc)
+        return unix_to_iso(text, default_tz or UTC)
     match = _DATE_ONLY.match(text)
     if match:
         year, month, day = (int(g) for g in match.groups())

@@ -11,10 +11,12 @@ from pipeline.sites.common import (
     ParsedPage,
     clean_text,
     js_unescape,
-    js_var as _js_var,
     resolve_url,
     to_iso_date,
     unix_to_iso,
+)
+from pipeline.sites.common import (
+    js_var as _js_var,
 )
 from pipeline.textblocks import fragment_paragraphs, fragment_text, node_paragraphs
 
@@ -32,8 +34,8 @@ def recognizes(page: ParsedPage) -> bool:
     text = page.text
     if "res.wx.qq.com" not in text:
         return False
-    return "res.wx.qq.com/mmbizwap" in text or ((
-        "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES))
+    return "res.wx.qq.com/mmbizwap" in text or (
+        "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES)
 
 def _decoded(value: str | None) -> str | None:
     """A value from the page's JS or meta tags: JS escapes and HTML entities undone, spaces collapsed."""
