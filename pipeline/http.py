@@ -15,12 +15,11 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
-import httpcore
 import httpx
 
 from pipeline import HOMEPAGE, __version__, trust
 from pipeline.config import WebSettings
-from pipeline.netbackend import PinnedBackend
+from pipeline.netbackend import PinnedTransport
 from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -360,24 +359,14 @@ class HttpClient:
             self._ssl = trust.ssl_context()
         return self._ssl
 
-    def _network_transport(self, url: httpx.URL, limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
-        """httpx's own transport, through the proxy the environment names for this URL, or else
-        over a pool whose connections go only to checked addresses. httpx has no parameter for
-        httpcore's network backend, hence the pool is replaced (the tests of the address guard
-        fail if a new httpx stops using it)."""
+    def _network_transport(self, url: httpx.URL, limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncBaseTransport:
+        """httpx's own transport through the proxy the environment names for this URL, or else
+        ours, whose connections go only to checked addresses."""
         proxy = proxy_for(url)
         if proxy is not None:
             # The proxy resolves and connects; the guard has checked the host name's addresses.
             return httpx.AsyncHTTPTransport(proxy=proxy, verify=tls, limits=limits)
-        transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=tls,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PinnedBackend(self.guard.addresses),
-        )
-        return transport
+        return PinnedTransport(self.guard.addresses, tls, self.limits.per_host)
 
     async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
         """Fetches one link within the per-host and total limits and the per-link deadline.
