@@ -14,13 +14,21 @@ import urllib.request
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from typing import Self
 
 import httpx
 
 from pipeline import HOMEPAGE, __version__, trust
 from pipeline.config import WebSettings
+from pipeline.limits import ConnectionLimits
 from pipeline.netbackend import PinnedTransport
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.retry import (
+    FetchError,
+    PermanentError,
+    RetryPolicy,
+    TransientError,
+    parse_retry_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -308,8 +316,7 @@ class HttpClient:
         self._cookies = httpx.Cookies()  # one jar for the run, scoped by domain as browsers do
         self._cookies_set = 0  # responses that set a cookie so far: tells a gate from a loop
         self._ssl: ssl.SSLContext | None = None
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
-        self._total_slots: asyncio.Semaphore | None = None
+        self._limits: ConnectionLimits | None = None
         self._headers = {
             "User-Agent": self.user_agent,
             "Accept": self.accept,
@@ -321,9 +328,9 @@ class HttpClient:
             "write": self.limits.read_timeout, "pool": None,  # the pool wait is bounded by the deadline
         }
 
-    async def __aenter__(self) -> HttpClient:
+    async def __aenter__(self) -> Self:
         self._transports = {}
-        self._total_slots = asyncio.Semaphore(self.limits.total)
+        self._limits = ConnectionLimits(self.limits.per_host, self.limits.total)
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -368,25 +375,23 @@ class HttpClient:
             return httpx.AsyncHTTPTransport(proxy=proxy, verify=tls, limits=limits)
         return PinnedTransport(self.guard.addresses, tls, self.limits.per_host)
 
-    async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, links_left: int = 0
+    ) -> Page:
         """Fetches one link within the per-host and total limits and the per-link deadline.
-        Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
-        assert self._transports is not None and self._total_slots is not None, "use `async with`"
+        `links_left` (on this link's host, this one included) decides who gets a freed connection
+        first. Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
+        assert self._transports is not None and self._limits is not None, "use `async with`"
         start = httpx.URL(url)
-        # "Per host" is per origin, as connection pools count it: a server on another port is
-        # another server.
-        origin = _origin(start)
-        host_slot = self._host_slots.get(origin)
-        if host_slot is None:
-            host_slot = self._host_slots[origin] = asyncio.Semaphore(self.limits.per_host)
-        # The deadline starts once the link holds its slots: waiting in line is not its fault.
-        # A redirect to another host counts against the host the link started at.
         failures: list[FetchError] = []
-        async with host_slot, self._total_slots:
+        # "Per host" is per origin, as connection pools count it: a server on another port is
+        # another server. The deadline starts once the link holds its places: waiting in line is
+        # not its fault. A redirect to another host counts against the host the link started at.
+        async with self._limits.place(_origin(start), links_left):
             try:
                 async with asyncio.timeout(self.limits.deadline):  # not wait_for: no task per link
                     return await self._follow(start, etag, last_modified, failures)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise TransientError(_deadline_reason(failures, self.limits.deadline)) from None
 
     async def _follow(

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.message
-import heapq
-import itertools
 import logging
 import posixpath
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
@@ -20,7 +20,13 @@ from pipeline.config import MB
 from pipeline.extract import PageUnavailable, extract_page
 from pipeline.fetchers.base import FetchRequest
 from pipeline.http import (
-    AddressGuard, HttpClient, HttpLimits, Page, RequestCounter, Resolver, resolve_host,
+    AddressGuard,
+    HttpClient,
+    HttpLimits,
+    Page,
+    RequestCounter,
+    Resolver,
+    resolve_host,
 )
 from pipeline.models import FetchResult, WebRecord
 from pipeline.pagebounds import PageTooComplex, bound_page
@@ -125,51 +131,6 @@ def _lines_by_origin(requests: Sequence[FetchRequest], per_host: int) -> list[de
     return [line for line in lines.values() for _ in range(min(per_host, len(line)))]
 
 
-class _LongestLineFirst:
-    """The run's connections, at most `total` in use at once; a freed one goes to the waiting
-    worker whose host has the most links left, so the hosts' lines end together instead of the
-    longest one (in the reference digest, WeChat's) running on alone at the end."""
-
-    def __init__(self, total: int):
-        self._free = total
-        self._waiting: list[tuple[int, int, asyncio.Future]] = []
-        self._arrivals = itertools.count()
-
-    async def acquire(self, links_left: int) -> None:
-        if self._free > 0:
-            self._free -= 1
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (-links_left, next(self._arrivals), waiter))
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # granted just as it was cancelled: pass the connection on
-            raise
-
-    def release(self) -> None:
-        while self._waiting:
-            *_, waiter = heapq.heappop(self._waiting)
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._free += 1
-
-
-async def _let_the_next_request_go() -> None:
-    """Yields the loop for the few turns the connection's next request needs to get on the wire,
-    so parsing this page overlaps that request's wait instead of delaying it (with 64 responses
-    landing at once, parsing first costs every connection a share of 64 parses per round trip)."""
-    for _ in range(LOOP_TURNS_TO_SEND):
-        await asyncio.sleep(0)
-
-
-# Measured in the benchmark: from a finished response to the next request sent takes a few turns
-# of the loop (retry wrapper, connection pool, write); 3 to 12 turns did equally well, none did not.
-LOOP_TURNS_TO_SEND = 8
-
-
 class WebFetcher:
     """Fetches web links (kind "web"): all at once within the limits, each result yielded as
     soon as it is known. `requests_made` counts HTTP requests (hops and retries included)."""
@@ -198,86 +159,86 @@ class WebFetcher:
         return self._counter.count
 
     def fetch(self, requests: Sequence[FetchRequest]) -> Iterator[FetchResult]:
-        """Runs the requests on an event loop in the calling thread and yields results as they
-        land: the loop runs until a result arrives, then pauses while the results are yielded
-        (a thread of its own would cost a hand-over between threads for every result)."""
+        """Runs the requests on an event loop of their own, in a thread, and yields the results
+        as they land; stopping early (Ctrl-C, an error downstream) cancels what is in flight."""
         if not requests:
             return
-        ready: deque[FetchResult] = deque()
-        waiting: list[asyncio.Future] = []  # what the loop runs until: a result, or the end
+        results: queue.SimpleQueue[FetchResult | _Finished] = queue.SimpleQueue()
+        running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[None]]] = []
+        started = threading.Event()  # `running` is filled in, or the loop never got going
 
-        def wake() -> None:
-            if waiting and not waiting[0].done():
-                waiting[0].set_result(None)
+        async def main() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            running.append((asyncio.get_running_loop(), task))
+            started.set()
+            await self._fetch_all(requests, results.put)
 
-        def deliver(result: FetchResult) -> None:
-            ready.append(result)
-            wake()
+        def run() -> None:
+            try:
+                asyncio.run(main())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                results.put(_Finished(exc))
+            else:
+                results.put(_Finished(None))
+            finally:
+                started.set()
 
-        loop = asyncio.new_event_loop()
-        main = loop.create_task(self._fetch_all(requests, deliver))
-        main.add_done_callback(lambda _task: wake())
+        thread = threading.Thread(target=run, name="enrich-web", daemon=True)
+        thread.start()
+        finished = False
         try:
-            while True:
-                while ready:
-                    yield ready.popleft()
-                if main.done():
-                    main.result()  # the loop itself broke: `guarded` answers the rest
-                    return
-                waiting[:] = [loop.create_future()]
-                loop.run_until_complete(waiting[0])
+            while not isinstance(item := results.get(), _Finished):
+                yield item
+            finished = True
+            if item.error is not None and not isinstance(item.error, asyncio.CancelledError):
+                raise item.error  # the loop itself broke: `guarded` answers the rest
         finally:
-            # The caller may stop early (Ctrl-C, an error downstream): cancel what is in flight.
-            if not main.done():
-                main.cancel()
-                loop.run_until_complete(asyncio.gather(main, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
+            if not finished and started.wait() and running:
+                loop, task = running[0]
+                try:
+                    loop.call_soon_threadsafe(task.cancel)
+                except RuntimeError:
+                    pass  # the loop had just finished and closed
+            thread.join()
 
     async def _fetch_all(self, requests: Sequence[FetchRequest], deliver: Callable[[FetchResult], None]) -> None:
         client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
-        # The client enforces the limits; the workers decide who goes first within them.
-        connections = _LongestLineFirst(self.limits.total)
         parsers = ParseThreads()
         try:
             async with client, asyncio.TaskGroup() as workers:
                 for line in _lines_by_origin(requests, self.limits.per_host):
-                    workers.create_task(self._work_through(client, line, connections, parsers, deliver))
-                    # Let each worker's first request get going before the next worker is set up.
-                    await asyncio.sleep(0)
+                    workers.create_task(self._work_through(client, line, parsers, deliver))
         finally:
             parsers.close()
 
     async def _work_through(
-        self, client: HttpClient, line: deque[FetchRequest], connections: _LongestLineFirst,
-        parsers: ParseThreads, deliver: Callable[[FetchResult], None],
+        self, client: HttpClient, line: deque[FetchRequest], parsers: ParseThreads,
+        deliver: Callable[[FetchResult], None],
     ) -> None:
         """Works through a host's line as one of its connections: downloads a link, leaves its
         page to a task of its own and goes on with the next link, so the connection's next
         request need not wait for this page to be parsed."""
         async with asyncio.TaskGroup() as parsing:
             while line:
-                await connections.acquire(len(line))
-                try:
-                    if not line:
-                        break  # the host's other workers took the rest meanwhile
-                    request = line.popleft()
-                    # The link's deadline covers its whole life, the parse included.
-                    deadline_at = asyncio.get_running_loop().time() + self.limits.deadline
-                    page = await self._download(client, request, deliver)
-                finally:
-                    connections.release()
+                links_left = len(line)
+                request = line.popleft()
+                # The link's deadline covers its whole life, the parse included.
+                deadline_at = asyncio.get_running_loop().time() + self.limits.deadline
+                page = await self._download(client, request, links_left, deliver)
                 if page is not None:
                     parsing.create_task(self._parse(request, page, parsers, deliver, deadline_at))
 
-    async def _download(self, client: HttpClient, request: FetchRequest, deliver: Callable[[FetchResult], None]) -> Page | None:
+    async def _download(
+        self, client: HttpClient, request: FetchRequest, links_left: int, deliver: Callable[[FetchResult], None],
+    ) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
         cached = request.cached
         # Validators only make sense when there is a good record to keep on a 304.
         etag = cached.etag if cached and cached.record is not None else None
         last_modified = cached.last_modified if cached and cached.record is not None else None
         try:
-            page = await client.get(request.link.url, etag=etag, last_modified=last_modified)
+            page = await client.get(request.link.url, etag=etag, last_modified=last_modified, links_left=links_left)
         except Exception as exc:  # noqa: BLE001 - one bad link must not cost the others
             deliver(_failure(request, exc))
             return None
@@ -295,7 +256,6 @@ class WebFetcher:
     ) -> None:
         """Parses the page on a worker thread, so the loop goes on serving the other links
         meanwhile, within what is left of the link's deadline."""
-        await _let_the_next_request_go()
         try:
             record = await parsers.run(record_within_bounds, page, deadline_at)
             result = FetchResult(key=request.link.key, record=record, etag=page.etag, last_modified=page.last_modified)
@@ -305,6 +265,13 @@ class WebFetcher:
         except Exception as exc:  # noqa: BLE001
             result = _failure(request, exc)
         deliver(result)
+
+
+@dataclasses.dataclass
+class _Finished:
+    """The end of a run's results: how the loop ended (None when it finished normally)."""
+
+    error: BaseException | None
 
 
 def _failure(request: FetchRequest, exc: Exception) -> FetchResult:
