@@ -273,6 +273,17 @@ def _deadline_reason(failures: list[FetchError], deadline: float) -> str:
     return f"{last} (still failing after {deadline:g} s)"
 
 
+def _calling_when_sent(on_sent: Callable[[], None]) -> Callable[[str, dict], Awaitable[None]]:
+    """An httpcore trace hook (the "trace" request extension) that calls `on_sent` once the
+    request has been written to the connection."""
+
+    async def trace(event: str, info: dict) -> None:
+        if event.endswith("send_request_body.complete"):
+            on_sent()
+
+    return trace
+
+
 def proxy_for(url: httpx.URL) -> str | None:
     """The proxy that HTTP_PROXY, HTTPS_PROXY or ALL_PROXY names for this URL, unless NO_PROXY
     exempts its host (a transport given to httpx would otherwise make it ignore them)."""
@@ -376,11 +387,12 @@ class HttpClient:
         return PinnedTransport(self.guard.addresses, tls, self.limits.per_host)
 
     async def get(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None, links_left: int = 0
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, links_left: int = 0,
+        on_sent: Callable[[], None] | None = None,
     ) -> Page:
         """Fetches one link within the per-host and total limits and the per-link deadline.
         `links_left` (on this link's host, this one included) decides who gets a freed connection
-        first. Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
+        first; `on_sent` is called when a request of the link is on the wire. Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
         assert self._transports is not None and self._limits is not None, "use `async with`"
         start = httpx.URL(url)
         failures: list[FetchError] = []
@@ -390,16 +402,17 @@ class HttpClient:
         async with self._limits.place(_origin(start), links_left):
             try:
                 async with asyncio.timeout(self.limits.deadline):  # not wait_for: no task per link
-                    return await self._follow(start, etag, last_modified, failures)
+                    return await self._follow(start, etag, last_modified, failures, on_sent)
             except TimeoutError:
                 raise TransientError(_deadline_reason(failures, self.limits.deadline)) from None
 
     async def _follow(
-        self, url: httpx.URL, etag: str | None, last_modified: str | None, failures: list[FetchError]
+        self, url: httpx.URL, etag: str | None, last_modified: str | None, failures: list[FetchError],
+        on_sent: Callable[[], None] | None,
     ) -> Page:
         async def attempt(url: httpx.URL) -> Page | httpx.URL:
             try:
-                return await self._exchange(url, etag, last_modified)
+                return await self._exchange(url, etag, last_modified, on_sent)
             except FetchError as exc:
                 failures.append(exc)  # what to say if the deadline ends the retries
                 raise
@@ -418,7 +431,9 @@ class HttpClient:
             seen.add(visit)
         raise FetchError(f"too many redirects (more than {self.limits.max_redirects})")
 
-    async def _exchange(self, url: httpx.URL, etag: str | None, last_modified: str | None) -> Page | httpx.URL:
+    async def _exchange(
+        self, url: httpx.URL, etag: str | None, last_modified: str | None, on_sent: Callable[[], None] | None,
+    ) -> Page | httpx.URL:
         """One request: a finished Page, or the URL the server redirects to."""
         if url.scheme not in ("http", "https"):
             raise FetchError(f"invalid response: redirect to an unsupported address ({url.scheme}:)")
@@ -429,8 +444,10 @@ class HttpClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         self.counter.count += 1
-        request = httpx.Request("GET", url, headers={**self._headers, **headers},
-                                extensions={"timeout": self._timeouts})
+        extensions: dict[str, object] = {"timeout": self._timeouts}
+        if on_sent is not None:
+            extensions["trace"] = _calling_when_sent(on_sent)
+        request = httpx.Request("GET", url, headers={**self._headers, **headers}, extensions=extensions)
         if self._cookies.jar:
             self._cookies.set_cookie_header(request)
         try:

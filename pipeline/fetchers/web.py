@@ -8,8 +8,6 @@ import dataclasses
 import email.message
 import logging
 import posixpath
-import queue
-import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterator, Sequence
 from urllib.parse import unquote, urlsplit
@@ -159,48 +157,23 @@ class WebFetcher:
         return self._counter.count
 
     def fetch(self, requests: Sequence[FetchRequest]) -> Iterator[FetchResult]:
-        """Runs the requests on an event loop of their own, in a thread, and yields the results
-        as they land; stopping early (Ctrl-C, an error downstream) cancels what is in flight."""
+        """Runs the requests on an event loop in the calling thread and yields the results as
+        they land: the loop runs until results are ready and pauses while they are yielded (a
+        loop in a thread of its own would contend with the caller's work on every result).
+        Stopping early (Ctrl-C, an error downstream) cancels what is in flight."""
         if not requests:
             return
-        results: queue.SimpleQueue[FetchResult | _Finished] = queue.SimpleQueue()
-        running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[None]]] = []
-        started = threading.Event()  # `running` is filled in, or the loop never got going
-
-        async def main() -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            running.append((asyncio.get_running_loop(), task))
-            started.set()
-            await self._fetch_all(requests, results.put)
-
-        def run() -> None:
-            try:
-                asyncio.run(main())
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                results.put(_Finished(exc))
-            else:
-                results.put(_Finished(None))
-            finally:
-                started.set()
-
-        thread = threading.Thread(target=run, name="enrich-web", daemon=True)
-        thread.start()
-        finished = False
-        try:
-            while not isinstance(item := results.get(), _Finished):
-                yield item
-            finished = True
-            if item.error is not None and not isinstance(item.error, asyncio.CancelledError):
-                raise item.error  # the loop itself broke: `guarded` answers the rest
-        finally:
-            if not finished and started.wait() and running:
-                loop, task = running[0]
-                try:
-                    loop.call_soon_threadsafe(task.cancel)
-                except RuntimeError:
-                    pass  # the loop had just finished and closed
-            thread.join()
+        results: asyncio.Queue[FetchResult | None] = asyncio.Queue()  # None: the run ended
+        with asyncio.Runner() as runner:
+            main = runner.get_loop().create_task(self._fetch_all(requests, results.put_nowait))
+            main.add_done_callback(lambda _task: results.put_nowait(None))
+            while (result := runner.run(results.get())) is not None:
+                yield result
+                while not results.empty() and (result := results.get_nowait()) is not None:
+                    yield result
+                if result is None:
+                    break
+            main.result()  # the loop itself broke: `guarded` answers the rest
 
     async def _fetch_all(self, requests: Sequence[FetchRequest], deliver: Callable[[FetchResult], None]) -> None:
         client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
@@ -216,21 +189,29 @@ class WebFetcher:
         self, client: HttpClient, line: deque[FetchRequest], parsers: ParseThreads,
         deliver: Callable[[FetchResult], None],
     ) -> None:
-        """Works through a host's line as one of its connections: downloads a link, leaves its
-        page to a task of its own and goes on with the next link, so the connection's next
-        request need not wait for this page to be parsed."""
+        """Works through a host's line as one of its connections: downloads a link, then the next,
+        each page parsed on a task of its own once the connection's next request is on the wire,
+        so neither a parse (the parse threads share the interpreter with the loop) nor waiting for
+        one delays the next request."""
         async with asyncio.TaskGroup() as parsing:
+            parked: tuple[FetchRequest, Page, float] | None = None  # downloaded, not yet parsed
             while line:
                 links_left = len(line)
                 request = line.popleft()
+                sent = asyncio.Event()
+                if parked is not None:
+                    parsing.create_task(self._parse(*parked, parsers, deliver, after=sent))
                 # The link's deadline covers its whole life, the parse included.
                 deadline_at = asyncio.get_running_loop().time() + self.limits.deadline
-                page = await self._download(client, request, links_left, deliver)
-                if page is not None:
-                    parsing.create_task(self._parse(request, page, parsers, deliver, deadline_at))
+                page = await self._download(client, request, links_left, deliver, sent.set)
+                sent.set()  # sent, failed or never needed a request: the parked page waits no more
+                parked = None if page is None else (request, page, deadline_at)
+            if parked is not None:
+                parsing.create_task(self._parse(*parked, parsers, deliver))
 
     async def _download(
         self, client: HttpClient, request: FetchRequest, links_left: int, deliver: Callable[[FetchResult], None],
+        on_sent: Callable[[], None],
     ) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
         cached = request.cached
@@ -238,7 +219,8 @@ class WebFetcher:
         etag = cached.etag if cached and cached.record is not None else None
         last_modified = cached.last_modified if cached and cached.record is not None else None
         try:
-            page = await client.get(request.link.url, etag=etag, last_modified=last_modified, links_left=links_left)
+            page = await client.get(request.link.url, etag=etag, last_modified=last_modified, links_left=links_left,
+                                   on_sent=on_sent)
         except Exception as exc:  # noqa: BLE001 - one bad link must not cost the others
             deliver(_failure(request, exc))
             return None
@@ -251,11 +233,13 @@ class WebFetcher:
         return page
 
     async def _parse(
-        self, request: FetchRequest, page: Page, parsers: ParseThreads, deliver: Callable[[FetchResult], None],
-        deadline_at: float,
+        self, request: FetchRequest, page: Page, deadline_at: float, parsers: ParseThreads,
+        deliver: Callable[[FetchResult], None], after: asyncio.Event | None = None,
     ) -> None:
         """Parses the page on a worker thread, so the loop goes on serving the other links
-        meanwhile, within what is left of the link's deadline."""
+        meanwhile, within what is left of the link's deadline; not before `after` is set."""
+        if after is not None:
+            await after.wait()
         try:
             record = await parsers.run(record_within_bounds, page, deadline_at)
             result = FetchResult(key=request.link.key, record=record, etag=page.etag, last_modified=page.last_modified)
@@ -265,13 +249,6 @@ class WebFetcher:
         except Exception as exc:  # noqa: BLE001
             result = _failure(request, exc)
         deliver(result)
-
-
-@dataclasses.dataclass
-class _Finished:
-    """The end of a run's results: how the loop ended (None when it finished normally)."""
-
-    error: BaseException | None
 
 
 def _failure(request: FetchRequest, exc: Exception) -> FetchResult:
