@@ -114,6 +114,8 @@ def record_within_bounds(page: Page) -> WebRecord:
 
 def _lines_by_origin(requests: Sequence[FetchRequest], per_host: int) -> list[deque[FetchRequest]]:
     """The requests as waiting lines, one per origin, each served by up to `per_host` workers.
+    The workers only decide the order; the limits are the client's (pipeline/limits.py), and
+    `per_host` workers are as many as its per-host limit lets work at once.
 
     A worker per allowed connection rather than a task per link: a thousand links would be a
     thousand tasks set up before the first request could leave, and a host's slow links hold up
