@@ -12,8 +12,8 @@ import httpcore
 import httpx
 import pytest
 
-import pipeline.fetchers.web as web
 from pipeline import http
+from pipeline.fetchers import web
 from pipeline.fetchers.base import FetchRequest
 from pipeline.fetchers.web import WebFetcher
 from pipeline.http import HttpLimits
