@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import logging
 import socket
@@ -21,7 +22,6 @@ import httpx
 from pipeline import HOMEPAGE, __version__, trust
 from pipeline.config import WebSettings
 from pipeline.limits import ConnectionLimits
-from pipeline.netbackend import PinnedTransport
 from pipeline.retry import (
     FetchError,
     PermanentError,
@@ -29,6 +29,7 @@ from pipeline.retry import (
     TransientError,
     parse_retry_after,
 )
+from pipeline.transport import PinnedTransport
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class RequestCounter:
 async def resolve_host(host: str, port: int) -> list[str]:
     """Every address a host name resolves to, through the event loop's resolver."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 def is_public_address(address: str) -> bool:
@@ -230,7 +231,7 @@ def _status_error(response: httpx.Response) -> FetchError:
 
 def _network_error(exc: httpx.TransportError, timeouts: HttpLimits) -> FetchError:
     """Separates "could not connect" from "the connection broke" from "the server spoke nonsense"."""
-    causes = []
+    causes: list[BaseException] = []
     cause: BaseException | None = exc
     while cause is not None and len(causes) < 8:
         causes.append(cause)
@@ -419,9 +420,10 @@ class HttpClient:
 
         # A page seen again is a loop only if a cookie was set in between: consent and login
         # gates set one and redirect to themselves.
+        assert self.retry is not None  # set in __post_init__
         seen = {(str(url), self._cookies_set)}
         for _hop in range(self.limits.max_redirects + 1):
-            outcome = await self.retry.acall(lambda url=url: attempt(url))
+            outcome = await self.retry.acall(functools.partial(attempt, url))
             if isinstance(outcome, Page):
                 return outcome
             url = outcome

@@ -1,26 +1,17 @@
-"""The web stage's connections, on httpcore's and httpx's public interfaces only: an httpcore
-network backend of plain asyncio sockets that connect only to the addresses the address guard
-checked (so a host cannot resolve to a public address for the check and to a private one for the
-connection: DNS rebinding), and the httpx transport that carries requests over a pool of them."""
+"""The web stage's network backend for httpcore (its public AsyncNetworkBackend interface): plain
+asyncio sockets that connect only to the addresses the address guard checked, so a host cannot
+resolve to a public address for the check and to a private one for the connection (DNS
+rebinding)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import ssl
-from collections.abc import (
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterator,
-    Sequence,
-)
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpcore
-import httpx
 
 from pipeline.trust import certificate_reason
 
@@ -160,6 +151,8 @@ class _Stream(httpcore.AsyncNetworkStream):
             self._transport.close()
             # The pool drops the chain: the message alone must tell a refused certificate.
             raise httpcore.ConnectError(certificate_reason(exc) or str(exc)) from exc
+        if transport is None:  # asyncio returns None only for a transport already closing
+            raise httpcore.ConnectError("the connection closed during the TLS handshake")
         self._protocol.transport = transport  # flow control now goes through TLS
         return _Stream(transport, self._protocol)
 
@@ -216,88 +209,3 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
-
-# httpcore's failures as httpx's, most specific first: the rest of the client speaks httpx.
-HTTPCORE_TO_HTTPX: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.ProxyError, httpx.ProxyError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
-
-
-@contextmanager
-def httpx_errors() -> Iterator[None]:
-    """Re-raises an httpcore failure as the httpx one it corresponds to, the chain kept."""
-    try:
-        yield
-    except Exception as exc:
-        for core_error, httpx_error in HTTPCORE_TO_HTTPX:
-            if isinstance(exc, core_error):
-                raise httpx_error(str(exc)) from exc
-        raise
-
-
-class _Body(httpx.AsyncByteStream):
-    """A response body read from an httpcore stream, its failures mapped as they surface."""
-
-    def __init__(self, stream: AsyncIterable[bytes]):
-        self.stream = stream
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with httpx_errors():
-            async for part in self.stream:
-                yield part
-
-    async def aclose(self) -> None:
-        close = getattr(self.stream, "aclose", None)
-        if close is not None:
-            with httpx_errors():
-                await close()
-
-
-class PinnedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport over an httpcore connection pool whose connections go only to checked
-    addresses (httpx's own transport takes no network backend). TLS is still verified against
-    the link's host name: the pool hands the backend an address to connect to, but the
-    handshake names the URL's host."""
-
-    def __init__(self, checked_addresses: CheckedAddresses, tls: ssl.SSLContext, max_connections: int):
-        self.pool = httpcore.AsyncConnectionPool(
-            ssl_context=tls,
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            network_backend=PinnedBackend(checked_addresses),
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme, host=request.url.raw_host,
-                port=request.url.port, target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]  # an httpx request body is async iterable
-            extensions=request.extensions,
-        )
-        with httpx_errors():
-            response = await self.pool.handle_async_request(core_request)
-        assert isinstance(response.stream, AsyncIterable)
-        return httpx.Response(
-            status_code=response.status, headers=response.headers,
-            stream=_Body(response.stream), extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        await self.pool.aclose()

@@ -19,8 +19,8 @@ from pipeline.fetchers.web import WebFetcher
 from pipeline.http import HttpLimits
 from pipeline.limits import ConnectionLimits
 from pipeline.models import Link
-from pipeline.netbackend import httpx_errors
 from pipeline.retry import RetryPolicy
+from pipeline.transport import httpx_errors
 from tests.localserver import Reply
 
 PAGE = b"<html><head><title>Plumbing</title></head><body><p>hi</p></body></html>"
