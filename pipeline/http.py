@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import logging
 import socket
@@ -14,14 +15,21 @@ import urllib.request
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from typing import Self
 
-import httpcore
 import httpx
 
 from pipeline import HOMEPAGE, __version__, trust
 from pipeline.config import WebSettings
-from pipeline.netbackend import PinnedBackend
-from pipeline.retry import FetchError, PermanentError, RetryPolicy, TransientError, parse_retry_after
+from pipeline.limits import ConnectionLimits
+from pipeline.retry import (
+    FetchError,
+    PermanentError,
+    RetryPolicy,
+    TransientError,
+    parse_retry_after,
+)
+from pipeline.transport import PinnedTransport
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +92,7 @@ class RequestCounter:
 async def resolve_host(host: str, port: int) -> list[str]:
     """Every address a host name resolves to, through the event loop's resolver."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 def is_public_address(address: str) -> bool:
@@ -223,7 +231,7 @@ def _status_error(response: httpx.Response) -> FetchError:
 
 def _network_error(exc: httpx.TransportError, timeouts: HttpLimits) -> FetchError:
     """Separates "could not connect" from "the connection broke" from "the server spoke nonsense"."""
-    causes = []
+    causes: list[BaseException] = []
     cause: BaseException | None = exc
     while cause is not None and len(causes) < 8:
         causes.append(cause)
@@ -264,6 +272,17 @@ def _deadline_reason(failures: list[FetchError], deadline: float) -> str:
     if last is None or last.startswith("timed out"):
         return f"timed out after {deadline:g} s"
     return f"{last} (still failing after {deadline:g} s)"
+
+
+def _calling_when_sent(on_sent: Callable[[], None]) -> Callable[[str, dict], Awaitable[None]]:
+    """An httpcore trace hook (the "trace" request extension) that calls `on_sent` once the
+    request has been written to the connection."""
+
+    async def trace(event: str, info: dict) -> None:
+        if event.endswith("send_request_body.complete"):
+            on_sent()
+
+    return trace
 
 
 def proxy_for(url: httpx.URL) -> str | None:
@@ -309,8 +328,7 @@ class HttpClient:
         self._cookies = httpx.Cookies()  # one jar for the run, scoped by domain as browsers do
         self._cookies_set = 0  # responses that set a cookie so far: tells a gate from a loop
         self._ssl: ssl.SSLContext | None = None
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
-        self._total_slots: asyncio.Semaphore | None = None
+        self._limits: ConnectionLimits | None = None
         self._headers = {
             "User-Agent": self.user_agent,
             "Accept": self.accept,
@@ -322,9 +340,9 @@ class HttpClient:
             "write": self.limits.read_timeout, "pool": None,  # the pool wait is bounded by the deadline
         }
 
-    async def __aenter__(self) -> HttpClient:
+    async def __aenter__(self) -> Self:
         self._transports = {}
-        self._total_slots = asyncio.Semaphore(self.limits.total)
+        self._limits = ConnectionLimits(self.limits.per_host, self.limits.total)
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -360,61 +378,52 @@ class HttpClient:
             self._ssl = trust.ssl_context()
         return self._ssl
 
-    def _network_transport(self, url: httpx.URL, limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
-        """httpx's own transport, through the proxy the environment names for this URL, or else
-        over a pool whose connections go only to checked addresses. httpx has no parameter for
-        httpcore's network backend, hence the pool is replaced (the tests of the address guard
-        fail if a new httpx stops using it)."""
+    def _network_transport(self, url: httpx.URL, limits: httpx.Limits, tls: ssl.SSLContext) -> httpx.AsyncBaseTransport:
+        """httpx's own transport through the proxy the environment names for this URL, or else
+        ours, whose connections go only to checked addresses."""
         proxy = proxy_for(url)
         if proxy is not None:
             # The proxy resolves and connects; the guard has checked the host name's addresses.
             return httpx.AsyncHTTPTransport(proxy=proxy, verify=tls, limits=limits)
-        transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=tls,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PinnedBackend(self.guard.addresses),
-        )
-        return transport
+        return PinnedTransport(self.guard.addresses, tls, self.limits.per_host)
 
-    async def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Page:
+    async def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, links_left: int = 0,
+        on_sent: Callable[[], None] | None = None,
+    ) -> Page:
         """Fetches one link within the per-host and total limits and the per-link deadline.
-        Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
-        assert self._transports is not None and self._total_slots is not None, "use `async with`"
+        `links_left` (on this link's host, this one included) decides who gets a freed connection
+        first; `on_sent` is called when a request of the link is on the wire. Raises FetchError (Transient/Permanent/RefusedAddress) with an editor's reason."""
+        assert self._transports is not None and self._limits is not None, "use `async with`"
         start = httpx.URL(url)
-        # "Per host" is per origin, as connection pools count it: a server on another port is
-        # another server.
-        origin = _origin(start)
-        host_slot = self._host_slots.get(origin)
-        if host_slot is None:
-            host_slot = self._host_slots[origin] = asyncio.Semaphore(self.limits.per_host)
-        # The deadline starts once the link holds its slots: waiting in line is not its fault.
-        # A redirect to another host counts against the host the link started at.
         failures: list[FetchError] = []
-        async with host_slot, self._total_slots:
+        # "Per host" is per origin, as connection pools count it: a server on another port is
+        # another server. The deadline starts once the link holds its places: waiting in line is
+        # not its fault. A redirect to another host counts against the host the link started at.
+        async with self._limits.place(_origin(start), links_left):
             try:
                 async with asyncio.timeout(self.limits.deadline):  # not wait_for: no task per link
-                    return await self._follow(start, etag, last_modified, failures)
-            except asyncio.TimeoutError:
+                    return await self._follow(start, etag, last_modified, failures, on_sent)
+            except TimeoutError:
                 raise TransientError(_deadline_reason(failures, self.limits.deadline)) from None
 
     async def _follow(
-        self, url: httpx.URL, etag: str | None, last_modified: str | None, failures: list[FetchError]
+        self, url: httpx.URL, etag: str | None, last_modified: str | None, failures: list[FetchError],
+        on_sent: Callable[[], None] | None,
     ) -> Page:
         async def attempt(url: httpx.URL) -> Page | httpx.URL:
             try:
-                return await self._exchange(url, etag, last_modified)
+                return await self._exchange(url, etag, last_modified, on_sent)
             except FetchError as exc:
                 failures.append(exc)  # what to say if the deadline ends the retries
                 raise
 
         # A page seen again is a loop only if a cookie was set in between: consent and login
         # gates set one and redirect to themselves.
+        assert self.retry is not None  # set in __post_init__
         seen = {(str(url), self._cookies_set)}
         for _hop in range(self.limits.max_redirects + 1):
-            outcome = await self.retry.acall(lambda url=url: attempt(url))
+            outcome = await self.retry.acall(functools.partial(attempt, url))
             if isinstance(outcome, Page):
                 return outcome
             url = outcome
@@ -424,7 +433,9 @@ class HttpClient:
             seen.add(visit)
         raise FetchError(f"too many redirects (more than {self.limits.max_redirects})")
 
-    async def _exchange(self, url: httpx.URL, etag: str | None, last_modified: str | None) -> Page | httpx.URL:
+    async def _exchange(
+        self, url: httpx.URL, etag: str | None, last_modified: str | None, on_sent: Callable[[], None] | None,
+    ) -> Page | httpx.URL:
         """One request: a finished Page, or the URL the server redirects to."""
         if url.scheme not in ("http", "https"):
             raise FetchError(f"invalid response: redirect to an unsupported address ({url.scheme}:)")
@@ -435,8 +446,10 @@ class HttpClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         self.counter.count += 1
-        request = httpx.Request("GET", url, headers={**self._headers, **headers},
-                                extensions={"timeout": self._timeouts})
+        extensions: dict[str, object] = {"timeout": self._timeouts}
+        if on_sent is not None:
+            extensions["trace"] = _calling_when_sent(on_sent)
+        request = httpx.Request("GET", url, headers={**self._headers, **headers}, extensions=extensions)
         if self._cookies.jar:
             self._cookies.set_cookie_header(request)
         try:

@@ -1,6 +1,7 @@
-"""The web stage's network backend for httpcore: plain asyncio sockets that connect only to the
-addresses the address guard checked, so a host cannot resolve to a public address for the check
-and to a private one for the connection (DNS rebinding)."""
+"""The web stage's network backend for httpcore (its public AsyncNetworkBackend interface): plain
+asyncio sockets that connect only to the addresses the address guard checked, so a host cannot
+resolve to a public address for the check and to a private one for the connection (DNS
+rebinding)."""
 
 from __future__ import annotations
 
@@ -150,6 +151,8 @@ class _Stream(httpcore.AsyncNetworkStream):
             self._transport.close()
             # The pool drops the chain: the message alone must tell a refused certificate.
             raise httpcore.ConnectError(certificate_reason(exc) or str(exc)) from exc
+        if transport is None:  # asyncio returns None only for a transport already closing
+            raise httpcore.ConnectError("the connection closed during the TLS handshake")
         self._protocol.transport = transport  # flow control now goes through TLS
         return _Stream(transport, self._protocol)
 
@@ -205,3 +208,4 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+

@@ -452,10 +452,10 @@ def test_a_page_that_sets_a_cookie_and_reloads_itself_is_not_a_loop(server):
 
 
 def test_a_freed_connection_goes_to_the_host_with_the_most_links_left():
-    from pipeline.fetchers.web import _LongestLineFirst
+    from pipeline.limits import LongestLineFirst
 
     async def scenario() -> list[str]:
-        connections = _LongestLineFirst(total=1)
+        connections = LongestLineFirst(total=1)
         await connections.acquire(1)  # in use
         order: list[str] = []
 

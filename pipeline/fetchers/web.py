@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.message
-import heapq
-import itertools
 import logging
 import posixpath
 from collections import deque
@@ -20,7 +18,13 @@ from pipeline.config import MB
 from pipeline.extract import PageUnavailable, extract_page
 from pipeline.fetchers.base import FetchRequest
 from pipeline.http import (
-    AddressGuard, HttpClient, HttpLimits, Page, RequestCounter, Resolver, resolve_host,
+    AddressGuard,
+    HttpClient,
+    HttpLimits,
+    Page,
+    RequestCounter,
+    Resolver,
+    resolve_host,
 )
 from pipeline.models import FetchResult, WebRecord
 from pipeline.pagebounds import PageTooComplex, bound_page
@@ -110,6 +114,8 @@ def record_within_bounds(page: Page) -> WebRecord:
 
 def _lines_by_origin(requests: Sequence[FetchRequest], per_host: int) -> list[deque[FetchRequest]]:
     """The requests as waiting lines, one per origin, each served by up to `per_host` workers.
+    The workers only decide the order; the limits are the client's (pipeline/limits.py), and
+    `per_host` workers are as many as its per-host limit lets work at once.
 
     A worker per allowed connection rather than a task per link: a thousand links would be a
     thousand tasks set up before the first request could leave, and a host's slow links hold up
@@ -123,51 +129,6 @@ def _lines_by_origin(requests: Sequence[FetchRequest], per_host: int) -> list[de
             origin = (parts.scheme, request.link.url, None)
         lines.setdefault(origin, deque()).append(request)
     return [line for line in lines.values() for _ in range(min(per_host, len(line)))]
-
-
-class _LongestLineFirst:
-    """The run's connections, at most `total` in use at once; a freed one goes to the waiting
-    worker whose host has the most links left, so the hosts' lines end together instead of the
-    longest one (in the reference digest, WeChat's) running on alone at the end."""
-
-    def __init__(self, total: int):
-        self._free = total
-        self._waiting: list[tuple[int, int, asyncio.Future]] = []
-        self._arrivals = itertools.count()
-
-    async def acquire(self, links_left: int) -> None:
-        if self._free > 0:
-            self._free -= 1
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (-links_left, next(self._arrivals), waiter))
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # granted just as it was cancelled: pass the connection on
-            raise
-
-    def release(self) -> None:
-        while self._waiting:
-            *_, waiter = heapq.heappop(self._waiting)
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._free += 1
-
-
-async def _let_the_next_request_go() -> None:
-    """Yields the loop for the few turns the connection's next request needs to get on the wire,
-    so parsing this page overlaps that request's wait instead of delaying it (with 64 responses
-    landing at once, parsing first costs every connection a share of 64 parses per round trip)."""
-    for _ in range(LOOP_TURNS_TO_SEND):
-        await asyncio.sleep(0)
-
-
-# Measured in the benchmark: from a finished response to the next request sent takes a few turns
-# of the loop (retry wrapper, connection pool, write); 3 to 12 turns did equally well, none did not.
-LOOP_TURNS_TO_SEND = 8
 
 
 class WebFetcher:
@@ -198,86 +159,70 @@ class WebFetcher:
         return self._counter.count
 
     def fetch(self, requests: Sequence[FetchRequest]) -> Iterator[FetchResult]:
-        """Runs the requests on an event loop in the calling thread and yields results as they
-        land: the loop runs until a result arrives, then pauses while the results are yielded
-        (a thread of its own would cost a hand-over between threads for every result)."""
+        """Runs the requests on an event loop in the calling thread and yields the results as
+        they land: the loop runs until results are ready and pauses while they are yielded (a
+        loop in a thread of its own would contend with the caller's work on every result).
+        Stopping early (Ctrl-C, an error downstream) cancels what is in flight."""
         if not requests:
             return
-        ready: deque[FetchResult] = deque()
-        waiting: list[asyncio.Future] = []  # what the loop runs until: a result, or the end
-
-        def wake() -> None:
-            if waiting and not waiting[0].done():
-                waiting[0].set_result(None)
-
-        def deliver(result: FetchResult) -> None:
-            ready.append(result)
-            wake()
-
-        loop = asyncio.new_event_loop()
-        main = loop.create_task(self._fetch_all(requests, deliver))
-        main.add_done_callback(lambda _task: wake())
-        try:
-            while True:
-                while ready:
-                    yield ready.popleft()
-                if main.done():
-                    main.result()  # the loop itself broke: `guarded` answers the rest
-                    return
-                waiting[:] = [loop.create_future()]
-                loop.run_until_complete(waiting[0])
-        finally:
-            # The caller may stop early (Ctrl-C, an error downstream): cancel what is in flight.
-            if not main.done():
-                main.cancel()
-                loop.run_until_complete(asyncio.gather(main, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
+        results: asyncio.Queue[FetchResult | None] = asyncio.Queue()  # None: the run ended
+        with asyncio.Runner() as runner:
+            main = runner.get_loop().create_task(self._fetch_all(requests, results.put_nowait))
+            main.add_done_callback(lambda _task: results.put_nowait(None))
+            while (result := runner.run(results.get())) is not None:
+                yield result
+                while not results.empty() and (result := results.get_nowait()) is not None:
+                    yield result
+                if result is None:
+                    break
+            main.result()  # the loop itself broke: `guarded` answers the rest
 
     async def _fetch_all(self, requests: Sequence[FetchRequest], deliver: Callable[[FetchResult], None]) -> None:
         client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
-        # The client enforces the limits; the workers decide who goes first within them.
-        connections = _LongestLineFirst(self.limits.total)
         parsers = ParseThreads()
         try:
             async with client, asyncio.TaskGroup() as workers:
                 for line in _lines_by_origin(requests, self.limits.per_host):
-                    workers.create_task(self._work_through(client, line, connections, parsers, deliver))
-                    # Let each worker's first request get going before the next worker is set up.
-                    await asyncio.sleep(0)
+                    workers.create_task(self._work_through(client, line, parsers, deliver))
         finally:
             parsers.close()
 
     async def _work_through(
-        self, client: HttpClient, line: deque[FetchRequest], connections: _LongestLineFirst,
-        parsers: ParseThreads, deliver: Callable[[FetchResult], None],
+        self, client: HttpClient, line: deque[FetchRequest], parsers: ParseThreads,
+        deliver: Callable[[FetchResult], None],
     ) -> None:
-        """Works through a host's line as one of its connections: downloads a link, leaves its
-        page to a task of its own and goes on with the next link, so the connection's next
-        request need not wait for this page to be parsed."""
+        """Works through a host's line as one of its connections: downloads a link, then the next,
+        each page parsed on a task of its own once the connection's next request is on the wire,
+        so neither a parse (the parse threads share the interpreter with the loop) nor waiting for
+        one delays the next request."""
         async with asyncio.TaskGroup() as parsing:
+            parked: tuple[FetchRequest, Page, float] | None = None  # downloaded, not yet parsed
             while line:
-                await connections.acquire(len(line))
-                try:
-                    if not line:
-                        break  # the host's other workers took the rest meanwhile
-                    request = line.popleft()
-                    # The link's deadline covers its whole life, the parse included.
-                    deadline_at = asyncio.get_running_loop().time() + self.limits.deadline
-                    page = await self._download(client, request, deliver)
-                finally:
-                    connections.release()
-                if page is not None:
-                    parsing.create_task(self._parse(request, page, parsers, deliver, deadline_at))
+                links_left = len(line)
+                request = line.popleft()
+                sent = asyncio.Event()
+                if parked is not None:
+                    parsing.create_task(self._parse(*parked, parsers, deliver, after=sent))
+                # The link's deadline covers its whole life, the parse included.
+                deadline_at = asyncio.get_running_loop().time() + self.limits.deadline
+                page = await self._download(client, request, links_left, deliver, sent.set)
+                sent.set()  # sent, failed or never needed a request: the parked page waits no more
+                parked = None if page is None else (request, page, deadline_at)
+            if parked is not None:
+                parsing.create_task(self._parse(*parked, parsers, deliver))
 
-    async def _download(self, client: HttpClient, request: FetchRequest, deliver: Callable[[FetchResult], None]) -> Page | None:
+    async def _download(
+        self, client: HttpClient, request: FetchRequest, links_left: int, deliver: Callable[[FetchResult], None],
+        on_sent: Callable[[], None],
+    ) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
         cached = request.cached
         # Validators only make sense when there is a good record to keep on a 304.
         etag = cached.etag if cached and cached.record is not None else None
         last_modified = cached.last_modified if cached and cached.record is not None else None
         try:
-            page = await client.get(request.link.url, etag=etag, last_modified=last_modified)
+            page = await client.get(request.link.url, etag=etag, last_modified=last_modified, links_left=links_left,
+                                   on_sent=on_sent)
         except Exception as exc:  # noqa: BLE001 - one bad link must not cost the others
             deliver(_failure(request, exc))
             return None
@@ -290,12 +235,13 @@ class WebFetcher:
         return page
 
     async def _parse(
-        self, request: FetchRequest, page: Page, parsers: ParseThreads, deliver: Callable[[FetchResult], None],
-        deadline_at: float,
+        self, request: FetchRequest, page: Page, deadline_at: float, parsers: ParseThreads,
+        deliver: Callable[[FetchResult], None], after: asyncio.Event | None = None,
     ) -> None:
         """Parses the page on a worker thread, so the loop goes on serving the other links
-        meanwhile, within what is left of the link's deadline."""
-        await _let_the_next_request_go()
+        meanwhile, within what is left of the link's deadline; not before `after` is set."""
+        if after is not None:
+            await after.wait()
         try:
             record = await parsers.run(record_within_bounds, page, deadline_at)
             result = FetchResult(key=request.link.key, record=record, etag=page.etag, last_modified=page.last_modified)
