@@ -84,7 +84,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
                 port=request.url.port, target=request.url.raw_path,
             ),
             headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]  # an httpx request body is async iterable
+            content=request.stream,  # an httpx request body is async iterable
             extensions=request.extensions,
         )
         with httpx_errors():

@@ -12,15 +12,6 @@ import pipeline
 PACKAGE = Path(pipeline.__file__).parent
 OWN = {"self", "cls"}  # an object's own private attributes are its business
 
-# Private attributes still reached into by code another change is reworking (the arXiv fetcher
-# hands the arxiv package its session); listed, and checked to be still there, so the list can
-# only shrink.
-PENDING = {
-    ("fetchers/arxiv.py", "response._content"),
-    ("fetchers/arxiv.py", "self._client._session"),
-}
-
-
 def private_accesses(source: str) -> list[str]:
     """`x._name` for any x but self/cls, and getattr/setattr/hasattr/delattr with a `_name`."""
     found = []
@@ -49,5 +40,4 @@ def test_no_private_attribute_of_another_package_is_touched():
         for path in sorted(PACKAGE.rglob("*.py"))
         for access in private_accesses(path.read_text(encoding="utf-8"))
     }
-    assert found - PENDING == set()
-    assert PENDING <= found, f"fixed, so drop from PENDING: {sorted(PENDING - found)}"
+    assert found == set()

@@ -4,6 +4,7 @@ into complete `ArxivRecord`s matched back by id and version."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
@@ -166,7 +167,8 @@ class _PoliteSession(requests.Session):
         log.debug("GET %s", url)
         deadline = time.monotonic() + self.total_timeout
         response = super().request(method, url, headers=headers, stream=True, **kwargs)
-        response._content = self._read_by(response, deadline)  # requests' own slot for the read body
+        # The body read within the deadline becomes the stream `response.content` reads.
+        response.raw = io.BytesIO(self._read_by(response, deadline))
         self.last_response = response
         return response
 
@@ -188,6 +190,19 @@ class _PoliteSession(requests.Session):
         finally:
             response.close()
         return b"".join(parts)
+
+
+def _client_over(session: requests.Session) -> arxiv.Client:
+    """An arxiv.Client that sends through `session`. The package makes its own requests.Session
+    in Client.__init__ and has no argument to be handed one, so it is handed ours as the Session
+    it makes (construction only, on the thread that builds the fetchers). Its own sleeping and
+    retrying are switched off: the gate spaces requests and the retry policy is the one layer."""
+    make_session = arxiv.requests.Session
+    arxiv.requests.Session = lambda: session
+    try:
+        return arxiv.Client(page_size=MAX_IDS_PER_REQUEST, delay_seconds=0, num_retries=0)
+    finally:
+        arxiv.requests.Session = make_session
 
 
 @dataclass(frozen=True)
@@ -231,10 +246,7 @@ class ArxivFetcher:
         self._session = _PoliteSession(self.gate, timeout, total_timeout)
         self._session.verify = trust_location()  # the trust store the web stage uses, not certifi's
         self.breaker = StageBreaker("arXiv")
-        # The package's own sleeping and retrying are switched off: the gate spaces requests and
-        # the retry policy is the one retry layer.
-        self._client = arxiv.Client(page_size=MAX_IDS_PER_REQUEST, delay_seconds=0, num_retries=0)
-        self._client._session = self._session
+        self._client = _client_over(self._session)
         self._client.query_url_format = api_url + ("&" if "?" in api_url else "?") + "{}"
 
     # -- the protocol --------------------------------------------------------------------------

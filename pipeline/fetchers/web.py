@@ -26,7 +26,7 @@ from pipeline.http import (
     Resolver,
     resolve_host,
 )
-from pipeline.models import FetchResult, WebRecord
+from pipeline.models import FetchResult, Kind, WebRecord
 from pipeline.pagebounds import PageTooComplex, bound_page
 from pipeline.parsethreads import ParseThreads
 from pipeline.retry import FetchError, PermanentError, RetryPolicy
@@ -135,7 +135,7 @@ class WebFetcher:
     """Fetches web links (kind "web"): all at once within the limits, each result yielded as
     soon as it is known. `requests_made` counts HTTP requests (hops and retries included)."""
 
-    kind = "web"
+    kind: Kind = "web"
 
     def __init__(
         self,
