@@ -140,8 +140,10 @@ def trafilatura_extract() -> Callable[[bytes, str], str | None]:
 
 def report(run: Run) -> None:
     speed = run.pages / run.seconds if run.seconds else 0.0
-    print(f"== {run.name}: {run.pages} pages, {speed:.1f} pages/s on one core (CPU time), "
-          f"{run.crashes} crashes, {run.empty} empty outputs")
+    print(
+        f"== {run.name}: {run.pages} pages, {speed:.1f} pages/s on one core (CPU time), "
+        f"{run.crashes} crashes, {run.empty} empty outputs"
+    )
     print(f"  overall  {run.overall.figures()}")
     for language in ("en", "de", "zh", "other"):
         if language in run.by_language:

@@ -146,8 +146,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
             trafilatura_titles[0] += normalize(entry["expected"]["title"]) == normalize(_trafilatura_title(entry, url))
 
     def rates(counts: dict[str, list[int]]) -> dict[str, dict]:
-        return {f: {"right": r, "total": t, "accuracy": round(r / t, 4) if t else None}
-                for f, (r, t) in sorted(counts.items())}
+        return {f: {"right": r, "total": t, "accuracy": round(r / t, 4) if t else None} for f, (r, t) in sorted(counts.items())}
 
     report = {
         "pages": len(entries),
@@ -185,8 +184,10 @@ def _percent(stats: dict) -> str:
 
 
 def print_report(report: dict, show_failures: bool) -> None:
-    print(f"pages: {report['pages']}   parse speed: {report['pages_per_second']} pages/s "
-          f"({report['pages_per_cpu_second']} per CPU second; one core, parsing only)")
+    print(
+        f"pages: {report['pages']}   parse speed: {report['pages_per_second']} pages/s "
+        f"({report['pages_per_cpu_second']} per CPU second; one core, parsing only)"
+    )
     print("accuracy by field:")
     for field, stats in report["fields"].items():
         print(f"  {field:12} {_percent(stats)}")
@@ -221,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus", type=Path, help="folder holding manifest.jsonl and the saved pages")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     parser.add_argument("--failures", action="store_true", help="list every mismatch")
-    parser.add_argument("--repeat", type=int, default=1, metavar="N",
-                        help="parse the corpus N times and report the fastest run")
-    parser.add_argument("--compare-trafilatura", action="store_true",
-                        help="also measure trafilatura's extract_metadata title accuracy")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N", help="parse the corpus N times and report the fastest run")
+    parser.add_argument(
+        "--compare-trafilatura", action="store_true", help="also measure trafilatura's extract_metadata title accuracy"
+    )
     args = parser.parse_args(argv)
     if not (args.corpus / "manifest.jsonl").is_file():
         parser.error(f"{args.corpus} has no manifest.jsonl")

@@ -66,9 +66,11 @@ def feed_document(path: str, items: int) -> bytes:
             f"<pubDate>{formatdate(FEED_EPOCH - i * 3600, usegmt=True)}</pubDate>"
             f"<description>{escape('<p>' + ' '.join(rng.choices(_SENTENCES_EN, k=3)) + '</p>')}</description></item>"
         )
-    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed {escape(path)}</title>'
-            f"<link>https://feeds.example.org{path}</link><description>bench</description>{''.join(entries)}"
-            "</channel></rss>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Feed {escape(path)}</title>'
+        f"<link>https://feeds.example.org{path}</link><description>bench</description>{''.join(entries)}"
+        "</channel></rss>"
+    ).encode()
 
 
 def wechat_like_page(path: str) -> bytes:
@@ -145,21 +147,51 @@ def repo_json(owner: str, name: str) -> dict:
     api = f"https://api.github.com/repos/{full}"
     stars = rng.randrange(10, 50_000)
     return {
-        "id": rng.randrange(10**8), "node_id": "R_kgDOB" + hashlib.md5(full.encode()).hexdigest()[:10],
-        "name": name, "full_name": full, "private": False,
-        "owner": {"login": owner, "id": rng.randrange(10**7), "url": f"https://api.github.com/users/{owner}",
-                  "html_url": f"https://github.com/{owner}", "type": "User", "site_admin": False},
-        "html_url": f"https://github.com/{full}", "description": rng.choice(_SENTENCES_EN),
-        "fork": False, "url": api, "releases_url": f"{api}/releases{{/id}}",
-        "created_at": "2019-03-01T10:00:00Z", "updated_at": "2020-05-20T10:00:00Z", "pushed_at": "2020-05-19T09:00:00Z",
-        "homepage": None, "size": rng.randrange(100, 100_000), "stargazers_count": stars, "watchers_count": stars,
+        "id": rng.randrange(10**8),
+        "node_id": "R_kgDOB" + hashlib.md5(full.encode()).hexdigest()[:10],
+        "name": name,
+        "full_name": full,
+        "private": False,
+        "owner": {
+            "login": owner,
+            "id": rng.randrange(10**7),
+            "url": f"https://api.github.com/users/{owner}",
+            "html_url": f"https://github.com/{owner}",
+            "type": "User",
+            "site_admin": False,
+        },
+        "html_url": f"https://github.com/{full}",
+        "description": rng.choice(_SENTENCES_EN),
+        "fork": False,
+        "url": api,
+        "releases_url": f"{api}/releases{{/id}}",
+        "created_at": "2019-03-01T10:00:00Z",
+        "updated_at": "2020-05-20T10:00:00Z",
+        "pushed_at": "2020-05-19T09:00:00Z",
+        "homepage": None,
+        "size": rng.randrange(100, 100_000),
+        "stargazers_count": stars,
+        "watchers_count": stars,
         "language": rng.choice(["Python", "C++", "C", "Cuda", "Jupyter Notebook"]),
-        "forks_count": stars // 7, "archived": False, "disabled": False, "open_issues_count": rng.randrange(300),
-        "license": {"key": "apache-2.0", "name": "Apache License 2.0", "spdx_id": "Apache-2.0",
-                    "url": "https://api.github.com/licenses/apache-2.0", "node_id": "MDc6TGljZW5zZTI="},
-        "topics": ["deep-learning", "edge-ai", "quantization"][: rng.randrange(4)], "visibility": "public",
-        "forks": stars // 7, "open_issues": 12, "watchers": stars, "default_branch": "master",
-        "network_count": stars // 7, "subscribers_count": stars // 50,
+        "forks_count": stars // 7,
+        "archived": False,
+        "disabled": False,
+        "open_issues_count": rng.randrange(300),
+        "license": {
+            "key": "apache-2.0",
+            "name": "Apache License 2.0",
+            "spdx_id": "Apache-2.0",
+            "url": "https://api.github.com/licenses/apache-2.0",
+            "node_id": "MDc6TGljZW5zZTI=",
+        },
+        "topics": ["deep-learning", "edge-ai", "quantization"][: rng.randrange(4)],
+        "visibility": "public",
+        "forks": stars // 7,
+        "open_issues": 12,
+        "watchers": stars,
+        "default_branch": "master",
+        "network_count": stars // 7,
+        "subscribers_count": stars // 50,
     }
 
 
@@ -171,11 +203,20 @@ def release_json(owner: str, name: str) -> dict | None:
     tag = f"v{rng.randrange(1, 4)}.{rng.randrange(10)}"
     base = f"https://api.github.com/repos/{owner}/{name}"
     return {
-        "url": f"{base}/releases/1", "html_url": f"https://github.com/{owner}/{name}/releases/tag/{tag}",
-        "id": rng.randrange(10**8), "tag_name": tag, "target_commitish": "master", "name": f"Release {tag}",
-        "draft": False, "prerelease": False, "created_at": "2020-05-01T00:00:00Z",
-        "published_at": "2020-05-02T00:00:00Z", "assets": [], "tarball_url": f"{base}/tarball/{tag}",
-        "zipball_url": f"{base}/zipball/{tag}", "body": "Bug fixes.",
+        "url": f"{base}/releases/1",
+        "html_url": f"https://github.com/{owner}/{name}/releases/tag/{tag}",
+        "id": rng.randrange(10**8),
+        "tag_name": tag,
+        "target_commitish": "master",
+        "name": f"Release {tag}",
+        "draft": False,
+        "prerelease": False,
+        "created_at": "2020-05-01T00:00:00Z",
+        "published_at": "2020-05-02T00:00:00Z",
+        "assets": [],
+        "tarball_url": f"{base}/tarball/{tag}",
+        "zipball_url": f"{base}/zipball/{tag}",
+        "body": "Bug fixes.",
     }
 
 
@@ -194,7 +235,7 @@ def arxiv_entry(query_id: str) -> str:
     <updated>2020-05-12T17:59:59Z</updated>
     <link href="https://arxiv.org/abs/{full}" rel="alternate" type="text/html"/>
     <link href="https://arxiv.org/pdf/{full}" rel="related" type="application/pdf" title="pdf"/>
-    <summary>{escape(abstract)} Code: https://github.com/example/{base.replace('.', '-')}</summary>
+    <summary>{escape(abstract)} Code: https://github.com/example/{base.replace(".", "-")}</summary>
     <category term="cs.CV" scheme="http://arxiv.org/schemas/atom"/>
     <category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>
     <published>2020-05-11T17:59:59Z</published>
@@ -204,25 +245,28 @@ def arxiv_entry(query_id: str) -> str:
 
 
 def arxiv_feed(query: str, ids: list[str], start: int, per_page: int) -> bytes:
-    entries = [arxiv_entry(i) for i in ids][start:start + per_page]
-    return "\n".join([
-        "<?xml version='1.0' encoding='UTF-8'?>",
-        '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
-        'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">',
-        "  <id>https://arxiv.org/api/benchfeed</id>",
-        f"  <title>arXiv Query: {escape(query)}</title>",
-        "  <updated>2020-05-20T00:00:00Z</updated>",
-        f'  <link href="https://arxiv.org/api/query?{escape(query)}" type="application/atom+xml"/>',
-        f"  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>",
-        f"  <opensearch:totalResults>{len(ids)}</opensearch:totalResults>",
-        f"  <opensearch:startIndex>{start}</opensearch:startIndex>",
-        *entries,
-        "</feed>",
-    ]).encode()
+    entries = [arxiv_entry(i) for i in ids][start : start + per_page]
+    return "\n".join(
+        [
+            "<?xml version='1.0' encoding='UTF-8'?>",
+            '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
+            'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">',
+            "  <id>https://arxiv.org/api/benchfeed</id>",
+            f"  <title>arXiv Query: {escape(query)}</title>",
+            "  <updated>2020-05-20T00:00:00Z</updated>",
+            f'  <link href="https://arxiv.org/api/query?{escape(query)}" type="application/atom+xml"/>',
+            f"  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>",
+            f"  <opensearch:totalResults>{len(ids)}</opensearch:totalResults>",
+            f"  <opensearch:startIndex>{start}</opensearch:startIndex>",
+            *entries,
+            "</feed>",
+        ]
+    ).encode()
 
 
 # ---------------------------------------------------------------------------------------------
 # Links: the sources file the benchmark hands to enrich.
+
 
 @dataclass
 class LinkSet:
@@ -355,10 +399,12 @@ class Farm:
                     if self.latency > 0:
                         await asyncio.sleep(self.latency)
                     keep_alive = version.strip() == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-                    head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}",
-                            f"Date: {formatdate(usegmt=True)}",
-                            f"Content-Length: {len(body) if method != 'HEAD' else 0}",
-                            f"Connection: {'keep-alive' if keep_alive else 'close'}"]
+                    head = [
+                        f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}",
+                        f"Date: {formatdate(usegmt=True)}",
+                        f"Content-Length: {len(body) if method != 'HEAD' else 0}",
+                        f"Connection: {'keep-alive' if keep_alive else 'close'}",
+                    ]
                     head += [f"{k}: {v}" for k, v in out_headers.items()]
                     writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
                     if method != "HEAD":
@@ -393,8 +439,12 @@ class Farm:
         else:
             return "web-other", (404, {"Content-Type": "text/html"}, b"<html><body>not found</body></html>")
         etag = _etag(body)
-        out = {"Content-Type": "text/html; charset=utf-8", "ETag": etag,
-               "Last-Modified": "Wed, 20 May 2020 08:00:00 GMT", "Cache-Control": "max-age=600"}
+        out = {
+            "Content-Type": "text/html; charset=utf-8",
+            "ETag": etag,
+            "Last-Modified": "Wed, 20 May 2020 08:00:00 GMT",
+            "Cache-Control": "max-age=600",
+        }
         if headers.get("if-none-match") == etag:
             return "web-304", (304, out, b"")
         return "web", (200, out, body)
@@ -436,11 +486,17 @@ class Farm:
 
 def _github_headers(**extra: str) -> dict[str, str]:
     return {
-        "Content-Type": "application/json; charset=utf-8", "Server": "github.com",
-        "Cache-Control": "public, max-age=60, s-maxage=60", "Vary": "Accept, Accept-Encoding",
-        "X-GitHub-Media-Type": "github.v3; format=json", "X-RateLimit-Limit": "5000",
-        "X-RateLimit-Remaining": "4999", "X-RateLimit-Used": "1", "X-RateLimit-Resource": "core",
-        "X-RateLimit-Reset": str(int(time.time()) + 3600), **extra,
+        "Content-Type": "application/json; charset=utf-8",
+        "Server": "github.com",
+        "Cache-Control": "public, max-age=60, s-maxage=60",
+        "Vary": "Accept, Accept-Encoding",
+        "X-GitHub-Media-Type": "github.v3; format=json",
+        "X-RateLimit-Limit": "5000",
+        "X-RateLimit-Remaining": "4999",
+        "X-RateLimit-Used": "1",
+        "X-RateLimit-Resource": "core",
+        "X-RateLimit-Reset": str(int(time.time()) + 3600),
+        **extra,
     }
 
 
@@ -457,24 +513,37 @@ _BLOB = re.compile(r'(\w+): object\(expression: "HEAD:([^"]+)"\)')
 def readme_text(owner: str, name: str) -> str:
     """A README the way projects write them: a heading, badges, the description, then usage."""
     rng = _rng(f"readme {owner}/{name}")
-    badges = " ".join(f"[![{b}](https://img.shields.io/badge/{b}-ok-green)](https://example.com/{b})" for b in ("build", "pypi", "license"))
+    badges = " ".join(
+        f"[![{b}](https://img.shields.io/badge/{b}-ok-green)](https://example.com/{b})" for b in ("build", "pypi", "license")
+    )
     usage = "\n".join(f"- {s}" for s in rng.choices(_SENTENCES_EN, k=6))
-    return (f"# {name}\n\n{badges}\n\n{' '.join(rng.choices(_SENTENCES_EN, k=3))}\n\n## Install\n\n"
-            f"```bash\npip install {name}\n```\n\n## Features\n\n{usage}\n")
+    return (
+        f"# {name}\n\n{badges}\n\n{' '.join(rng.choices(_SENTENCES_EN, k=3))}\n\n## Install\n\n"
+        f"```bash\npip install {name}\n```\n\n## Features\n\n{usage}\n"
+    )
 
 
 def graphql_node(owner: str, name: str, fragment: str) -> dict:
     rest = repo_json(owner, name)
     release = release_json(owner, name)
     node = {
-        "nameWithOwner": rest["full_name"], "url": rest["html_url"], "description": rest["description"],
-        "homepageUrl": rest["homepage"], "stargazerCount": rest["stargazers_count"], "forkCount": rest["forks_count"],
-        "isArchived": rest["archived"], "isDisabled": rest["disabled"], "createdAt": rest["created_at"],
-        "pushedAt": rest["pushed_at"], "updatedAt": rest["updated_at"], "primaryLanguage": {"name": rest["language"]},
+        "nameWithOwner": rest["full_name"],
+        "url": rest["html_url"],
+        "description": rest["description"],
+        "homepageUrl": rest["homepage"],
+        "stargazerCount": rest["stargazers_count"],
+        "forkCount": rest["forks_count"],
+        "isArchived": rest["archived"],
+        "isDisabled": rest["disabled"],
+        "createdAt": rest["created_at"],
+        "pushedAt": rest["pushed_at"],
+        "updatedAt": rest["updated_at"],
+        "primaryLanguage": {"name": rest["language"]},
         "licenseInfo": {"spdxId": rest["license"]["spdx_id"]},
         "repositoryTopics": {"nodes": [{"topic": {"name": t}} for t in rest["topics"]]},
-        "latestRelease": None if release is None else {
-            "tagName": release["tag_name"], "name": release["name"], "publishedAt": release["published_at"]},
+        "latestRelease": None
+        if release is None
+        else {"tagName": release["tag_name"], "name": release["name"], "publishedAt": release["published_at"]},
     }
     picked = {k: v for k, v in node.items() if re.search(rf"\b{k}\b", fragment)}
     for alias, path in _BLOB.findall(fragment):

@@ -57,6 +57,7 @@ BENCH_TOKEN = "bench-token-for-the-local-fake-api-only"
 # ---------------------------------------------------------------------------------------------
 # The limits enrich uses, read from its own code so the ideal follows any change there.
 
+
 @dataclass
 class Limits:
     total: int
@@ -75,7 +76,14 @@ class Limits:
 
         defaults = HttpLimits()
         pacing = inspect.signature(GithubFetcher.__init__).parameters["seconds_between_requests"].default
-        return cls(total or defaults.total, per_host or defaults.per_host, MIN_INTERVAL, MAX_IDS_PER_REQUEST, float(pacing or 0), MAX_BATCH)
+        return cls(
+            total or defaults.total,
+            per_host or defaults.per_host,
+            MIN_INTERVAL,
+            MAX_IDS_PER_REQUEST,
+            float(pacing or 0),
+            MAX_BATCH,
+        )
 
     def connections(self, hosts: int) -> int:
         return min(self.total, hosts * self.per_host)
@@ -95,6 +103,7 @@ def ideal_seconds(links: LinkSet, hosts: int, latency: float, limits: Limits, to
 
 # ---------------------------------------------------------------------------------------------
 # Running one child and measuring it.
+
 
 @dataclass
 class Measure:
@@ -117,7 +126,9 @@ def wrapped(peak_file: Path) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve().parent / "peak.py"), str(peak_file)]
 
 
-def run_child(argv: list[str], env: dict[str, str], cwd: Path, stdout_path: Path, stderr_path: Path, peak_file: Path) -> tuple[float, float, int]:
+def run_child(
+    argv: list[str], env: dict[str, str], cwd: Path, stdout_path: Path, stderr_path: Path, peak_file: Path
+) -> tuple[float, float, int]:
     """Runs one fresh child to its end (killed after RUN_TIMEOUT): wall seconds, its own peak
     resident memory in MB (written by bench/peak.py), exit code."""
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
@@ -139,7 +150,11 @@ def run_child(argv: list[str], env: dict[str, str], cwd: Path, stdout_path: Path
 
 
 def child_env(farm: Farm) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and k not in ("GITHUB_TOKEN", "GH_TOKEN", "ENRICH_CONFIG", "ENRICH_CACHE_DIR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if "proxy" not in k.lower() and k not in ("GITHUB_TOKEN", "GH_TOKEN", "ENRICH_CONFIG", "ENRICH_CACHE_DIR")
+    }
     env.update(
         PYTHONPATH=os.pathsep.join([str(ROOT), str(Path(__file__).resolve().parent)]),  # pipeline, sampler
         NO_PROXY="127.0.0.1,localhost",
@@ -153,11 +168,24 @@ def child_env(farm: Farm) -> dict[str, str]:
 def run_enrich(farm: Farm, work: Path, scenario: str, phase: str, count: int, token: bool = False) -> Measure:
     farm.reset_counts()
     runner = ["-m", "sampler", str(work / f"{phase}.profile")] if PROFILE else []
-    argv = [*wrapped(work / f"{phase}.peak"), *runner, "-m", "pipeline", str(work / "sources.txt"), "--cache-dir", str(work / "cache"), "--format", "md", "-q"]
+    argv = [
+        *wrapped(work / f"{phase}.peak"),
+        *runner,
+        "-m",
+        "pipeline",
+        str(work / "sources.txt"),
+        "--cache-dir",
+        str(work / "cache"),
+        "--format",
+        "md",
+        "-q",
+    ]
     env = child_env(farm) | ({"GITHUB_TOKEN": BENCH_TOKEN} if token else {})
     wall, peak, code = run_child(argv, env, work, work / f"{phase}.md", work / f"{phase}.err", work / f"{phase}.peak")
     stderr_lines = (work / f"{phase}.err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    summary = next((line for line in reversed(stderr_lines) if re.match(r"\d+ entries:", line)), stderr_lines[-1] if stderr_lines else "")
+    summary = next(
+        (line for line in reversed(stderr_lines) if re.match(r"\d+ entries:", line)), stderr_lines[-1] if stderr_lines else ""
+    )
     measure = Measure(scenario, phase, count, wall, peak, dict(sorted(farm.counts.items())), code, summary)
     if PROFILE:
         measure.notes.append(f"profile: {work / (phase + '.profile')} (the folder is kept)")
@@ -204,13 +232,19 @@ def run_trafilatura(farm: Farm, work: Path, links: LinkSet, scenario: str, threa
     script = work / "trafilatura_batch.py"
     script.write_text(TRAFILATURA_SCRIPT, encoding="utf-8")
     argv = [*wrapped(work / "trafilatura.peak"), str(script), str(url_file), str(threads), str(sleep_time)]
-    wall, peak, code = run_child(argv, child_env(farm), work, work / "trafilatura.out", work / "trafilatura.err", work / "trafilatura.peak")
+    wall, peak, code = run_child(
+        argv, child_env(farm), work, work / "trafilatura.out", work / "trafilatura.err", work / "trafilatura.peak"
+    )
     measure = Measure(scenario, "trafilatura", len(links.web), wall, peak, dict(sorted(farm.counts.items())), code)
     try:
         result = json.loads((work / "trafilatura.out").read_text().strip().splitlines()[-1])
-        measure.summary = f"{result['pages']} pages, {result['titled']} with a title, {result['threads']} threads, sleep {sleep_time:g} s"
+        measure.summary = (
+            f"{result['pages']} pages, {result['titled']} with a title, {result['threads']} threads, sleep {sleep_time:g} s"
+        )
     except (IndexError, ValueError, KeyError):
-        measure.notes.append("trafilatura failed: " + " | ".join((work / "trafilatura.err").read_text(errors="replace").splitlines()[-3:]))
+        measure.notes.append(
+            "trafilatura failed: " + " | ".join((work / "trafilatura.err").read_text(errors="replace").splitlines()[-3:])
+        )
     return measure
 
 
@@ -253,6 +287,7 @@ def fill_cache_quickly(farm: Farm, work: Path) -> float:
 # ---------------------------------------------------------------------------------------------
 # Scenarios.
 
+
 @dataclass
 class Scenario:
     name: str
@@ -283,22 +318,50 @@ def mixed_counts(n: int) -> dict[str, int]:
 
 def preset_all(args) -> list[Scenario]:
     return [
-        Scenario("a: 1,000 web, 20 hosts", web=1000, hosts=20, latency=0.1, warm=False, trafilatura=True,
-                 targets={"ratio_to_ideal": 1.3, "faster_than_trafilatura": 3.0}),
-        Scenario("b: 10,000 mixed, warm", **mixed_counts(10_000), hosts=20, latency=0.1, wechat_share=WECHAT_SHARE_OF_MIXED / 0.77,
-                 cold=False, quick_fill=True, targets={"warm_s": 1.5, "peak_mb": 200}),
+        Scenario(
+            "a: 1,000 web, 20 hosts",
+            web=1000,
+            hosts=20,
+            latency=0.1,
+            warm=False,
+            trafilatura=True,
+            targets={"ratio_to_ideal": 1.3, "faster_than_trafilatura": 3.0},
+        ),
+        Scenario(
+            "b: 10,000 mixed, warm",
+            **mixed_counts(10_000),
+            hosts=20,
+            latency=0.1,
+            wechat_share=WECHAT_SHARE_OF_MIXED / 0.77,
+            cold=False,
+            quick_fill=True,
+            targets={"warm_s": 1.5, "peak_mb": 200},
+        ),
         Scenario("c: 250 arXiv", arxiv=250, latency=0.1, warm=False, targets={"arxiv_requests": 3}),
-        Scenario("d: 1,500 GitHub, token", github=1500, latency=0.1, warm=False, token=True,
-                 targets={"github_requests": 20}),
-        Scenario("e: 10,000 mixed, token", **mixed_counts(10_000), hosts=20, latency=0.1, wechat_share=WECHAT_SHARE_OF_MIXED / 0.77,
-                 warm=False, token=True, targets={"ratio_to_ideal": 1.5}),
+        Scenario("d: 1,500 GitHub, token", github=1500, latency=0.1, warm=False, token=True, targets={"github_requests": 20}),
+        Scenario(
+            "e: 10,000 mixed, token",
+            **mixed_counts(10_000),
+            hosts=20,
+            latency=0.1,
+            wechat_share=WECHAT_SHARE_OF_MIXED / 0.77,
+            warm=False,
+            token=True,
+            targets={"ratio_to_ideal": 1.5},
+        ),
         gather_scenario(50, 100, hosts=1, latency=0.1),
     ]
 
 
 def gather_scenario(feeds: int, items: int, hosts: int, latency: float) -> Scenario:
-    return Scenario(f"f: gather {feeds}x{items}, {hosts} host{'s' if hosts > 1 else ''}", hosts=hosts, latency=latency,
-                    feeds=feeds, feed_items=items, targets={"gather_ratio": 1.5})
+    return Scenario(
+        f"f: gather {feeds}x{items}, {hosts} host{'s' if hosts > 1 else ''}",
+        hosts=hosts,
+        latency=latency,
+        feeds=feeds,
+        feed_items=items,
+        targets={"gather_ratio": 1.5},
+    )
 
 
 def gather_bound(feeds: int, hosts: int, latency: float, limits: Limits) -> float:
@@ -312,16 +375,34 @@ def run_gather(farm: Farm, work: Path, sc: Scenario, phase: str, limits: Limits)
     if not (work / "enrich.toml").exists():
         feeds = "".join(
             f'[[gather.feeds]]\nurl = "http://{LOOPBACK}:{farm.web_ports[n % len(farm.web_ports)]}/feed/{n}?items={sc.feed_items}"\n'
-            f'name = "feed {n}"\n' for n in range(sc.feeds))
-        (work / "enrich.toml").write_text(f"[web]\nper_host = {limits.per_host}\ntotal = {limits.total}\n\n"
-                                          f'[gather]\nkeywords = ["NPU", "量化", "inference"]\n\n{feeds}', encoding="utf-8")
+            f'name = "feed {n}"\n'
+            for n in range(sc.feeds)
+        )
+        (work / "enrich.toml").write_text(
+            f"[web]\nper_host = {limits.per_host}\ntotal = {limits.total}\n\n"
+            f'[gather]\nkeywords = ["NPU", "量化", "inference"]\n\n{feeds}',
+            encoding="utf-8",
+        )
     farm.reset_counts()
-    argv = [*wrapped(work / f"{phase}.peak"), "-m", "pipeline", "gather", "--config", str(work / "enrich.toml"),
-            "--cache-dir", str(work / "cache"), "-q"]
-    wall, peak, code = run_child(argv, child_env(farm), work, work / f"{phase}.out", work / f"{phase}.err", work / f"{phase}.peak")
+    argv = [
+        *wrapped(work / f"{phase}.peak"),
+        "-m",
+        "pipeline",
+        "gather",
+        "--config",
+        str(work / "enrich.toml"),
+        "--cache-dir",
+        str(work / "cache"),
+        "-q",
+    ]
+    wall, peak, code = run_child(
+        argv, child_env(farm), work, work / f"{phase}.out", work / f"{phase}.err", work / f"{phase}.peak"
+    )
     lines = (work / f"{phase}.err").read_text(encoding="utf-8", errors="replace").strip().splitlines()
     summary = next((line for line in reversed(lines) if line.startswith("gather:")), lines[-1] if lines else "")
-    measure = Measure(sc.name, phase, sc.feeds * sc.feed_items, wall, peak, dict(sorted(farm.counts.items())), code, summary[:160])
+    measure = Measure(
+        sc.name, phase, sc.feeds * sc.feed_items, wall, peak, dict(sorted(farm.counts.items())), code, summary[:160]
+    )
     if code != 0:
         measure.notes.append(f"enrich gather exited {code}: " + " | ".join(lines[-3:]))
     return measure
@@ -336,8 +417,10 @@ def run_scenario(sc: Scenario, args, limits: Limits) -> list[Measure]:
                 cold = run_gather(farm, work, sc, "cold", limits)
                 cold.ideal_s = gather_bound(sc.feeds, sc.hosts, sc.latency, limits)
                 cold.ratio_to_ideal = cold.wall_s / cold.ideal_s
-                cold.notes.append(f"politeness bound: {sc.feeds} feeds over {sc.hosts} host(s), {limits.per_host} per host "
-                                  f"at {sc.latency * 1000:g} ms = {cold.ideal_s:.2f} s")
+                cold.notes.append(
+                    f"politeness bound: {sc.feeds} feeds over {sc.hosts} host(s), {limits.per_host} per host "
+                    f"at {sc.latency * 1000:g} ms = {cold.ideal_s:.2f} s"
+                )
                 measures.append(cold)
                 if sc.warm:
                     measures.append(run_gather(farm, work, sc, "warm", limits))  # conditional: every feed a 304
@@ -356,9 +439,20 @@ def run_scenario(sc: Scenario, args, limits: Limits) -> list[Measure]:
                 measures.append(m)
             elif sc.quick_fill:
                 seconds = fill_cache_quickly(farm, work)
-                fill = Measure(sc.name, "fill", sc.count, seconds, 0.0, dict(sorted(farm.counts.items())), 0,
-                               "cache filled in-process, no latency, no pacing (not a cold figure)")
-                fill.notes.append(f"a polite cold run would need at least {ideal['total']:.0f} s: " + ", ".join(f"{k} {v:.0f} s" for k, v in ideal.items() if k != "total" and v))
+                fill = Measure(
+                    sc.name,
+                    "fill",
+                    sc.count,
+                    seconds,
+                    0.0,
+                    dict(sorted(farm.counts.items())),
+                    0,
+                    "cache filled in-process, no latency, no pacing (not a cold figure)",
+                )
+                fill.notes.append(
+                    f"a polite cold run would need at least {ideal['total']:.0f} s: "
+                    + ", ".join(f"{k} {v:.0f} s" for k, v in ideal.items() if k != "total" and v)
+                )
                 measures.append(fill)
             if sc.warm:
                 measures.append(run_enrich(farm, work, sc.name, "warm", sc.count, sc.token))
@@ -375,6 +469,7 @@ def run_scenario(sc: Scenario, args, limits: Limits) -> list[Measure]:
 # ---------------------------------------------------------------------------------------------
 # Verdicts and output.
 
+
 def verdicts(sc: Scenario, measures: list[Measure]) -> list[dict]:
     by_phase = {m.phase: m for m in measures}
     found = []
@@ -385,7 +480,9 @@ def verdicts(sc: Scenario, measures: list[Measure]) -> list[dict]:
     if "ratio_to_ideal" in t and cold and cold.ratio_to_ideal:
         found.append(_verdict(sc, "cold time / ideal", cold.ratio_to_ideal, "<=", t["ratio_to_ideal"], "x"))
     if "faster_than_trafilatura" in t and cold and peer:
-        found.append(_verdict(sc, "trafilatura time / enrich time", peer.wall_s / cold.wall_s, ">=", t["faster_than_trafilatura"], "x"))
+        found.append(
+            _verdict(sc, "trafilatura time / enrich time", peer.wall_s / cold.wall_s, ">=", t["faster_than_trafilatura"], "x")
+        )
     if "warm_s" in t and warm:
         found.append(_verdict(sc, "warm wall time", warm.wall_s, "<", t["warm_s"], "s"))
     if "peak_mb" in t and warm:
@@ -410,8 +507,11 @@ def _requests_text(requests: dict[str, int]) -> str:
 
 
 def print_table(measures: list[Measure], checks: list[dict], limits: Limits, out=sys.stdout) -> None:
-    print(f"limits: web {limits.total} connections in total, {limits.per_host} per host; arXiv {limits.arxiv_batch} ids a request, "
-          f"{limits.arxiv_spacing:g} s apart; GitHub {limits.github_pacing:g} s between requests, {limits.github_batch} repositories a GraphQL query", file=out)
+    print(
+        f"limits: web {limits.total} connections in total, {limits.per_host} per host; arXiv {limits.arxiv_batch} ids a request, "
+        f"{limits.arxiv_spacing:g} s apart; GitHub {limits.github_pacing:g} s between requests, {limits.github_batch} repositories a GraphQL query",
+        file=out,
+    )
     head = f"{'scenario':<26} {'phase':<11} {'links':>6} {'wall s':>8} {'ideal s':>8} {'ratio':>6} {'peak MB':>8}  requests"
     print(head, file=out)
     print("-" * len(head), file=out)
@@ -419,42 +519,93 @@ def print_table(measures: list[Measure], checks: list[dict], limits: Limits, out
         ideal = f"{m.ideal_s:.2f}" if m.ideal_s is not None else "-"
         ratio = f"{m.ratio_to_ideal:.2f}" if m.ratio_to_ideal is not None else "-"
         peak = f"{m.peak_mb:.0f}" if m.peak_mb else "-"
-        print(f"{m.scenario[:26]:<26} {m.phase:<11} {m.links:>6} {m.wall_s:>8.2f} {ideal:>8} {ratio:>6} {peak:>8}  {_requests_text(m.requests)}", file=out)
+        print(
+            f"{m.scenario[:26]:<26} {m.phase:<11} {m.links:>6} {m.wall_s:>8.2f} {ideal:>8} {ratio:>6} {peak:>8}  {_requests_text(m.requests)}",
+            file=out,
+        )
         for line in ([m.summary] if m.summary else []) + m.notes:
             print(f"{'':<26} {'':<11} {'':>6}   {line}", file=out)
     if checks:
         print(file=out)
         for c in checks:
-            print(f"{'MET ' if c['met'] else 'MISS'} {c['scenario'][:26]:<26} {c['measure']:<32} {c['value']:>9} (target {c['target']})", file=out)
+            print(
+                f"{'MET ' if c['met'] else 'MISS'} {c['scenario'][:26]:<26} {c['measure']:<32} {c['value']:>9} (target {c['target']})",
+                file=out,
+            )
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 2)[2],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     what = parser.add_argument_group("what to run")
-    what.add_argument("--all", action="store_true", help="the reported figures: (a) 1,000 web links over 20 hosts, cold, vs ideal and trafilatura; (b) 10,000 mixed links, warm; (c) 250 arXiv links; (d) 1,500 GitHub links, cold, with a token; (e) 10,000 mixed links, cold, with a token")
+    what.add_argument(
+        "--all",
+        action="store_true",
+        help="the reported figures: (a) 1,000 web links over 20 hosts, cold, vs ideal and trafilatura; (b) 10,000 mixed links, warm; (c) 250 arXiv links; (d) 1,500 GitHub links, cold, with a token; (e) 10,000 mixed links, cold, with a token",
+    )
     what.add_argument("--web", type=int, default=0, metavar="N", help="web links")
     what.add_argument("--github", type=int, default=0, metavar="N", help="GitHub repository links")
     what.add_argument("--arxiv", type=int, default=0, metavar="N", help="arXiv links")
-    what.add_argument("--mixed", type=int, default=0, metavar="N", help="N links in the digest's mix: 58%% WeChat-like web, 15%% GitHub, 8%% arXiv, the rest web")
-    what.add_argument("--gather", type=int, default=0, metavar="N", help="time `enrich gather` over N feeds (cold, then warm: every feed answers 304)")
+    what.add_argument(
+        "--mixed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N links in the digest's mix: 58%% WeChat-like web, 15%% GitHub, 8%% arXiv, the rest web",
+    )
+    what.add_argument(
+        "--gather",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time `enrich gather` over N feeds (cold, then warm: every feed answers 304)",
+    )
     what.add_argument("--feed-items", type=int, default=100, metavar="M", help="items in each feed for --gather (default 100)")
     what.add_argument("--hosts", type=int, default=20, help="web hosts, one port each (default 20)")
     what.add_argument("--latency", type=float, default=0.1, help="seconds every server waits before answering (default 0.1)")
-    what.add_argument("--warm-only", action="store_true", help="fill the cache quickly (unpaced, in-process) and time only the warm run")
+    what.add_argument(
+        "--warm-only", action="store_true", help="fill the cache quickly (unpaced, in-process) and time only the warm run"
+    )
     what.add_argument("--cold-only", action="store_true", help="time only the cold run")
-    what.add_argument("--token", action="store_true", help="give enrich a (made-up) GitHub token: GitHub is read through GraphQL batches")
-    what.add_argument("--trafilatura", action="store_true", help="also run trafilatura's batch download and metadata extraction over the web links")
+    what.add_argument(
+        "--token", action="store_true", help="give enrich a (made-up) GitHub token: GitHub is read through GraphQL batches"
+    )
+    what.add_argument(
+        "--trafilatura",
+        action="store_true",
+        help="also run trafilatura's batch download and metadata extraction over the web links",
+    )
     tune = parser.add_argument_group("limits (must match what enrich uses; written to an enrich.toml for the run when given)")
     tune.add_argument("--per-host", type=int, help="web requests in flight per host (default: enrich's own)")
     tune.add_argument("--connections", type=int, help="web connections in total (default: enrich's own)")
-    tune.add_argument("--trafilatura-threads", type=int, default=0, metavar="N", help="trafilatura's download threads (default: its CLI default, min(CPUs, 16))")
-    tune.add_argument("--trafilatura-sleep", type=float, default=0.0, metavar="S", help="trafilatura's per-domain back-off between rounds (its default is 5 s; default here 0 so both tools are held only by concurrency)")
+    tune.add_argument(
+        "--trafilatura-threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="trafilatura's download threads (default: its CLI default, min(CPUs, 16))",
+    )
+    tune.add_argument(
+        "--trafilatura-sleep",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="trafilatura's per-domain back-off between rounds (its default is 5 s; default here 0 so both tools are held only by concurrency)",
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--json", action="store_true", help="machine-readable results on stdout")
-    out.add_argument("--profile", action="store_true", help="run enrich under a sampling profiler (all threads); the profiles stay in the kept folder")
+    out.add_argument(
+        "--profile",
+        action="store_true",
+        help="run enrich under a sampling profiler (all threads); the profiles stay in the kept folder",
+    )
     out.add_argument("--keep", action="store_true", help="keep the temporary folder (sources, cache, drafts, logs)")
-    out.add_argument("--max-seconds", type=float, default=3600, help="the servers stop by themselves after this long (default 3600)")
+    out.add_argument(
+        "--max-seconds", type=float, default=3600, help="the servers stop by themselves after this long (default 3600)"
+    )
     args = parser.parse_args(argv)
     if not (args.all or args.web or args.github or args.arxiv or args.mixed or args.gather):
         parser.error("say what to run: --all, --mixed N, --gather N, or --web/--github/--arxiv counts")
@@ -485,19 +636,38 @@ def main(argv=None) -> int:
             counts["github"] += args.github
             counts["arxiv"] += args.arxiv
         wechat = WECHAT_SHARE_OF_MIXED * args.mixed / counts["web"] if args.mixed and counts["web"] else 0.0
-        scenarios = [Scenario("custom", **counts, hosts=args.hosts, latency=args.latency, wechat_share=min(1.0, wechat),
-                              cold=not args.warm_only, warm=not args.cold_only, quick_fill=args.warm_only, trafilatura=args.trafilatura,
-                              token=args.token)]
+        scenarios = [
+            Scenario(
+                "custom",
+                **counts,
+                hosts=args.hosts,
+                latency=args.latency,
+                wechat_share=min(1.0, wechat),
+                cold=not args.warm_only,
+                warm=not args.cold_only,
+                quick_fill=args.warm_only,
+                trafilatura=args.trafilatura,
+                token=args.token,
+            )
+        ]
     measures: list[Measure] = []
     checks: list[dict] = []
     for sc in scenarios:
         if not args.json:
-            print(f"running {sc.name}: {sc.web} web over {sc.hosts} hosts, {sc.github} GitHub, {sc.arxiv} arXiv, latency {sc.latency * 1000:g} ms", file=sys.stderr)
+            print(
+                f"running {sc.name}: {sc.web} web over {sc.hosts} hosts, {sc.github} GitHub, {sc.arxiv} arXiv, latency {sc.latency * 1000:g} ms",
+                file=sys.stderr,
+            )
         found = run_scenario(sc, args, limits)
         measures += found
         checks += verdicts(sc, found)
     if args.json:
-        json.dump({"limits": asdict(limits), "runs": [asdict(m) for m in measures], "targets": checks}, sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(
+            {"limits": asdict(limits), "runs": [asdict(m) for m in measures], "targets": checks},
+            sys.stdout,
+            indent=2,
+            ensure_ascii=False,
+        )
         print()
     else:
         print_table(measures, checks, limits)

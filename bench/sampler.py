@@ -14,7 +14,19 @@ import threading
 import time
 
 INTERVAL = 0.002  # seconds between samples
-IDLE = {"wait", "get", "_wait_for_tstate_lock", "select", "poll", "acquire", "sleep", "run_forever", "_run_once", "join", "__call__"}
+IDLE = {
+    "wait",
+    "get",
+    "_wait_for_tstate_lock",
+    "select",
+    "poll",
+    "acquire",
+    "sleep",
+    "run_forever",
+    "_run_once",
+    "join",
+    "__call__",
+}
 
 
 def main() -> None:

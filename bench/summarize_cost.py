@@ -54,7 +54,7 @@ def archive_summaries(folder: Path) -> list[str]:
             if not match:
                 continue
             text = match.group(1).strip()
-            for following in lines[number + 1:]:
+            for following in lines[number + 1 :]:
                 if not following.strip() or _NEXT_ITEM.match(following.strip()):
                     break
                 text += following.strip()
@@ -130,8 +130,11 @@ def issue_inputs(papers: list[SummaryInput], pages: list[tuple[dict, str]], link
         items.append(SummaryInput(f"arxiv:{n}", "arxiv", paper.title, paper.source, None, paper.text))
     for n in range(n_repos):
         record, page_lead = pages[(n * 7) % len(pages)]
-        repo = {"full_name": f"owner/repo{n}", "description": record.get("description") or record["title"],
-                "readme": page_lead[:600]}
+        repo = {
+            "full_name": f"owner/repo{n}",
+            "description": record.get("description") or record["title"],
+            "readme": page_lead[:600],
+        }
         item = summary_input(f"github:owner/repo{n}", "github", repo, None)
         if item is not None:
             items.append(item)
@@ -147,12 +150,14 @@ def issue_inputs(papers: list[SummaryInput], pages: list[tuple[dict, str]], link
 
 def answer_of_length(length: int):
     """An answer of about `length` characters in the digest's style, with no number in it."""
+
     def answer(messages: list[dict]) -> str:
         title = field_of(messages[1]["content"], "标题")[:40]
         text = f"{title}：本文介绍了一种面向端侧部署的方法，"
         while len(text) < length - 30:
             text += "在保持精度的同时降低了推理开销，并给出了在移动设备上的实测对比，"
         return text.rstrip("，") + "。"
+
     return answer
 
 
@@ -171,15 +176,19 @@ def measure(items: list[SummaryInput], settings: SummarizeSettings) -> None:
             client.close()
             report = summarizer.report
             bodies = chat.bodies[before:]
-            print(f"{run}: {len(items)} links, {chat.asked - before} requests, {report.tokens} tokens, "
-                  f"{report.by_model} by the model ({report.from_cache} cached), "
-                  f"{sum(o.summary is None for o in outcomes.values())} extractive")
+            print(
+                f"{run}: {len(items)} links, {chat.asked - before} requests, {report.tokens} tokens, "
+                f"{report.by_model} by the model ({report.from_cache} cached), "
+                f"{sum(o.summary is None for o in outcomes.values())} extractive"
+            )
             if bodies:
                 prompts = [sum(len(m["content"]) for m in b["messages"]) for b in bodies]
                 prompt_tokens = sum(sum(count_tokens(m["content"]) for m in b["messages"]) + 8 for b in bodies)
-                print(f"  {prompt_tokens} prompt + {report.tokens - prompt_tokens} answer tokens; "
-                      f"{report.tokens / len(items):.0f} tokens per link; prompt characters per request: "
-                      f"median {statistics.median(prompts):.0f}, max {max(prompts)}")
+                print(
+                    f"  {prompt_tokens} prompt + {report.tokens - prompt_tokens} answer tokens; "
+                    f"{report.tokens / len(items):.0f} tokens per link; prompt characters per request: "
+                    f"median {statistics.median(prompts):.0f}, max {max(prompts)}"
+                )
     server.stop()
 
 
@@ -195,11 +204,15 @@ def main() -> int:
         summaries = archive_summaries(args.archive)
         lengths = [len(s) for s in summaries]
         quartiles = statistics.quantiles(lengths, n=4)
-        print(f"{len(lengths)} summaries: median {statistics.median(lengths):.0f} characters, "
-              f"quartiles {quartiles[0]:.0f}–{quartiles[2]:.0f}")
+        print(
+            f"{len(lengths)} summaries: median {statistics.median(lengths):.0f} characters, "
+            f"quartiles {quartiles[0]:.0f}–{quartiles[2]:.0f}"
+        )
         refused = check_archive(summaries, "简体中文")
-        print(f"the answer checks would refuse {sum(refused.values())} of them: "
-              + ", ".join(f"{n} {why}" for why, n in refused.most_common()))
+        print(
+            f"the answer checks would refuse {sum(refused.values())} of them: "
+            + ", ".join(f"{n} {why}" for why, n in refused.most_common())
+        )
     if args.pages and args.arxiv:
         items = issue_inputs(arxiv_inputs(args.arxiv), page_records(args.pages, args.lead_chars), args.links)
         measure(items, SummarizeSettings(endpoint="http://127.0.0.1", model="fake-model"))

@@ -95,8 +95,7 @@ class Verdict:
         return not self.problems and not self.unbacked_numbers
 
 
-def check_answer(text: str, *, source_text: str, language: str, length: int,
-                 finish_reason: str | None = None) -> Verdict:
+def check_answer(text: str, *, source_text: str, language: str, length: int, finish_reason: str | None = None) -> Verdict:
     """Checks a tidied answer against the input it was asked about and the settings."""
     verdict = Verdict()
     if finish_reason == "length":
@@ -143,5 +142,7 @@ def retry_hint(verdict: Verdict, *, language: str, length: int) -> str:
         asks.append("；".join(verdict.problems))
     if verdict.unbacked_numbers:
         asks.append(f"these numbers are not in the input: {', '.join(verdict.unbacked_numbers)}")
-    return (f"上一个回答不合格（{'；'.join(asks)}）。请重写：用{language}，只写一段，不超过 {length} 个字，"
-            "不用任何 Markdown 标记，只使用正文里出现过的数字。")
+    return (
+        f"上一个回答不合格（{'；'.join(asks)}）。请重写：用{language}，只写一段，不超过 {length} 个字，"
+        "不用任何 Markdown 标记，只使用正文里出现过的数字。"
+    )

@@ -111,7 +111,7 @@ def split_source(text: str) -> tuple[str, str | None]:
     if not matches:
         return text.strip(), None
     last = matches[-1]
-    source = text[last.end():].strip()
+    source = text[last.end() :].strip()
     return text[: last.start()].strip(), source or None
 
 
@@ -119,13 +119,13 @@ def _entry_line_parts(line: str) -> tuple[list[str], str, str | None]:
     """(tags, link text, title URL or None) of an entry line."""
     rest = re.sub(r"^[-*+]\s+", "", line.strip())
     tags: list[str] = []
-    while (tag := _TAG.match(rest)) and "](" in rest[tag.end():]:
+    while (tag := _TAG.match(rest)) and "](" in rest[tag.end() :]:
         tags.append(tag.group(1).strip())
-        rest = rest[tag.end():]
+        rest = rest[tag.end() :]
     close = rest.find("](")
     if rest.startswith("[") and close > 0:
         end = rest.find(")", close + 2)
-        target = rest[close + 2: end if end >= 0 else len(rest)].strip()
+        target = rest[close + 2 : end if end >= 0 else len(rest)].strip()
         return tags, rest[1:close], target if target.lower().startswith(("http://", "https://")) else None
     return tags, rest.removeprefix("[") if "](" not in rest else rest, None
 
@@ -162,8 +162,13 @@ def _finish(date: str, draft: _Draft) -> ArchiveEntry:
             keys.append(f"arxiv:{paper[0]}")
     summary = "\n".join(line for line in draft.summary if line.strip()).strip() or None
     return ArchiveEntry(
-        date=date, section=draft.section, kind=_kind_of(title_url or (urls[0] if urls else None)),
-        title=title, source=source, summary=summary, urls=urls,
+        date=date,
+        section=draft.section,
+        kind=_kind_of(title_url or (urls[0] if urls else None)),
+        title=title,
+        source=source,
+        summary=summary,
+        urls=urls,
         keys=tuple(dict.fromkeys(k for k in keys if k)),
     )
 
@@ -210,7 +215,7 @@ def parse_issue(text: str, date: str) -> list[ArchiveEntry]:
             current.in_summary = False
         elif summary:
             current.in_summary = True
-            current.summary.append(line[summary.end():])
+            current.summary.append(line[summary.end() :])
         elif current.in_summary:
             current.summary.append(line.strip())
     if current:
@@ -219,6 +224,7 @@ def parse_issue(text: str, date: str) -> list[ArchiveEntry]:
 
 
 # -- the index ---------------------------------------------------------------------------------
+
 
 @dataclass
 class ArchiveIndex:
@@ -288,6 +294,7 @@ def alias_pairs(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]
 
 # -- what the archive says about a run's entry (pure) ------------------------------------------
 
+
 def _code_keys(entry: Entry) -> set[str]:
     keys = {identity_key(link.key) for link in entry.source.links if link.kind == "github"}
     records = [entry.record or {}, *entry.extra_records.values()]
@@ -342,8 +349,9 @@ def _parse_file(path: Path, data: bytes) -> list[ArchiveEntry]:
 
 
 def _stored(entries_json: str) -> list[ArchiveEntry]:
-    return [ArchiveEntry(**{**item, "urls": tuple(item["urls"]), "keys": tuple(item["keys"])})
-            for item in json.loads(entries_json)]
+    return [
+        ArchiveEntry(**{**item, "urls": tuple(item["urls"]), "keys": tuple(item["keys"])}) for item in json.loads(entries_json)
+    ]
 
 
 def load_archive(folder: str | Path, cache: Any | None) -> ArchiveIndex:
@@ -357,7 +365,9 @@ def load_archive(folder: str | Path, cache: Any | None) -> ArchiveIndex:
     if db is not None:
         try:
             db.execute(_TABLE)
-            known = {p: (s, m, h, e) for p, s, m, h, e in db.execute("SELECT path, size, mtime, sha256, entries FROM archive_files")}
+            known = {
+                p: (s, m, h, e) for p, s, m, h, e in db.execute("SELECT path, size, mtime, sha256, entries FROM archive_files")
+            }
         except sqlite3.Error as exc:  # a read-only or failing cache: the issues are simply parsed
             log.warning("the archive index is not cached (%s); reading every issue", exc)
             db = None
@@ -403,7 +413,8 @@ def cached_aliases(cache: Any | None) -> dict[str, str]:
     try:
         rows = db.execute(
             "SELECT key, record FROM records WHERE record IS NOT NULL AND "
-            "(key LIKE 'github:%' OR key LIKE 'web:https://mp.weixin.qq.com/%')").fetchall()
+            "(key LIKE 'github:%' OR key LIKE 'web:https://mp.weixin.qq.com/%')"
+        ).fetchall()
     except sqlite3.Error as exc:
         log.warning("aliases could not be read from the cache (%s)", exc)
         return {}
@@ -425,7 +436,7 @@ def cached_pages(cache: Any | None, index: ArchiveIndex) -> dict[str, dict[str, 
     found: dict[str, dict[str, Any]] = {}
     keys = list(wanted)
     for start in range(0, len(keys), 500):
-        chunk = keys[start: start + 500]
+        chunk = keys[start : start + 500]
         marks = ",".join("?" * len(chunk))
         for key, record in db.execute(f"SELECT key, record FROM records WHERE record IS NOT NULL AND key IN ({marks})", chunk):
             found[wanted[key]] = json.loads(record)

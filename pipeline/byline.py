@@ -41,19 +41,22 @@ _NODES_PER_SELECTOR = 6
 # Comment sections and forms name commenters ("Name *"), not the article's author; loose "author"
 # classes also mark author boxes in sidebars, teasers and follow buttons.
 _COMMENT_AREA = re.compile(r"comment|respond|reply", re.I)
-_NOT_BYLINE_AREA = re.compile(
-    r"comment|respond|reply|form|related|footer|sidebar|widget|share|follow|tweet|teaser", re.I)
+_NOT_BYLINE_AREA = re.compile(r"comment|respond|reply|form|related|footer|sidebar|widget|share|follow|tweet|teaser", re.I)
 # Parts of a byline block that are not the name: job titles, dates, bios, avatars.
 _NOT_NAME_PART = re.compile(r"title|role|job|position|date|time|bio|desc|avatar|photo|image|label|prefix", re.I)
 # "By", "Von:", and "Posted on May 2, 2020 by": words before the lead-in only when they hold a date
 # or a verb, so "Alexa von Heyden" keeps her name.
 _LEAD_IN = re.compile(
     r"^(?:(?:posted|published|written|erstellt|geschrieben|veröffentlicht|publié)\b.*?\s|.*?\d.*?\s)?(?:by|von|par|por|di|door|av|przez|autor(?:in)?|author|text|written by|erstellt von|posted by)"
-    r"\s*[:：]?\s+", re.I)
+    r"\s*[:：]?\s+",
+    re.I,
+)
 # Where the name ends: a date (maybe after a weekday, "Fr, 18. Oktober"), or an "updated" note.
 _TAIL = re.compile(
     r"\s*(?:[,|·•–—]\s*)?(?:(?:mo|di|mi|do|fr|sa|so|mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
-    r"(?:\d|stand:|updated|aktualisiert|published|veröffentlicht).*$", re.I)
+    r"(?:\d|stand:|updated|aktualisiert|published|veröffentlicht).*$",
+    re.I,
+)
 _SYMBOLS = re.compile(r"[*#@|<>{}\[\]=+]")
 _NOT_A_NAME = re.compile(r"^(null|none|undefined|unknown|admin|name|author|autor|by|von|follow|anonymous)$|@|https?:|www\.", re.I)
 _PLACEHOLDER = re.compile(r"^(null|none|undefined|unknown|admin|author|autor)$", re.I)
@@ -82,7 +85,7 @@ def byline_name(text: str | None) -> str | None:
         return None
     lead = _LEAD_IN.match(text)
     if lead and lead.end() < len(text):
-        text = text[lead.end():]
+        text = text[lead.end() :]
     text = _TAIL.sub("", text).strip(" ,;:|-–—")
     return text if looks_like_name(text) else None
 
@@ -133,8 +136,7 @@ def byline_from_markup(page: ParsedPage) -> str | None:
     return None
 
 
-def pick_author(candidates: list[str | None], site_names: list[str],
-                is_site: Callable[[str, list[str]], bool]) -> str | None:
+def pick_author(candidates: list[str | None], site_names: list[str], is_site: Callable[[str, list[str]], bool]) -> str | None:
     """The first candidate that names a person; the site itself ("Lesotho Times") only as a last resort."""
     site_like = None
     for candidate in candidates:
@@ -154,32 +156,53 @@ def pick_author(candidates: list[str | None], site_names: list[str],
 # --- publication date -----------------------------------------------------------------------
 
 _DATE_METAS = (
-    "article:published_time", "og:published_time", "og:article:published_time",
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
 )
 _LATER_DATE_METAS = (
-    "citation_publication_date", "citation_date", "citation_online_date", "dc.date", "dc.date.issued",
-    "dcterms.created", "dcterms.issued", "dcterms.date", "date", "pubdate", "publishdate", "publish_date",
-    "publish-date", "sailthru.date", "parsely-pub-date", "article.published", "datepublished",
-    "dc.date.created", "originalpublicationdate", "og:updated_time",
+    "citation_publication_date",
+    "citation_date",
+    "citation_online_date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dcterms.issued",
+    "dcterms.date",
+    "date",
+    "pubdate",
+    "publishdate",
+    "publish_date",
+    "publish-date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "datepublished",
+    "dc.date.created",
+    "originalpublicationdate",
+    "og:updated_time",
 )
 
 
 _MONTHS = {
     name: number
-    for number, names in enumerate((
-        "january jan januar janvier jänner enero ene",
-        "february feb februar février fevrier febrero",
-        "march mar märz maerz mars marzo",
-        "april apr avril abril",
-        "may mai mayo",
-        "june jun juni juin junio",
-        "july jul juli juillet julio",
-        "august aug août aout agosto ago",
-        "september sep sept septembre septiembre",
-        "october oct oktober okt octobre octubre",
-        "november nov novembre noviembre",
-        "december dec dezember dez décembre decembre diciembre dic",
-    ), start=1)
+    for number, names in enumerate(
+        (
+            "january jan januar janvier jänner enero ene",
+            "february feb februar février fevrier febrero",
+            "march mar märz maerz mars marzo",
+            "april apr avril abril",
+            "may mai mayo",
+            "june jun juni juin junio",
+            "july jul juli juillet julio",
+            "august aug août aout agosto ago",
+            "september sep sept septembre septiembre",
+            "october oct oktober okt octobre octubre",
+            "november nov novembre noviembre",
+            "december dec dezember dez décembre decembre diciembre dic",
+        ),
+        start=1,
+    )
     for name in names.split()
 }
 _MONTH = r"([A-Za-zÀ-ÿ]{3,10})\.?"
@@ -190,7 +213,7 @@ _VISIBLE_DATES = (
     ("d_month_y", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|er)?\.?\s+(?:de\s+)?" + _MONTH + r",?\s+(?:de\s+)?(\d{4})\b", re.I)),
     ("month_d_y", re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", re.I)),
 )
-_DATE_CLASSES = ('[class*="date"], [class*="Date"], [class*="publish"], [class*="time"], [class*="meta"], time')
+_DATE_CLASSES = '[class*="date"], [class*="Date"], [class*="publish"], [class*="time"], [class*="meta"], time'
 _DATE_NODES = 12
 
 
@@ -209,8 +232,9 @@ def date_from_text(text: str | None) -> str | None:
             day, month, year = int(groups[0]), int(groups[1]), int(groups[2])
             year += 2000 if year < 100 else 0
         else:
-            day_text, month_name, year_text = (groups[0], groups[1], groups[2]) if kind == "d_month_y" else (
-                groups[1], groups[0], groups[2])
+            day_text, month_name, year_text = (
+                (groups[0], groups[1], groups[2]) if kind == "d_month_y" else (groups[1], groups[0], groups[2])
+            )
             known = _MONTHS.get(month_name.lower().rstrip("."))
             if known is None:
                 continue
@@ -225,7 +249,7 @@ def date_from_text(text: str | None) -> str | None:
 
 def _visible_date(page: ParsedPage) -> str | None:
     """A date written in the article's date/meta elements, outside comments, teasers and sidebars."""
-    for node in page.tree.css(_DATE_CLASSES)[:_DATE_NODES * 3]:
+    for node in page.tree.css(_DATE_CLASSES)[: _DATE_NODES * 3]:
         if not _in_byline_area(node, strict=True):
             continue
         text = clean_text(node.text(deep=True, separator=" "))

@@ -286,12 +286,15 @@ class Cache:
         # `immutable` reads the file as it is (nothing can be writing to it there).
         for mode in ("mode=ro", "immutable=1"):
             try:
-                db = sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=self.busy_timeout,
-                                     isolation_level=None, check_same_thread=False)
+                db = sqlite3.connect(
+                    f"{uri}?{mode}", uri=True, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+                )
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version not in _READABLE:
                     db.close()
-                    log.warning("read-only cache %s has schema %s, not %s: nothing in it is used", self.path, version, SCHEMA_VERSION)
+                    log.warning(
+                        "read-only cache %s has schema %s, not %s: nothing in it is used", self.path, version, SCHEMA_VERSION
+                    )
                     return self._empty()
                 return db
             except sqlite3.Error as exc:
@@ -319,8 +322,12 @@ class Cache:
                     f"UPDATE records SET schema = ? WHERE schema = ? AND kind NOT IN ({marks})",
                     (SCHEMA_VERSION, version, *stale_kinds),
                 )
-                log.info("cache schema %s upgraded to %s; older %s records serve until refetched",
-                         version, SCHEMA_VERSION, "/".join(stale_kinds))
+                log.info(
+                    "cache schema %s upgraded to %s; older %s records serve until refetched",
+                    version,
+                    SCHEMA_VERSION,
+                    "/".join(stale_kinds),
+                )
             elif version not in (0, SCHEMA_VERSION):
                 # An older (or newer) layout: its rows are misses, never a crash. Refetching is
                 # cheap next to guessing at another version's meaning.
@@ -424,8 +431,7 @@ class Cache:
         now = self.clock()
         if result.ok and result.not_modified:
             self.db.execute(
-                "UPDATE records SET fetched_at = ?, error = NULL, error_at = NULL, "
-                "etag = COALESCE(?, etag) WHERE key = ?",
+                "UPDATE records SET fetched_at = ?, error = NULL, error_at = NULL, etag = COALESCE(?, etag) WHERE key = ?",
                 (now, result.etag, result.key),
             )
         elif result.ok and result.record is not None:

@@ -69,7 +69,9 @@ def _finite_not_negative(text: str, unit: str) -> float:
 
 def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="enrich", description=__doc__.split("\n\n", 2)[2], usage=__doc__.split("\n\n")[1].removeprefix("usage: "),
+        prog="enrich",
+        description=__doc__.split("\n\n", 2)[2],
+        usage=__doc__.split("\n\n")[1].removeprefix("usage: "),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("sources", nargs="*", metavar="SOURCE", help="sources file, '-' for stdin, or a URL")
@@ -78,25 +80,48 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--offline", action="store_true", help="no network: cached records only, others fail as 'not cached'")
     parser.add_argument("--refresh", action="store_true", help="refetch every link even when its cached record is fresh")
     parser.add_argument(
-        "--cache-dir", metavar="DIR", default=os.environ.get("ENRICH_CACHE_DIR") or "cache",
+        "--cache-dir",
+        metavar="DIR",
+        default=os.environ.get("ENRICH_CACHE_DIR") or "cache",
         help="where the cache lives (env ENRICH_CACHE_DIR; default ./cache)",
     )
     parser.add_argument(
-        "--allow-private-hosts", action="store_true",
+        "--allow-private-hosts",
+        action="store_true",
         default=os.environ.get("ENRICH_ALLOW_PRIVATE_HOSTS", "") not in ("", "0", "false", "no"),
         help="allow web fetches to loopback, private and link-local addresses (env ENRICH_ALLOW_PRIVATE_HOSTS=1)",
     )
-    parser.add_argument("--template", metavar="NAME_OR_FILE", help="draft template: 'embedded-ai' (default), 'plain', or a Jinja2 file")
+    parser.add_argument(
+        "--template", metavar="NAME_OR_FILE", help="draft template: 'embedded-ai' (default), 'plain', or a Jinja2 file"
+    )
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the issue date in a new draft's heading (default: today)")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (env ENRICH_CONFIG; default ./enrich.toml)")
-    parser.add_argument("--archive", metavar="DIR", help="folder of published issues: mark (or skip) links featured before, learn the editor's source names (config [archive] path)")
+    parser.add_argument(
+        "--archive",
+        metavar="DIR",
+        help="folder of published issues: mark (or skip) links featured before, learn the editor's source names (config [archive] path)",
+    )
     parser.add_argument("--readd", action="store_true", help="add again the entries the editor deleted from the -o draft")
-    parser.add_argument("--lock-wait", metavar="SECONDS", type=seconds, default=60.0, help="how long to wait for another run's lock before exit 3 (default 60)")
+    parser.add_argument(
+        "--lock-wait",
+        metavar="SECONDS",
+        type=seconds,
+        default=60.0,
+        help="how long to wait for another run's lock before exit 3 (default 60)",
+    )
     summarize = parser.add_mutually_exclusive_group()
-    summarize.add_argument("--summarize", action="store_true", default=None,
-                           help="draft summaries with the language model of [summarize] (needs its endpoint)")
-    summarize.add_argument("--no-summarize", dest="summarize", action="store_false",
-                           help="extractive summaries only, even when [summarize] is configured")
+    summarize.add_argument(
+        "--summarize",
+        action="store_true",
+        default=None,
+        help="draft summaries with the language model of [summarize] (needs its endpoint)",
+    )
+    summarize.add_argument(
+        "--no-summarize",
+        dest="summarize",
+        action="store_false",
+        help="extractive summaries only, even when [summarize] is configured",
+    )
     verbosity = parser.add_mutually_exclusive_group()
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only errors and the summary line")
     verbosity.add_argument("-v", "--verbose", action="store_true", help="log every link and request")
@@ -105,7 +130,9 @@ def _run_parser() -> argparse.ArgumentParser:
 
 
 def _cache_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="enrich cache", description=_CACHE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="enrich cache", description=_CACHE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--cache-dir", metavar="DIR", default=os.environ.get("ENRICH_CACHE_DIR") or "cache")
     parser.add_argument("--config", metavar="FILE")
     # The same options are accepted after the action (`enrich cache stats --cache-dir X`); SUPPRESS
@@ -130,7 +157,9 @@ workflow .github/workflows/enrich-nightly.yml. A second run changes nothing and 
 
 
 def _init_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="enrich init", description=_INIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="enrich init", description=_INIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("directory", nargs="?", default=".", metavar="DIR", help="where the digest lives (default: here)")
     parser.add_argument("--github-actions", action="store_true", help="also write the nightly GitHub Actions workflow")
     return parser
@@ -148,16 +177,37 @@ configuration or usage; 3 another run holds the lock on the cache or the inbox.
 
 
 def _gather_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="enrich gather", description=_GATHER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sources", nargs="?", default="sources.txt", metavar="SOURCES", help="the sources file ticked items move into (default ./sources.txt)")
-    parser.add_argument("-o", "--output", metavar="DRAFT", default="drafts/next.md", help="the draft whose links are not offered again (default drafts/next.md)")
+    parser = argparse.ArgumentParser(
+        prog="enrich gather", description=_GATHER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "sources",
+        nargs="?",
+        default="sources.txt",
+        metavar="SOURCES",
+        help="the sources file ticked items move into (default ./sources.txt)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="DRAFT",
+        default="drafts/next.md",
+        help="the draft whose links are not offered again (default drafts/next.md)",
+    )
     parser.add_argument("--inbox", metavar="FILE", help="the inbox (default: [gather] inbox, inbox.md)")
-    parser.add_argument("--archive", metavar="DIR", help="published issues: their links are not offered, their titles rank candidates (default: [archive] path)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="json: each feed's outcome and the candidates on stdout")
+    parser.add_argument(
+        "--archive",
+        metavar="DIR",
+        help="published issues: their links are not offered, their titles rank candidates (default: [archive] path)",
+    )
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="json: each feed's outcome and the candidates on stdout"
+    )
     parser.add_argument("--cache-dir", metavar="DIR", default=os.environ.get("ENRICH_CACHE_DIR") or "cache")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (env ENRICH_CONFIG; default ./enrich.toml)")
     parser.add_argument(
-        "--allow-private-hosts", action="store_true",
+        "--allow-private-hosts",
+        action="store_true",
         default=os.environ.get("ENRICH_ALLOW_PRIVATE_HOSTS", "") not in ("", "0", "false", "no"),
         help="allow feeds on loopback, private and link-local addresses (a bridge on this machine)",
     )
@@ -175,12 +225,17 @@ def _gather_command(argv: list[str], stdout, stderr) -> int:
     args = _gather_parser().parse_args(argv)
     _setup_logging(stderr, args.quiet, args.verbose)
     options = GatherOptions(
-        sources=args.sources, draft=args.output, inbox=args.inbox, format=args.format, cache_dir=args.cache_dir,
-        allow_private_hosts=args.allow_private_hosts, lock_wait=args.lock_wait, archive=args.archive,
+        sources=args.sources,
+        draft=args.output,
+        inbox=args.inbox,
+        format=args.format,
+        cache_dir=args.cache_dir,
+        allow_private_hosts=args.allow_private_hosts,
+        lock_wait=args.lock_wait,
+        archive=args.archive,
     )
     try:
-        return _refusals_said(lambda: gather(options, load_config(args.config), None, stdout=stdout, stderr=stderr),
-                              stderr)
+        return _refusals_said(lambda: gather(options, load_config(args.config), None, stdout=stdout, stderr=stderr), stderr)
     except KeyboardInterrupt:
         print("enrich: interrupted; the inbox and sources.txt are as they were or fully written", file=stderr)
         return 130
@@ -410,5 +465,4 @@ def _run_command(argv: list[str], stdin, stdout, stderr) -> int:
         archive=args.archive,
         readd=args.readd,
     )
-    return _refusals_said(
-        lambda: execute(options, load_config(args.config), stdin=stdin, stdout=stdout, stderr=stderr), stderr)
+    return _refusals_said(lambda: execute(options, load_config(args.config), stdin=stdin, stdout=stdout, stderr=stderr), stderr)

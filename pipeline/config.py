@@ -33,7 +33,7 @@ def not_negative(value: Any) -> str | None:
 
 
 def days_or_never(value: Any) -> str | None:
-    return None if value == "never" or value >= 0 else "must be a number of days (0 or more) or \"never\""
+    return None if value == "never" or value >= 0 else 'must be a number of days (0 or more) or "never"'
 
 
 REQUIRED = MISSING  # the default of a key that has none: the table must give it
@@ -134,8 +134,10 @@ class FeedSettings:
     """[[gather.feeds]]: one feed `enrich gather` reads (RSS, Atom or JSON Feed)."""
 
     EXAMPLE: ClassVar[dict[str, Any]] = {
-        "url": "https://rss.arxiv.org/rss/cs.LG+cs.AR", "name": "arXiv cs.LG+cs.AR",
-        "include": ["quantization", "edge", "端侧"], "section": "论文",
+        "url": "https://rss.arxiv.org/rss/cs.LG+cs.AR",
+        "name": "arXiv cs.LG+cs.AR",
+        "include": ["quantization", "edge", "端侧"],
+        "section": "论文",
     }
 
     url: str = setting(REQUIRED, "the feed's address", http_address)
@@ -172,8 +174,12 @@ class Config:
 
 # Every table the file may hold, with the settings class it is read into.
 SECTIONS: dict[str, type] = {
-    "cache": CacheSettings, "web": WebSettings, "github": GithubSettings, "summarize": SummarizeSettings,
-    "archive": ArchiveSettings, "gather": GatherSettings,
+    "cache": CacheSettings,
+    "web": WebSettings,
+    "github": GithubSettings,
+    "summarize": SummarizeSettings,
+    "archive": ArchiveSettings,
+    "gather": GatherSettings,
 }
 
 

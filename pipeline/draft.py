@@ -68,8 +68,16 @@ FAILED_START = "<!-- enrich:failed：本块由 enrich 生成，每次运行都�
 FAILED_END = "<!-- /enrich:failed -->"
 
 LABEL_BY_KIND = {"arxiv": "论文", "github": "代码"}
-_BLOG_HOSTS = ("medium.com", "substack.com", "zhuanlan.zhihu.com", "mp.weixin.qq.com", "github.io",
-               "towardsdatascience.com", "dev.to", "hashnode.dev")
+_BLOG_HOSTS = (
+    "medium.com",
+    "substack.com",
+    "zhuanlan.zhihu.com",
+    "mp.weixin.qq.com",
+    "github.io",
+    "towardsdatascience.com",
+    "dev.to",
+    "hashnode.dev",
+)
 
 
 @dataclass
@@ -106,6 +114,7 @@ class EntryView:
 # ---------------------------------------------------------------------------------------------
 # Keys for links found inside records, compared to avoid saying one link twice.
 
+
 def compare_key(key: str | None) -> str | None:
     """Keys compared loosely: case-insensitive, an arXiv version does not make another paper."""
     if not key:
@@ -125,8 +134,6 @@ def github_key_and_url(url: str) -> tuple[str, str] | None:
     return (link.key, link.url) if link.kind == "github" else None
 
 
-
-
 # A canonical http(s) URL's lower-case host (and port); anything else goes through urlsplit.
 _PLAIN_HOST = re.compile(r"https?://([a-z0-9._-]+)(?::\d+)?(?=[/?#]|$)")
 
@@ -141,26 +148,39 @@ def _web_label(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     path = parts.path.lower()
-    blog = (host.startswith("blog.") or ".blog" in host or "blog" in host.split(".")[0]
-            or path.startswith("/blog") or any(host == h or host.endswith("." + h) for h in _BLOG_HOSTS))
+    blog = (
+        host.startswith("blog.")
+        or ".blog" in host
+        or "blog" in host.split(".")[0]
+        or path.startswith("/blog")
+        or any(host == h or host.endswith("." + h) for h in _BLOG_HOSTS)
+    )
     return "博客" if blog else "链接"
 
 
 # ---------------------------------------------------------------------------------------------
 # The view
 
-def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = (),
-               names: LearnedNames | None = None) -> EntryView:
+
+def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = (), names: LearnedNames | None = None) -> EntryView:
     """The view of one entry; `all_keys` are the main keys of every entry in this run (pass a
     set of `compare_key` values to share it between entries); `names` the editor's source names."""
     main = entry.source.main
     record = entry.record or {}
     everyone = all_keys if isinstance(all_keys, AbstractSet) else {compare_key(k) for k in all_keys}
     others = _AllBut(everyone, compare_key(main.key))
-    view = EntryView(key=main.key, kind=main.kind, section=entry.section, line=entry.source.line,
-                     status=entry.status, url=mdtext.safe_url(main.url), title=main.url,
-                     error=entry.error, featured=[f["date"] for f in entry.featured_in],
-                     follow_up=entry.follow_up)
+    view = EntryView(
+        key=main.key,
+        kind=main.kind,
+        section=entry.section,
+        line=entry.source.line,
+        status=entry.status,
+        url=mdtext.safe_url(main.url),
+        title=main.url,
+        error=entry.error,
+        featured=[f["date"] for f in entry.featured_in],
+        follow_up=entry.follow_up,
+    )
     if entry.source.note:
         view.note = mdtext.one_line(entry.source.note, mdtext.NOTE_LIMIT)
 
@@ -193,8 +213,7 @@ def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = (),
     elif main.kind == "github":
         _repository(view, main, record)
         for paper_id in arxiv_ids_in(record.get("description"), record.get("homepage")):
-            add_line("论文", f"https://arxiv.org/abs/{paper_id}", f"arxiv:{paper_id}",
-                     skip_other_entries=True)
+            add_line("论文", f"https://arxiv.org/abs/{paper_id}", f"arxiv:{paper_id}", skip_other_entries=True)
     else:
         _web_page(view, main.url, record, names, entry.drafted_summary)
         _write_up(view, entry, add_code_lines)
@@ -247,16 +266,16 @@ def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
     as_linked = main.url.rstrip("/").split("github.com/")[-1] if "github.com/" in main.url else main.key[7:]
     full_name = mdtext.one_line(record.get("full_name") or as_linked, 140)
     description = mdtext.one_line(record.get("description") or "")
-    view.title = mdtext.one_line(f"{full_name}: {description}" if description else full_name,
-                                 mdtext.TITLE_LIMIT)
+    view.title = mdtext.one_line(f"{full_name}: {description}" if description else full_name, mdtext.TITLE_LIMIT)
     current = record.get("html_url") or (f"https://github.com/{full_name}" if record.get("full_name") else None)
     view.url = mdtext.safe_url(current) or view.url
     paragraphs = [*repository_summary(record), github_facts(record)]
     view.summary = "\n".join(p for p in paragraphs if p)
 
 
-def _web_page(view: EntryView, url: str, record: dict[str, Any], names: LearnedNames | None = None,
-              drafted: str | None = None) -> None:
+def _web_page(
+    view: EntryView, url: str, record: dict[str, Any], names: LearnedNames | None = None, drafted: str | None = None
+) -> None:
     if record.get("title"):
         view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
     host = _host(url)
@@ -291,6 +310,7 @@ def entry_views(entries: Sequence[Entry], names: LearnedNames | None = None) -> 
 # ---------------------------------------------------------------------------------------------
 # Markdown
 
+
 class _Fields(dict):
     """A dict whose keys are also attributes: Jinja's `e.title` tries the attribute first, and
     a plain dict makes every such lookup fail and retry as an item (a third of the render)."""
@@ -302,19 +322,27 @@ class _Fields(dict):
 
 def _md_view(view: EntryView) -> dict[str, Any]:
     """The view with every text escaped for Markdown: what templates receive."""
-    return _Fields({
-        "key": view.key, "kind": view.kind, "section": mdtext.escape(view.section),
-        "line": view.line, "status": view.status, "url": view.url,
-        "title": mdtext.escape(view.title, mdtext.TITLE_LIMIT),
-        "source": mdtext.escape(view.source) if view.source else None,
-        "tags": [mdtext.escape(t) for t in view.tags],
-        "links": [_Fields(label=mdtext.escape(link.label), url=link.url, key=link.key) for link in view.links],
-        "summary": [mdtext.escape_line(p) for p in view.summary.split("\n") if p.strip()],
-        "note": mdtext.escape(view.note) if view.note else None,
-        "paper_title": mdtext.escape(view.paper_title) if view.paper_title else None,
-        "by_model": view.summary_source == "model", "numbers_unchecked": view.numbers_unchecked,
-        "featured": [mdtext.escape(d) for d in view.featured], "follow_up": view.follow_up,
-    })
+    return _Fields(
+        {
+            "key": view.key,
+            "kind": view.kind,
+            "section": mdtext.escape(view.section),
+            "line": view.line,
+            "status": view.status,
+            "url": view.url,
+            "title": mdtext.escape(view.title, mdtext.TITLE_LIMIT),
+            "source": mdtext.escape(view.source) if view.source else None,
+            "tags": [mdtext.escape(t) for t in view.tags],
+            "links": [_Fields(label=mdtext.escape(link.label), url=link.url, key=link.key) for link in view.links],
+            "summary": [mdtext.escape_line(p) for p in view.summary.split("\n") if p.strip()],
+            "note": mdtext.escape(view.note) if view.note else None,
+            "paper_title": mdtext.escape(view.paper_title) if view.paper_title else None,
+            "by_model": view.summary_source == "model",
+            "numbers_unchecked": view.numbers_unchecked,
+            "featured": [mdtext.escape(d) for d in view.featured],
+            "follow_up": view.follow_up,
+        }
+    )
 
 
 def notice(line: int | None, urls: str, reason: str) -> dict[str, Any]:
@@ -326,17 +354,23 @@ def entry_urls(entry: Entry) -> str:
     return " ".join(mdtext.safe_url(link.url) or mdtext.escape(link.url, 300) for link in entry.source.links)
 
 
-def failure_items(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic],
-                  notices: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+def failure_items(
+    entries: Sequence[Entry], diagnostics: Sequence[Diagnostic], notices: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
     def shown(url: str) -> str:
         return mdtext.safe_url(url) or mdtext.escape(url, 300)
 
     # A failed entry's extra links are listed with it: they are not in the draft anywhere else.
-    items = [{"line": e.source.line, "url": " ".join(shown(link.url) for link in e.source.links),
-              "reason": mdtext.escape(e.error or "failed", mdtext.REASON_LIMIT)}
-             for e in entries if e.status == Status.FAILED]
-    items += [{"line": d.line, "url": None, "reason": mdtext.escape(d.message, mdtext.REASON_LIMIT)}
-              for d in diagnostics]
+    items = [
+        {
+            "line": e.source.line,
+            "url": " ".join(shown(link.url) for link in e.source.links),
+            "reason": mdtext.escape(e.error or "failed", mdtext.REASON_LIMIT),
+        }
+        for e in entries
+        if e.status == Status.FAILED
+    ]
+    items += [{"line": d.line, "url": None, "reason": mdtext.escape(d.message, mdtext.REASON_LIMIT)} for d in diagnostics]
     items += notices
     return sorted(items, key=lambda item: (item["line"] is None, item["line"] or 0))
 
@@ -355,18 +389,22 @@ class DraftTemplate:
                 raise ValueError(f"no such template: {name} (built in: {', '.join(BUILTIN_TEMPLATES)})")
             search.insert(0, str(path.resolve().parent))
             file_name = path.name
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(search), autoescape=False,
-                                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                                      undefined=jinja2.StrictUndefined)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(search),
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
         self.template = self.env.get_template(file_name)
-        module = self.template.make_module({"date": "", "sections": [], "entry_count": 0,
-                                            "failures_block": ""})
+        module = self.template.make_module({"date": "", "sections": [], "entry_count": 0, "failures_block": ""})
         fallback = None
         if not all(hasattr(module, m) for m in ("entry", "section_heading", "failures")):
             fallback = self.env.get_template(BUILTIN_TEMPLATES[DEFAULT_TEMPLATE]).make_module(
-                {"date": "", "sections": [], "entry_count": 0, "failures_block": ""})
-        self.macros = {m: getattr(module, m, None) or getattr(fallback, m) for m in
-                       ("entry", "section_heading", "failures")}
+                {"date": "", "sections": [], "entry_count": 0, "failures_block": ""}
+            )
+        self.macros = {m: getattr(module, m, None) or getattr(fallback, m) for m in ("entry", "section_heading", "failures")}
 
     def entry_lines(self, view: EntryView) -> list[str]:
         return str(self.macros["entry"](_md_view(view))).strip("\n").split("\n")
@@ -383,14 +421,14 @@ class DraftTemplate:
 
     def intro(self, count: int) -> str | None:
         """The template's 导读 line for `count` entries, when it has an `intro` macro."""
-        macro = getattr(self.template.make_module({"date": "", "sections": [], "entry_count": 0,
-                                                   "failures_block": ""}), "intro", None)
+        macro = getattr(
+            self.template.make_module({"date": "", "sections": [], "entry_count": 0, "failures_block": ""}), "intro", None
+        )
         return str(macro(count)).strip("\n") if macro else None
 
     def document(self, views: list[EntryView], *, date: str, failures: list[dict[str, Any]]) -> str:
         block = "\n".join(self.failures_lines(failures))
-        text = self.template.render(date=date, sections=group_by_section(views), entry_count=len(views),
-                                    failures_block=block)
+        text = self.template.render(date=date, sections=group_by_section(views), entry_count=len(views), failures_block=block)
         return text if text.endswith("\n") else text + "\n"  # a text file ends with a newline
 
 
@@ -417,13 +455,22 @@ def section_order(names: Iterable[str]) -> list[str]:
 
 
 def group_by_section(views: list[EntryView]) -> list[dict[str, Any]]:
-    return [_Fields(name=mdtext.escape(name), entries=[_md_view(v) for v in views if v.section == name])
-            for name in section_order(v.section for v in views)]
+    return [
+        _Fields(name=mdtext.escape(name), entries=[_md_view(v) for v in views if v.section == name])
+        for name in section_order(v.section for v in views)
+    ]
 
 
-def render_markdown(entries: Sequence[Entry], *, template: str | None = None, date: str,
-                    diagnostics: Sequence[Diagnostic] = (), notices: Sequence[dict[str, Any]] = (),
-                    names: LearnedNames | None = None, views: Sequence[EntryView] | None = None) -> str:
+def render_markdown(
+    entries: Sequence[Entry],
+    *,
+    template: str | None = None,
+    date: str,
+    diagnostics: Sequence[Diagnostic] = (),
+    notices: Sequence[dict[str, Any]] = (),
+    names: LearnedNames | None = None,
+    views: Sequence[EntryView] | None = None,
+) -> str:
     """A new draft of the issue dated `date` (YYYY-MM-DD); `template` is a built-in name
     (`embedded-ai`, `plain`) or a path to a Jinja2 file; `notices` are entries held back on
     purpose, listed in the tool's block; `views` are the entries' views when the caller has them
@@ -436,28 +483,40 @@ def render_markdown(entries: Sequence[Entry], *, template: str | None = None, da
 # ---------------------------------------------------------------------------------------------
 # JSON
 
+
 def entry_json(entry: Entry, view: EntryView) -> dict[str, Any]:
     failed = entry.status == Status.FAILED
     return {
-        "key": view.key, "kind": view.kind, "section": view.section, "line": view.line,
-        "url": entry.source.main.url, "title": None if failed and not entry.record else view.title,
-        "source": view.source, "summary": view.summary or None, "note": view.note,
+        "key": view.key,
+        "kind": view.kind,
+        "section": view.section,
+        "line": view.line,
+        "url": entry.source.main.url,
+        "title": None if failed and not entry.record else view.title,
+        "source": view.source,
+        "summary": view.summary or None,
+        "note": view.note,
         "links": [{"label": link.label, "url": link.url, "key": link.key} for link in view.links],
-        "status": entry.status, "error": entry.error, "cached": entry.cached,
-        "fetched_at": entry.fetched_at, "record": entry.record,
-        "summary_source": view.summary_source, "summary_numbers_unchecked": view.numbers_unchecked,
+        "status": entry.status,
+        "error": entry.error,
+        "cached": entry.cached,
+        "fetched_at": entry.fetched_at,
+        "record": entry.record,
+        "summary_source": view.summary_source,
+        "summary_numbers_unchecked": view.numbers_unchecked,
         "featured_in": [{"date": f["date"], "section": f["section"]} for f in entry.featured_in],
         "follow_up": entry.follow_up,
     }
 
 
-def render_json(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic] = (),
-                names: LearnedNames | None = None) -> str:
+def render_json(entries: Sequence[Entry], diagnostics: Sequence[Diagnostic] = (), names: LearnedNames | None = None) -> str:
     """The `--format json` document: {"entries": [...], "diagnostics": [{"line", "message"}]},
     UTF-8 text, indented."""
     views = entry_views(entries, names)
-    document = {"entries": [entry_json(e, v) for e, v in zip(entries, views)],
-                "diagnostics": [{"line": d.line, "message": d.message} for d in diagnostics]}
+    document = {
+        "entries": [entry_json(e, v) for e, v in zip(entries, views)],
+        "diagnostics": [{"line": d.line, "message": d.message} for d in diagnostics],
+    }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 

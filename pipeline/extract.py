@@ -42,8 +42,15 @@ _BOT_TITLE = re.compile(
 )
 # Markers only challenge pages carry (Cloudflare, PerimeterX, DataDome, Akamai); normal pages may
 # load Cloudflare's /cdn-cgi/challenge-platform/ script, so that path alone proves nothing.
-_BOT_MARKERS = ("window._cf_chl_opt", 'id="challenge-form"', "cf-browser-verification", "px-captcha",
-                "captcha-delivery.com", "geo.captcha-delivery", "errors.edgesuite.net")
+_BOT_MARKERS = (
+    "window._cf_chl_opt",
+    'id="challenge-form"',
+    "cf-browser-verification",
+    "px-captcha",
+    "captcha-delivery.com",
+    "geo.captcha-delivery",
+    "errors.edgesuite.net",
+)
 _SMALL_PAGE = 60_000
 
 
@@ -137,13 +144,17 @@ def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_names
     def is_site(name: str, names: list[str]) -> bool:
         return is_site_part(name, names, page.host)
 
-    found = pick_author([
-        page.first_meta("author"),
-        article_author,
-        ", ".join(dict.fromkeys(ld_authors)) if ld_authors else None,
-        ", ".join(citation) if citation else None,
-        page.first_meta("dc.creator", "dcterms.creator", "parsely-author", "sailthru.author", "byl"),
-    ], site_names, is_site)
+    found = pick_author(
+        [
+            page.first_meta("author"),
+            article_author,
+            ", ".join(dict.fromkeys(ld_authors)) if ld_authors else None,
+            ", ".join(citation) if citation else None,
+            page.first_meta("dc.creator", "dcterms.creator", "parsely-author", "sailthru.author", "byl"),
+        ],
+        site_names,
+        is_site,
+    )
     if found and not is_site(found, site_names):
         return found
     # Metadata silent or naming only the site: the visible byline may name the person.
@@ -151,8 +162,11 @@ def _author(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], site_names
 
 
 def _language(page: ParsedPage, ld: list[dict]) -> str | None:
-    value = _first(page.lang, page.first_meta("og:locale", "content-language", "dc.language"),
-                   _ld_first(ld, "inLanguage") if isinstance(_ld_first(ld, "inLanguage"), str) else None)
+    value = _first(
+        page.lang,
+        page.first_meta("og:locale", "content-language", "dc.language"),
+        _ld_first(ld, "inLanguage") if isinstance(_ld_first(ld, "inLanguage"), str) else None,
+    )
     return value.replace("_", "-") if value else None
 
 
@@ -184,8 +198,9 @@ def _default_tz(page: ParsedPage) -> timezone | None:
     return None
 
 
-def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: list[str],
-               notes: list[str] | None) -> tuple[str | None, list[str]]:
+def _site_name(
+    page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: list[str], notes: list[str] | None
+) -> tuple[str | None, list[str]]:
     """The site's name by agreement of its signals, and the names a title may carry as its affix."""
     publisher = _ld_name(_ld_first(ld, "publisher"), by_id)
     websites = [obj for obj in page.json_ld if "WebSite" in _types(obj)]
@@ -194,19 +209,26 @@ def _site_name(page: ParsedPage, ld: list[dict], by_id: dict[str, dict], logos: 
     # A suffix that the <title> adds to the headline that og:title, JSON-LD or the <h1> give alone.
     affixes = title_affixes(
         [page.title_tag, page.first_meta("og:title")],
-        [page.first_meta("og:title"), page.first_meta("twitter:title"), headline if isinstance(headline, str) else None,
-         page.first_meta("citation_title"), *(h for h in page.h1_texts()[:2] if h not in logos)],
+        [
+            page.first_meta("og:title"),
+            page.first_meta("twitter:title"),
+            headline if isinstance(headline, str) else None,
+            page.first_meta("citation_title"),
+            *(h for h in page.h1_texts()[:2] if h not in logos),
+        ],
     )
-    candidates = site_candidates([
-        ("og:site_name", page.first_meta("og:site_name")),
-        ("publisher", publisher[0] if publisher else None),
-        ("website", website[0] if website else None),
-        ("application-name", page.first_meta("application-name", "apple-mobile-web-app-title")),
-        ("known", known_site_name(page.host)),
-        *affixes,
-        *(("logo", logo) for logo in logos),
-        ("title end", title_end_naming_host(page.title_tag, page.host)),
-    ])
+    candidates = site_candidates(
+        [
+            ("og:site_name", page.first_meta("og:site_name")),
+            ("publisher", publisher[0] if publisher else None),
+            ("website", website[0] if website else None),
+            ("application-name", page.first_meta("application-name", "apple-mobile-web-app-title")),
+            ("known", known_site_name(page.host)),
+            *affixes,
+            *(("logo", logo) for logo in logos),
+            ("title end", title_end_naming_host(page.title_tag, page.host)),
+        ]
+    )
     site_name = pick_site_name(candidates, page.host, notes)
     strong = [c.name for c in candidates if c.source in ("og:site_name", "publisher") and len(squash(c.name)) >= 4]
     names = [name for name in (site_name, known_site_name(page.host), *strong) if name]
@@ -249,8 +271,7 @@ def _page_bytes(html: object) -> bytes:
     raise PageUnavailable(f"not an HTML page: got {type(html).__name__}, not bytes", permanent=True)
 
 
-def extract_page(html: bytes, url: str | None, *, content_type: str | None = None,
-                 with_text: bool = False) -> WebRecord:
+def extract_page(html: bytes, url: str | None, *, content_type: str | None = None, with_text: bool = False) -> WebRecord:
     """The web record of an HTML page, or PageUnavailable when the page is not an article.
 
     Any bytes and any `url` (None and "" included: the page is then read without a host) give a

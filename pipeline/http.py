@@ -155,9 +155,7 @@ class AddressGuard:
                 log.debug("resolving %s failed: %s", host, exc)
                 raise TransientError("could not resolve host") from None
         if not addresses or not all(is_public_address(a) for a in addresses):
-            raise RefusedAddress(
-                f"refused: {host} resolves to a private address (use --allow-private-hosts)"
-            )
+            raise RefusedAddress(f"refused: {host} resolves to a private address (use --allow-private-hosts)")
         checked = self._checked[(host, port)] = tuple(dict.fromkeys(addresses))
         return checked
 
@@ -336,8 +334,10 @@ class HttpClient:
             "Connection": "keep-alive",
         }
         self._timeouts = {
-            "connect": self.limits.connect_timeout, "read": self.limits.read_timeout,
-            "write": self.limits.read_timeout, "pool": None,  # the pool wait is bounded by the deadline
+            "connect": self.limits.connect_timeout,
+            "read": self.limits.read_timeout,
+            "write": self.limits.read_timeout,
+            "pool": None,  # the pool wait is bounded by the deadline
         }
 
     async def __aenter__(self) -> Self:
@@ -388,7 +388,12 @@ class HttpClient:
         return PinnedTransport(self.guard.addresses, tls, self.limits.per_host)
 
     async def get(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None, links_left: int = 0,
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        links_left: int = 0,
         on_sent: Callable[[], None] | None = None,
     ) -> Page:
         """Fetches one link within the per-host and total limits and the per-link deadline.
@@ -408,7 +413,11 @@ class HttpClient:
                 raise TransientError(_deadline_reason(failures, self.limits.deadline)) from None
 
     async def _follow(
-        self, url: httpx.URL, etag: str | None, last_modified: str | None, failures: list[FetchError],
+        self,
+        url: httpx.URL,
+        etag: str | None,
+        last_modified: str | None,
+        failures: list[FetchError],
         on_sent: Callable[[], None] | None,
     ) -> Page:
         async def attempt(url: httpx.URL) -> Page | httpx.URL:
@@ -434,7 +443,11 @@ class HttpClient:
         raise FetchError(f"too many redirects (more than {self.limits.max_redirects})")
 
     async def _exchange(
-        self, url: httpx.URL, etag: str | None, last_modified: str | None, on_sent: Callable[[], None] | None,
+        self,
+        url: httpx.URL,
+        etag: str | None,
+        last_modified: str | None,
+        on_sent: Callable[[], None] | None,
     ) -> Page | httpx.URL:
         """One request: a finished Page, or the URL the server redirects to."""
         if url.scheme not in ("http", "https"):
@@ -510,5 +523,4 @@ class HttpClient:
             if not looks_like_html(body[:SNIFF_BYTES]):
                 return Page(str(response.url), status, response.headers)
             ctype = "text/html"
-        return Page(str(response.url), status, response.headers, content_type=ctype, body=body,
-                    truncated=decoder.truncated)
+        return Page(str(response.url), status, response.headers, content_type=ctype, body=body, truncated=decoder.truncated)

@@ -14,8 +14,15 @@ import ada_url
 from pipeline.models import Link
 
 __all__ = [
-    "LinkError", "canonicalize", "looks_like_url", "identity_key", "parse_arxiv_id", "arxiv_ids_in",
-    "GITHUB_RESERVED", "TRACKING_PARAMS", "MAX_URL_LENGTH",
+    "LinkError",
+    "canonicalize",
+    "looks_like_url",
+    "identity_key",
+    "parse_arxiv_id",
+    "arxiv_ids_in",
+    "GITHUB_RESERVED",
+    "TRACKING_PARAMS",
+    "MAX_URL_LENGTH",
 ]
 
 
@@ -31,14 +38,32 @@ MAX_URL_LENGTH = 32_768
 TRACKING_PREFIXES = ("utm_",)
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "ttclid", "wbraid",
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "wbraid",
         "gbraid",  # ad-click ids (Facebook, Google, Microsoft, Yandex, X, TikTok)
-        "mc_cid", "mc_eid",  # Mailchimp
-        "_hsenc", "_hsmi", "mkt_tok",  # HubSpot, Marketo
-        "igshid", "igsh",  # Instagram shares
-        "ref_src", "ref_url",  # X/Twitter embeds
-        "spm", "scm",  # Alibaba / CSDN click tracking
-        "share_token", "share_source", "share_medium", "share_plat", "share_tag",  # app shares
+        "mc_cid",
+        "mc_eid",  # Mailchimp
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",  # HubSpot, Marketo
+        "igshid",
+        "igsh",  # Instagram shares
+        "ref_src",
+        "ref_url",  # X/Twitter embeds
+        "spm",
+        "scm",  # Alibaba / CSDN click tracking
+        "share_token",
+        "share_source",
+        "share_medium",
+        "share_plat",
+        "share_tag",  # app shares
         "vd_source",  # Bilibili
         "share_code",  # Zhihu
     }
@@ -47,9 +72,7 @@ TRACKING_PARAMS = frozenset(
 # Hosts that serve the same page over https; forcing it makes http/https variants one key.
 FORCE_HTTPS_HOSTS = frozenset({"mp.weixin.qq.com", "zhuanlan.zhihu.com", "www.zhihu.com"})
 
-ARXIV_HOSTS = frozenset(
-    {"arxiv.org", "www.arxiv.org", "export.arxiv.org", "browse.arxiv.org", "lanl.arxiv.org"}
-)
+ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org", "browse.arxiv.org", "lanl.arxiv.org"})
 ARXIV_PAPER_PATHS = frozenset({"abs", "pdf", "html", "format", "ps"})
 GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
 DOI_HOSTS = frozenset({"doi.org", "dx.doi.org", "www.doi.org"})
@@ -71,14 +94,10 @@ _GITHUB_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 # New-style ids (since 2007-04): YYMM.NNNN, five digits from 2015-01 on; old style: archive/YYMMNNN.
 _ARXIV_NEW = re.compile(r"(\d{2})(\d{2})\.(\d{4,5})(?:v(\d+))?")
-_ARXIV_OLD = re.compile(
-    r"([a-z]+(?:-[a-z]+)*)(?:\.[a-z]{2}(?:-[a-z]+)?)?/(\d{2})(\d{2})(\d{3})(?:v(\d+))?", re.I
-)
+_ARXIV_OLD = re.compile(r"([a-z]+(?:-[a-z]+)*)(?:\.[a-z]{2}(?:-[a-z]+)?)?/(\d{2})(\d{2})(\d{3})(?:v(\d+))?", re.I)
 _ARXIV_DOI = re.compile(r"10\.48550/arxiv\.(.+)", re.I)
 # An id cited in free text: as an arXiv link or an `arXiv:` reference, by the same two grammars.
-_ARXIV_IN_TEXT = re.compile(
-    rf"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)({_ARXIV_NEW.pattern}|{_ARXIV_OLD.pattern})", re.IGNORECASE
-)
+_ARXIV_IN_TEXT = re.compile(rf"(?:arxiv\.org/(?:abs|pdf)/|arxiv:\s*)({_ARXIV_NEW.pattern}|{_ARXIV_OLD.pattern})", re.IGNORECASE)
 
 # Scheme-less forms an editor pastes; they get https:// put in front.
 _SCHEMELESS = re.compile(
@@ -351,7 +370,10 @@ def _arxiv_link(raw: str, original: str, *, strict: bool) -> Link:
         return Link(f"arxiv:{ident}", "arxiv", f"https://arxiv.org/abs/{ident}", original)
     pinned = f"{ident}v{version}"
     return Link(
-        f"arxiv:{pinned}", "arxiv", f"https://arxiv.org/abs/{pinned}", original,
+        f"arxiv:{pinned}",
+        "arxiv",
+        f"https://arxiv.org/abs/{pinned}",
+        original,
         detail=(("version", str(version)),),
     )
 
@@ -369,7 +391,10 @@ def _malformed_arxiv(raw: str, original: str) -> Link:
     if not raw:
         raise LinkError("not a valid arXiv id: it is empty")
     return Link(
-        f"arxiv:{raw.lower()}", "arxiv", f"https://arxiv.org/abs/{raw}", original,
+        f"arxiv:{raw.lower()}",
+        "arxiv",
+        f"https://arxiv.org/abs/{raw}",
+        original,
         detail=(("malformed", "1"),),
     )
 
@@ -410,8 +435,11 @@ def _github_from_path(segments: list[str], original: str) -> Link | None:
     if len(segments) > 4 and segments[2] == "releases" and segments[3] == "tag":
         detail = (("release_tag", unquote("/".join(segments[4:]))),)
     return Link(
-        f"github:{owner.lower()}/{repo.lower()}", "github", f"https://github.com/{owner}/{repo}",
-        original, detail=detail,
+        f"github:{owner.lower()}/{repo.lower()}",
+        "github",
+        f"https://github.com/{owner}/{repo}",
+        original,
+        detail=detail,
     )
 
 

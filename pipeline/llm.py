@@ -98,7 +98,10 @@ class ChatClient:
             headers["Authorization"] = f"Bearer {api_key}"
         # No redirects: the key goes to the configured endpoint and nowhere else.
         self.http = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout), follow_redirects=False, transport=transport,
+            headers=headers,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            transport=transport,
         )
 
     def close(self) -> None:
@@ -106,8 +109,7 @@ class ChatClient:
 
     def complete(self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float = 0.2) -> Answer:
         """The model's answer to `messages`; raises FetchError with a reason fit for the editor."""
-        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
-                "temperature": temperature, "stream": False}
+        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature, "stream": False}
         return self.retry.call(lambda: self._post(body))
 
     def _post(self, body: dict[str, Any]) -> Answer:
@@ -120,8 +122,7 @@ class ChatClient:
         except httpx.HTTPError as exc:  # a malformed answer on the wire, a decoding failure, ...
             raise PermanentError(self._clean(f"the endpoint's answer cannot be read: {type(exc).__name__}")) from None
         if response.status_code == 429 or response.status_code >= 500:
-            raise TransientError(self._error_reason(response),
-                                 retry_after=parse_retry_after(response.headers.get("retry-after")))
+            raise TransientError(self._error_reason(response), retry_after=parse_retry_after(response.headers.get("retry-after")))
         if response.status_code != 200:
             raise PermanentError(self._error_reason(response))
         return self._answer(response)

@@ -34,9 +34,7 @@ class FileLock:
                 if clock() >= deadline:
                     holder = os.pread(fd, 400, 0).decode("utf-8", "replace").strip() or "another enrich run"
                     os.close(fd)
-                    raise LockHeld(
-                        f"{self.what} is locked by {holder} (waited {wait:g} s; lock file {self.path})"
-                    ) from None
+                    raise LockHeld(f"{self.what} is locked by {holder} (waited {wait:g} s; lock file {self.path})") from None
                 sleep(poll)
         os.ftruncate(fd, 0)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())

@@ -20,7 +20,8 @@ LEAD_CHARS = 4000
 # Whole subtrees that are never the article.
 _CHROME_TAGS = ("nav", "aside", "footer", "header", "dialog", "menu", "figure", "figcaption", "form")
 _CHROME_ELEMENTS = ", ".join(_CHROME_TAGS) + (
-    ', [hidden], [role="navigation"], [role="complementary"], [role="contentinfo"], [role="banner"]')
+    ', [hidden], [role="navigation"], [role="complementary"], [role="contentinfo"], [role="banner"]'
+)
 # Class/id words of blocks that are never the article: comments, share bars, related lists, notices.
 _CHROME_WORDS = re.compile(
     r"(^|[^a-z])(comments?|kommentare?|disqus|respond|replies|sharing|shariff|sociable|"
@@ -70,7 +71,9 @@ _BEM_MODIFIER = re.compile(r"--[\w-]+")
 _STATE_CLASS = re.compile(r"(^|\s)(has|with|no|show|hide|tag|category)-[\w-]+", re.IGNORECASE)
 
 _WIDEN_FACTOR = 1.3
-_LEAD_SELECTOR = ", ".join(f'[class*="{word}"]' for word in ("lead", "intro", "chapo", "teaser", "standfirst", "summary", "excerpt", "deck"))
+_LEAD_SELECTOR = ", ".join(
+    f'[class*="{word}"]' for word in ("lead", "intro", "chapo", "teaser", "standfirst", "summary", "excerpt", "deck")
+)
 _LEAD_MIN_CHARS = 60
 _LEAD_MAX_CHARS = 1500
 _LIST_ITEM_SHARE = 0.5

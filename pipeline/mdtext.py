@@ -51,7 +51,7 @@ def escape_line(text: object, limit: int | None = None) -> str:
     value = escape(text, limit)
     number = _NUMBERED.match(value)
     if number:  # "1." starts a list; a backslash only works before the punctuation
-        return f"{number.group(1)}\\{value[number.end(1):]}"
+        return f"{number.group(1)}\\{value[number.end(1) :]}"
     return "\\" + value if _BLOCK_START.match(value) else value
 
 
@@ -83,9 +83,7 @@ def safe_url(url: object) -> str | None:
 # quotes or CJK punctuation; trailing sentence punctuation is not part of it.
 _URL_END = "\\s<>()\\[\\]\"'`，。；：、！？（）「」『』“”‘’《》【】"
 # An IPv6 host's brackets are part of the URL; every other bracket ends it.
-_URL_IN_TEXT = re.compile(
-    rf"https?://(?:[^/?#@\s\[\]]*@)?(?:\[[0-9a-f:.]+\][^{_URL_END}]*|[^{_URL_END}]+)", re.IGNORECASE
-)
+_URL_IN_TEXT = re.compile(rf"https?://(?:[^/?#@\s\[\]]*@)?(?:\[[0-9a-f:.]+\][^{_URL_END}]*|[^{_URL_END}]+)", re.IGNORECASE)
 
 
 def urls_in_text(text: str) -> list[str]:

@@ -41,8 +41,7 @@ def remembered(db: sqlite3.Connection, draft: Path) -> set[str]:
         return set()
 
 
-def remember(db: sqlite3.Connection, draft: Path, keys: Iterable[str], *, fresh: bool = False,
-             clock=time.time) -> None:
+def remember(db: sqlite3.Connection, draft: Path, keys: Iterable[str], *, fresh: bool = False, clock=time.time) -> None:
     """Adds `keys` to the draft's memory in one transaction; `fresh` forgets the old memory first
     (a new file was written where none was). A failing cache costs only the memory: a warning."""
     now = clock()
@@ -52,7 +51,9 @@ def remember(db: sqlite3.Connection, draft: Path, keys: Iterable[str], *, fresh:
             db.execute("BEGIN IMMEDIATE")
             if fresh:
                 db.execute("DELETE FROM drafted WHERE draft = ?", (_name(draft),))
-            db.executemany("INSERT OR IGNORE INTO drafted (draft, key, added_at) VALUES (?, ?, ?)",
-                           ((_name(draft), key, now) for key in keys))
+            db.executemany(
+                "INSERT OR IGNORE INTO drafted (draft, key, added_at) VALUES (?, ?, ?)",
+                ((_name(draft), key, now) for key in keys),
+            )
     except sqlite3.Error as exc:
         log.warning("the draft's memory could not be saved (%s)", exc)

@@ -64,8 +64,9 @@ def _same(key: str) -> str:
     return key
 
 
-def keys_present(text: str, canonical_key: Callable[[str], str | None], resolve: Resolve = _same, *,
-                 labelled: bool = True) -> set[str]:
+def keys_present(
+    text: str, canonical_key: Callable[[str], str | None], resolve: Resolve = _same, *, labelled: bool = True
+) -> set[str]:
     """Identity keys of the items a draft holds: the links of its entry lines and labelled link
     lines outside the tool's block (a link in a summary or other prose does not count)."""
     present: set[str] = set()
@@ -86,8 +87,9 @@ def _safe_key(canonical_key: Callable[[str], str | None], url: str | None, resol
     return resolve(key) if key else None
 
 
-def entry_identities(entry: Entry, view: EntryView, canonical_key: Callable[[str], str | None],
-                     resolve: Resolve = _same) -> set[str]:
+def entry_identities(
+    entry: Entry, view: EntryView, canonical_key: Callable[[str], str | None], resolve: Resolve = _same
+) -> set[str]:
     """The keys an entry is known by in a draft: its main link's, and the URL its entry line shows
     (a renamed repository's new URL)."""
     main = identity_key(entry.source.main.key)
@@ -141,8 +143,7 @@ def _insert(lines: list[str], at: int, chunk: list[str]) -> list[str]:
     return lines[:at] + chunk + lines[at:]
 
 
-def _add_section(lines: list[str], name: str, views: list[EntryView], template: DraftTemplate,
-                 order: list[str]) -> list[str]:
+def _add_section(lines: list[str], name: str, views: list[EntryView], template: DraftTemplate, order: list[str]) -> list[str]:
     layout = _Layout(lines, template, order)
     entry_chunk: list[str] = []
     for view in views:
@@ -152,7 +153,7 @@ def _add_section(lines: list[str], name: str, views: list[EntryView], template: 
         at = max(layout.after_last_text(layout.region_end(heading)), heading + 1)
         return _insert(lines, at, entry_chunk)
     position = order.index(name)
-    later = [layout.headings[n] for n in order[position + 1:] if n in layout.headings]
+    later = [layout.headings[n] for n in order[position + 1 :] if n in layout.headings]
     earlier = [layout.headings[n] for n in order[:position] if n in layout.headings]
     if later:
         anchor = min(later)
@@ -167,7 +168,7 @@ def _add_section(lines: list[str], name: str, views: list[EntryView], template: 
 def _replace_failures(lines: list[str], block_lines: list[str]) -> list[str]:
     block = find_failures_block(lines)
     if block:
-        return lines[: block[0]] + block_lines + lines[block[1] + 1:]
+        return lines[: block[0]] + block_lines + lines[block[1] + 1 :]
     if not block_lines:
         return lines
     if lines and lines[-1] == "":  # the text ends with a newline: keep it last
@@ -206,22 +207,37 @@ class MergeResult:
     linked: list[Entry] = field(default_factory=list)  # present only as another entry's link line
 
 
-def merge_draft(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[str], str | None],
-                template: str | None = None, date: str, diagnostics: Sequence[Diagnostic] = ()) -> str:
+def merge_draft(
+    existing: str,
+    entries: Sequence[Entry],
+    *,
+    canonical_key: Callable[[str], str | None],
+    template: str | None = None,
+    date: str,
+    diagnostics: Sequence[Diagnostic] = (),
+) -> str:
     """`existing` with the entries it does not mention yet added, and the failures block renewed.
 
     `canonical_key(url)` maps a URL found in the text to its key (None when it is not one); `date`
     is only used when `existing` is empty and a whole new draft is written.
     """
-    return merge(existing, entries, canonical_key=canonical_key, template=template, date=date,
-                 diagnostics=diagnostics).text
+    return merge(existing, entries, canonical_key=canonical_key, template=template, date=date, diagnostics=diagnostics).text
 
 
-def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[str], str | None],
-          template: str | None = None, date: str, diagnostics: Sequence[Diagnostic] = (),
-          remembered: AbstractSet[str] = frozenset(), readd: bool = False,
-          notices: Sequence[dict[str, Any]] = (), names: LearnedNames | None = None,
-          resolve: Resolve = _same) -> MergeResult:
+def merge(
+    existing: str,
+    entries: Sequence[Entry],
+    *,
+    canonical_key: Callable[[str], str | None],
+    template: str | None = None,
+    date: str,
+    diagnostics: Sequence[Diagnostic] = (),
+    remembered: AbstractSet[str] = frozenset(),
+    readd: bool = False,
+    notices: Sequence[dict[str, Any]] = (),
+    names: LearnedNames | None = None,
+    resolve: Resolve = _same,
+) -> MergeResult:
     """`merge_draft` with the editor's decisions: `remembered` holds the identity keys the tool
     put into this draft before; one of those no longer present was removed by the editor and is
     not added again unless `readd`. `notices` are further entries held back, for the tool's block;
@@ -230,16 +246,26 @@ def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[s
     remembered = {resolve(k) for k in remembered}
     views = entry_views(entries, names)
     if not existing.strip():
-        text = render_markdown(entries, template=template, date=date, diagnostics=diagnostics,
-                               notices=notices, names=names, views=views)
-        kept = {k for e, v in zip(entries, views) if e.status != "failed"
-                for k in entry_identities(e, v, canonical_key, resolve)}
+        text = render_markdown(
+            entries, template=template, date=date, diagnostics=diagnostics, notices=notices, names=names, views=views
+        )
+        kept = {k for e, v in zip(entries, views) if e.status != "failed" for k in entry_identities(e, v, canonical_key, resolve)}
         return MergeResult(text, kept)
     if "\r\n" in existing and existing.count("\r\n") == existing.count("\n"):
         # A Windows-edited draft: merge as LF and give it back with its own line endings.
-        result = merge(existing.replace("\r\n", "\n"), entries, canonical_key=canonical_key,
-                       template=template, date=date, diagnostics=diagnostics, remembered=remembered,
-                       readd=readd, notices=notices, names=names, resolve=resolve)
+        result = merge(
+            existing.replace("\r\n", "\n"),
+            entries,
+            canonical_key=canonical_key,
+            template=template,
+            date=date,
+            diagnostics=diagnostics,
+            remembered=remembered,
+            readd=readd,
+            notices=notices,
+            names=names,
+            resolve=resolve,
+        )
         result.text = result.text.replace("\n", "\r\n")
         return result
     loaded = load_template(template)
@@ -272,8 +298,11 @@ def merge(existing: str, entries: Sequence[Entry], *, canonical_key: Callable[[s
     for name in order:
         if name in new_by_section:
             lines = _add_section(lines, name, new_by_section[name], loaded, order)
-    held = [*notices, *(notice(e.source.line, entry_urls(e), REMOVED_BY_EDITOR) for e in result.removed),
-            *(notice(e.source.line, entry_urls(e), ONLY_A_LINK_LINE) for e in result.linked)]
+    held = [
+        *notices,
+        *(notice(e.source.line, entry_urls(e), REMOVED_BY_EDITOR) for e in result.removed),
+        *(notice(e.source.line, entry_urls(e), ONLY_A_LINK_LINE) for e in result.linked),
+    ]
     lines = _replace_failures(lines, loaded.failures_lines(failure_items(entries, diagnostics, held)))
     lines = _update_intro(lines, loaded, order)  # counted once the tool's block is in its final place
     result.text = "\n".join(lines)

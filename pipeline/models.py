@@ -17,6 +17,7 @@ class Status(StrEnum):
     STALE = "stale"  # a failed refresh serves the record we had
     FAILED = "failed"
 
+
 # The four sections of the reference digest, always in this order.
 SECTIONS = ("业界新闻", "论文", "开源项目", "博文")
 DEFAULT_SECTION = {"arxiv": "论文", "github": "开源项目", "web": "博文"}

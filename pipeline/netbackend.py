@@ -141,8 +141,11 @@ class _Stream(httpcore.AsyncNetworkStream):
         loop = asyncio.get_running_loop()
         try:
             transport = await loop.start_tls(
-                self._transport, self._protocol, ssl_context,
-                server_hostname=server_hostname, ssl_handshake_timeout=timeout,
+                self._transport,
+                self._protocol,
+                ssl_context,
+                server_hostname=server_hostname,
+                ssl_handshake_timeout=timeout,
             )
         except TimeoutError as exc:
             self._transport.close()
@@ -178,7 +181,11 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         self.checked_addresses = checked_addresses
 
     async def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
         socket_options: Any = None,
     ) -> _Stream:
         loop = asyncio.get_running_loop()
@@ -188,9 +195,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         for address in addresses:
             remaining = None if deadline is None else max(0.0, deadline - loop.time())
             try:
-                transport, protocol = await asyncio.wait_for(
-                    loop.create_connection(_Protocol, address, port), remaining
-                )
+                transport, protocol = await asyncio.wait_for(loop.create_connection(_Protocol, address, port), remaining)
             except TimeoutError:
                 raise httpcore.ConnectTimeout(f"timed out connecting to {host}") from None
             except OSError as exc:
@@ -208,4 +213,3 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
-

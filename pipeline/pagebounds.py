@@ -43,7 +43,6 @@ _TOKEN = re.compile(
 )
 
 
-
 def complexity_cut(body: bytes, limit: int = MAX_NESTING, max_options: int = MAX_OPTIONS) -> tuple[int, str] | None:
     """The offset of the first tag past a bound, and which bound; None when the page keeps to them.
 

@@ -28,28 +28,52 @@ EXAMPLES_HEADING = "编辑过去写的摘要（只学习语气和长度，不要
 # that none can leak into an answer): used when no archive of past issues is configured.
 BUILTIN_EXAMPLES: dict[str, list[tuple[str, str]]] = {
     "arxiv": [
-        ("面向端侧推理的混合精度量化",
-         ("本文提出一种按层敏感度自动分配比特宽度的混合精度量化方法，无需重新训练即可把模型压到低比特，"
-         "在几乎不损失精度的前提下明显降低模型体积与推理延迟，并在手机 CPU 和 DSP 上给出了实测对比。")),
-        ("稀疏注意力加速视觉 Transformer",
-         ("作者观察到视觉 Transformer 中大部分注意力权重集中在少数 token 上，据此设计了可在推理时动态剪除冗余 "
-         "token 的稀疏注意力模块，计算量大幅下降而精度基本持平，对显存有限的边缘设备尤其友好。")),
+        (
+            "面向端侧推理的混合精度量化",
+            (
+                "本文提出一种按层敏感度自动分配比特宽度的混合精度量化方法，无需重新训练即可把模型压到低比特，"
+                "在几乎不损失精度的前提下明显降低模型体积与推理延迟，并在手机 CPU 和 DSP 上给出了实测对比。"
+            ),
+        ),
+        (
+            "稀疏注意力加速视觉 Transformer",
+            (
+                "作者观察到视觉 Transformer 中大部分注意力权重集中在少数 token 上，据此设计了可在推理时动态剪除冗余 "
+                "token 的稀疏注意力模块，计算量大幅下降而精度基本持平，对显存有限的边缘设备尤其友好。"
+            ),
+        ),
     ],
     "github": [
-        ("一个轻量级端侧推理框架",
-         ("纯 C++ 实现、无第三方依赖的端侧推理框架，支持 ARM CPU、GPU 与 NPU 多种后端，提供模型转换、"
-         "量化和性能分析工具，适合在手机和嵌入式板卡上部署卷积网络与小型 Transformer。")),
-        ("模型压缩工具箱",
-         ("集成剪枝、量化、知识蒸馏和神经网络结构搜索等常用模型压缩算法的工具箱，接口统一、配置简单，"
-         "附带主流模型的压缩示例与精度对比，便于快速评估不同方案在目标硬件上的收益。")),
+        (
+            "一个轻量级端侧推理框架",
+            (
+                "纯 C++ 实现、无第三方依赖的端侧推理框架，支持 ARM CPU、GPU 与 NPU 多种后端，提供模型转换、"
+                "量化和性能分析工具，适合在手机和嵌入式板卡上部署卷积网络与小型 Transformer。"
+            ),
+        ),
+        (
+            "模型压缩工具箱",
+            (
+                "集成剪枝、量化、知识蒸馏和神经网络结构搜索等常用模型压缩算法的工具箱，接口统一、配置简单，"
+                "附带主流模型的压缩示例与精度对比，便于快速评估不同方案在目标硬件上的收益。"
+            ),
+        ),
     ],
     "web": [
-        ("某芯片厂商发布新一代边缘 AI 处理器",
-         ("新一代边缘 AI 处理器集成自研 NPU，强调能效比，面向智能摄像头、机器人和车载等场景，"
-         "配套工具链支持主流框架的模型一键转换与量化部署，厂商称开发者可直接复用已有模型。")),
-        ("移动端大模型推理优化实践",
-         ("文章结合实际项目介绍在手机上部署大语言模型的优化思路：权重量化、KV Cache 管理、算子融合与"
-         "内存复用，并对比了不同方案在首字延迟和吞吐上的取舍，对端侧部署有较强参考价值。")),
+        (
+            "某芯片厂商发布新一代边缘 AI 处理器",
+            (
+                "新一代边缘 AI 处理器集成自研 NPU，强调能效比，面向智能摄像头、机器人和车载等场景，"
+                "配套工具链支持主流框架的模型一键转换与量化部署，厂商称开发者可直接复用已有模型。"
+            ),
+        ),
+        (
+            "移动端大模型推理优化实践",
+            (
+                "文章结合实际项目介绍在手机上部署大语言模型的优化思路：权重量化、KV Cache 管理、算子融合与"
+                "内存复用，并对比了不同方案在首字延迟和吞吐上的取舍，对端侧部署有较强参考价值。"
+            ),
+        ),
     ],
 }
 
@@ -102,8 +126,15 @@ class Example:
     summary: str
 
 
-def pick_examples(entries: Sequence[Any], kind: str, *, length: int, count: int = 3,
-                  exclude_title: str | None = None, accept: Callable[[str], bool] | None = None) -> list[Example]:
+def pick_examples(
+    entries: Sequence[Any],
+    kind: str,
+    *,
+    length: int,
+    count: int = 3,
+    exclude_title: str | None = None,
+    accept: Callable[[str], bool] | None = None,
+) -> list[Example]:
     """The `count` most recent past entries of `kind` whose summaries are of a usable length.
 
     `entries` are archive entries, duck-typed: anything with `kind`, `title`, `summary` and
@@ -169,8 +200,9 @@ class Request:
         return hashlib.sha256(data).hexdigest()
 
 
-def build_request(item: SummaryInput, system_prompt: str, examples: Sequence[Example], *,
-                  context_tokens: int, max_tokens: int) -> Request:
+def build_request(
+    item: SummaryInput, system_prompt: str, examples: Sequence[Example], *, context_tokens: int, max_tokens: int
+) -> Request:
     """The messages, with the entry's text cut so that prompt and answer fit the model's window
     (the instructions, the examples and the title are never cut)."""
     system = _system(system_prompt, examples)

@@ -23,7 +23,9 @@ _REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+")
 _HTML_BLOCK = re.compile(r"^ {0,3}<(/?[a-zA-Z][a-zA-Z0-9-]*|!|\?)")
 _INDENTED_CODE = re.compile(r"^( {4}|\t)")
 # Commands shown as prose (a shell prompt, an installer): instructions, not a description.
-_COMMAND = re.compile(r"^(\$ |> |(pip3?|conda|npm|yarn|cargo|go|brew|apt(-get)?|docker|git|make|cmake|python3?)\s)", re.IGNORECASE)
+_COMMAND = re.compile(
+    r"^(\$ |> |(pip3?|conda|npm|yarn|cargo|go|brew|apt(-get)?|docker|git|make|cmake|python3?)\s)", re.IGNORECASE
+)
 
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]")
 _LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)|\[([^\]]+)\]\[[^\]]*\]")
@@ -65,7 +67,7 @@ def _paragraphs(markdown: str) -> list[list[str]]:
     if lines and lines[0].strip() == "---":  # YAML front matter
         end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), None)
         if end is not None:
-            lines = lines[end + 1:]
+            lines = lines[end + 1 :]
     blocks: list[list[str]] = []
     current: list[str] = []
     skipping_block = False  # inside an HTML block, list, quote or table, until a blank line
@@ -192,5 +194,5 @@ def _cap(text: str, limit: int) -> str:
     ends = [m.end() for m in _SENTENCE_END.finditer(head)]
     if ends and ends[-1] >= limit // 3:
         return head[: ends[-1]].rstrip()
-    cut = head.rsplit(" ", 1)[0] if " " in head[limit // 2:] else head[: limit - 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head[limit // 2 :] else head[: limit - 1]
     return cut.rstrip(" ,;:") + "…"

@@ -205,9 +205,7 @@ def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) ->
     entries = []
     for source in source_entries:
         main = outcomes[source.main.key]
-        extra_records = {
-            link.key: record for link in source.extras if (record := outcomes[link.key].record) is not None
-        }
+        extra_records = {link.key: record for link in source.extras if (record := outcomes[link.key].record) is not None}
         entries.append(
             Entry(
                 source=source,
@@ -223,16 +221,18 @@ def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) ->
     return entries
 
 
-def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cache: Cache,
-                         from_cache: set[str]) -> None:
+def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cache: Cache, from_cache: set[str]) -> None:
     """Drafts every web entry's summary, taking the ones drafted on an earlier run from the cache
     when their record has not been fetched again since, and keeping the new ones for the next run
     (only for records served from the cache, whose fetch time is the one stored)."""
     from pipeline.summary import RULES, page_summary
 
     pages = [e for e in entries if e.source.main.kind == "web" and e.record is not None]
-    stamps = {key: fetched_at for e in pages
-              if (key := e.source.main.key) in from_cache and (fetched_at := outcomes[key].fetched_at) is not None}
+    stamps = {
+        key: fetched_at
+        for e in pages
+        if (key := e.source.main.key) in from_cache and (fetched_at := outcomes[key].fetched_at) is not None
+    }
     known = cache.drafted_summaries(stamps, RULES)
     new: list[tuple[str, float, str]] = []
     for entry in pages:
@@ -281,11 +281,12 @@ def apply_archive(entries: list[Entry], mem: Memory) -> tuple[list[Entry], list[
 
 def _featured_reason(entry: Entry) -> str:
     issues = "、".join(f"{f['date']} 期「{f['section']}」" for f in entry.featured_in)
-    return f"已收录于 {issues}，按 [archive] featured = \"skip\" 略过"
+    return f'已收录于 {issues}，按 [archive] featured = "skip" 略过'
 
 
-def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic], existing: str | None,
-           mem: Memory | None = None) -> MergeResult:
+def render(
+    entries: list[Entry], options: Options, diagnostics: list[Diagnostic], existing: str | None, mem: Memory | None = None
+) -> MergeResult:
     from pipeline.merge import MergeResult, merge
 
     issue_date = options.date or date_type.today().isoformat()
@@ -295,9 +296,19 @@ def render(entries: list[Entry], options: Options, diagnostics: list[Diagnostic]
         notes = [Diagnostic(_featured_reason(e), e.source.line) for e in skipped]
         return MergeResult(draft.render_json(entries, [*diagnostics, *notes], names=mem.names))
     notices = [draft.notice(e.source.line, draft.entry_urls(e), _featured_reason(e)) for e in skipped]
-    return merge(existing or "", entries, canonical_key=_canonical_key, template=options.template,
-                 date=issue_date, diagnostics=diagnostics, remembered=mem.remembered, readd=options.readd,
-                 notices=notices, names=mem.names, resolve=mem.aliases.resolve if mem.aliases else lambda key: key)
+    return merge(
+        existing or "",
+        entries,
+        canonical_key=_canonical_key,
+        template=options.template,
+        date=issue_date,
+        diagnostics=diagnostics,
+        remembered=mem.remembered,
+        readd=options.readd,
+        notices=notices,
+        names=mem.names,
+        resolve=mem.aliases.resolve if mem.aliases else lambda key: key,
+    )
 
 
 def load_memory(options: Options, config: Config, cache: Cache, output: Path | None, drafting: bool) -> Memory:
@@ -320,8 +331,7 @@ def load_memory(options: Options, config: Config, cache: Cache, output: Path | N
         except ArchiveError as exc:
             raise UsageError(str(exc)) from exc
         learned = learn_names(mem.index, cached_pages(cache, mem.index))
-        mem.names = LearnedNames(learned.by_domain, learned.by_account, learned.by_page_name, learned.printed,
-                                 dict(config.sites))
+        mem.names = LearnedNames(learned.by_domain, learned.by_account, learned.by_page_name, learned.printed, dict(config.sites))
     elif config.sites:
         mem.names = LearnedNames(sites=dict(config.sites))
     if output is not None and drafting:
@@ -453,8 +463,7 @@ def _summarizer(options: Options, config: Config) -> Summarizer | None:
         raise UsageError(str(exc)) from exc
 
 
-def _summarize(summarizer: Summarizer | None, entries: list[Entry], options: Options,
-               existing: str | None) -> str | None:
+def _summarize(summarizer: Summarizer | None, entries: list[Entry], options: Options, existing: str | None) -> str | None:
     """Model summaries for the entries the draft does not hold yet; the summary line's note."""
     if summarizer is None:
         return None

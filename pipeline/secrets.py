@@ -41,9 +41,7 @@ _AUTHORIZATION = re.compile(
 _SECRET_NAME = r"[\w-]*(?:token|api[_-]?key|apikey|secret|passw(?:or)?d)"
 # `name=value` (URLs, forms, environment) or `"name": "value"` (JSON); a bare `name: value` is
 # left alone, since prose says that too ("Beyond the token: attention ...").
-_SECRET_PARAMETER = re.compile(
-    rf"(?i)(\b{_SECRET_NAME}\s*=\s*[\"']?|[\"']{_SECRET_NAME}[\"']\s*:\s*[\"'])[^\s\"',;&<>]{{8,}}"
-)
+_SECRET_PARAMETER = re.compile(rf"(?i)(\b{_SECRET_NAME}\s*=\s*[\"']?|[\"']{_SECRET_NAME}[\"']\s*:\s*[\"'])[^\s\"',;&<>]{{8,}}")
 
 
 class Redactor:

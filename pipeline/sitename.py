@@ -87,9 +87,18 @@ def names_host(name: str, host: str) -> bool:
 # corroborate, as one signal (a platform's host names the platform, not the publication on it);
 # a title's prefix is as often a section as the site; logos are often taglines; the end of a
 # <title> that the host corroborates names the site only when nothing else does.
-_WEIGHTS = {"og:site_name": 1.0, "og:site_name part": 0.9, "publisher": 1.0, "website": 0.8, "application-name": 0.8,
-            "known": 0.5, "title suffix": 1.0, "title prefix": 0.7, "logo": 0.6,
-            "title end": 0.3}
+_WEIGHTS = {
+    "og:site_name": 1.0,
+    "og:site_name part": 0.9,
+    "publisher": 1.0,
+    "website": 0.8,
+    "application-name": 0.8,
+    "known": 0.5,
+    "title suffix": 1.0,
+    "title prefix": 0.7,
+    "logo": 0.6,
+    "title end": 0.3,
+}
 _HOST_WEIGHT = 0.5
 _NAME_SEPARATORS = re.compile(r"\s+[-|–—:·]\s+|\s*[|｜]\s*")
 
@@ -116,8 +125,11 @@ def site_candidates(named: list[tuple[str, str | None]]) -> list[SiteCandidate]:
             # "Section - Site" after a headline: the piece nearest the title's end is the site's,
             # unless the host names another piece.
             parts = [clean_text(part) for part in _NAME_SEPARATORS.split(name)]
-            found.extend(SiteCandidate(source, part) for part in (parts[::-1] if source == "title suffix" else parts)
-                         if part and squash(part))
+            found.extend(
+                SiteCandidate(source, part)
+                for part in (parts[::-1] if source == "title suffix" else parts)
+                if part and squash(part)
+            )
             continue
         found.append(SiteCandidate(source, name))
         if source in ("og:site_name", "application-name") and _NAME_SEPARATORS.search(name):
@@ -147,8 +159,9 @@ def pick_site_name(candidates: list[SiteCandidate], host: str, notes: list[str] 
         return None
     for candidate in candidates:
         weight = _WEIGHTS.get(candidate.source, 0.8)
-        agreeing = {_signal(other.source) for other in candidates
-                    if other is not candidate and same_site(other.name, candidate.name)}
+        agreeing = {
+            _signal(other.source) for other in candidates if other is not candidate and same_site(other.name, candidate.name)
+        }
         agreeing.discard(_signal(candidate.source))
         candidate.score = weight + sum(_WEIGHTS.get(source, 0.8) for source in agreeing)
         if "known" not in agreeing and candidate.source != "known" and names_host(candidate.name, host):

@@ -48,9 +48,11 @@ class LearnedNames:
             return configured
         if page_name and page_name in self.printed:
             return page_name
-        learned = ((self.by_account.get(account) if account else None)
-                   or (self.by_page_name.get(page_name) if page_name else None)
-                   or _by_domain(self.by_domain, host))
+        learned = (
+            (self.by_account.get(account) if account else None)
+            or (self.by_page_name.get(page_name) if page_name else None)
+            or _by_domain(self.by_domain, host)
+        )
         return learned or page_name
 
 
@@ -92,8 +94,7 @@ def learn_names(index: ArchiveIndex, pages: dict[str, dict[str, Any]]) -> Learne
             page_names.setdefault(str(record["site_name"]), Counter())[source] += 1
     # A domain's habit needs two articles: one article on a platform (baijiahao, jianshu) names its
     # publisher, not the platform. An account or a page's own name is the publisher: once is enough.
-    return LearnedNames(_habits(domains, 2), _habits(accounts, 1), _habits(page_names, 1),
-                        frozenset(index.printed_names()))
+    return LearnedNames(_habits(domains, 2), _habits(accounts, 1), _habits(page_names, 1), frozenset(index.printed_names()))
 
 
 def _habits(table: dict[str, Counter[str]], at_least: int) -> dict[str, str]:

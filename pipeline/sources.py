@@ -27,11 +27,7 @@ SECTION_ALIASES = {
     "开源项目": ("opensource", "projects", "project", "code", "repos", "repositories", "github", "开源", "项目"),
     "博文": ("blog", "blogs", "posts", "post", "articles", "article", "博客", "文章"),
 }
-_SECTION_BY_ALIAS = {
-    alias: section
-    for section, aliases in SECTION_ALIASES.items()
-    for alias in (section, *aliases)
-}
+_SECTION_BY_ALIAS = {alias: section for section, aliases in SECTION_ALIASES.items() for alias in (section, *aliases)}
 
 _HEADER = re.compile(r"[\[【]\s*([^\[\]【】]+?)\s*[\]】]")
 # Characters that wrap a URL or follow it when pasted into prose; never part of a pasted link.
@@ -61,8 +57,11 @@ _NEWLINE_BYTES = re.compile(rb"\r\n|\r|\n")
 _NEWLINE_TEXT = re.compile(r"\r\n|\r|\n")
 # Byte-order marks, longest first: UTF-32's little-endian mark starts with UTF-16's.
 _BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
 
@@ -206,8 +205,7 @@ def parse_lines(lines: Iterable[str]) -> Iterator[SourceLine | Diagnostic]:
             if section is None:
                 section = name
                 yield Diagnostic(
-                    f"unknown section [{name}], kept as its own section "
-                    f"(known: {', '.join(SECTIONS)})",
+                    f"unknown section [{name}], kept as its own section (known: {', '.join(SECTIONS)})",
                     number,
                 )
             continue
@@ -304,9 +302,7 @@ def plan_entries(items: Iterable[SourceLine | Diagnostic]) -> tuple[list[SourceE
             continue
         main, *rest = links
         if main.key in first_line_of:
-            diagnostics.append(
-                Diagnostic(f"duplicate of line {first_line_of[main.key]} ({main.key}), skipped", item.line)
-            )
+            diagnostics.append(Diagnostic(f"duplicate of line {first_line_of[main.key]} ({main.key}), skipped", item.line))
             continue
         first_line_of[main.key] = item.line
         extras: list[Link] = []

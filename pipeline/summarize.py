@@ -115,8 +115,7 @@ class AnswerStore:
             self.db.execute(
                 "INSERT OR REPLACE INTO summaries (question, key, model, summary, reason, numbers_unchecked, "
                 "tokens, created_at, last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (question, key, model, outcome.summary, reason, int(outcome.numbers_unchecked), outcome.tokens,
-                 now, now),
+                (question, key, model, outcome.summary, reason, int(outcome.numbers_unchecked), outcome.tokens, now, now),
             )
 
     def mark_used(self, questions: list[str]) -> None:
@@ -189,29 +188,39 @@ def api_key(settings: SummarizeSettings) -> str | None:
 class Summarizer:
     """Asks the model for a summary of each entry, at most `concurrency` at a time."""
 
-    def __init__(self, settings: SummarizeSettings, client: ChatClient | None, *,
-                 archive: Sequence[Any] = (), offline_reason: str | None = None):
+    def __init__(
+        self,
+        settings: SummarizeSettings,
+        client: ChatClient | None,
+        *,
+        archive: Sequence[Any] = (),
+        offline_reason: str | None = None,
+    ):
         self.settings = settings
         self.client = client  # None: answer from the cache only (offline, or no key)
         self.offline_reason = offline_reason or "offline"
         self.archive = archive
-        self.system_prompt = instructions(prompt_template(settings), language=settings.language,
-                                          length=settings.length)
+        self.system_prompt = instructions(prompt_template(settings), language=settings.language, length=settings.length)
         self.budget = Budget(settings.budget_tokens)
         self.report = Report()
 
     # -- one entry ----------------------------------------------------------------------------
     def request_for(self, item: SummaryInput) -> Request:
-        examples = pick_examples(self.archive, item.kind, length=self.settings.length, exclude_title=item.title,
-                                 accept=self._fit_as_example)
-        return build_request(item, self.system_prompt, examples or builtin_examples(item.kind),
-                             context_tokens=self.settings.context_tokens, max_tokens=self.settings.max_tokens)
+        examples = pick_examples(
+            self.archive, item.kind, length=self.settings.length, exclude_title=item.title, accept=self._fit_as_example
+        )
+        return build_request(
+            item,
+            self.system_prompt,
+            examples or builtin_examples(item.kind),
+            context_tokens=self.settings.context_tokens,
+            max_tokens=self.settings.max_tokens,
+        )
 
     def _fit_as_example(self, summary: str) -> bool:
         """Only past summaries that would pass as answers (the editor sometimes quotes English or
         pastes links): an example the checks would refuse teaches the model to be refused."""
-        verdict = check_answer(summary, source_text=summary, language=self.settings.language,
-                               length=10 * self.settings.length)
+        verdict = check_answer(summary, source_text=summary, language=self.settings.language, length=10 * self.settings.length)
         return not verdict.problems
 
     def ask(self, item: SummaryInput, request: Request) -> Outcome:
@@ -223,8 +232,13 @@ class Summarizer:
         for attempt in (1, 2):
             estimate = request.estimated_prompt_tokens + self.settings.max_tokens
             if not self.budget.reserve(estimate):
-                return Outcome(unchecked, "model" if unchecked else "fallback: budget spent",
-                               unchecked is not None, spent, requests=attempt - 1)
+                return Outcome(
+                    unchecked,
+                    "model" if unchecked else "fallback: budget spent",
+                    unchecked is not None,
+                    spent,
+                    requests=attempt - 1,
+                )
             try:
                 answer = self.client.complete(messages, max_tokens=self.settings.max_tokens)
             except FetchError as exc:
@@ -238,18 +252,29 @@ class Summarizer:
             if truncated:
                 return Outcome(None, f"fallback: {truncated}", tokens=spent, requests=attempt)
             text = tidy_answer(answer.text)
-            verdict = check_answer(text, source_text=_facts_text(item), language=self.settings.language,
-                                   length=self.settings.length, finish_reason=answer.finish_reason)
+            verdict = check_answer(
+                text,
+                source_text=_facts_text(item),
+                language=self.settings.language,
+                length=self.settings.length,
+                finish_reason=answer.finish_reason,
+            )
             if verdict.ok:
                 return Outcome(text, "model", tokens=spent, requests=attempt)
             if not verdict.problems:
                 unchecked = text
-            log.info("summary of %s, try %d refused: %s", item.key, attempt,
-                     "; ".join(verdict.problems) or f"numbers not in the input: {', '.join(verdict.unbacked_numbers)}")
+            log.info(
+                "summary of %s, try %d refused: %s",
+                item.key,
+                attempt,
+                "; ".join(verdict.problems) or f"numbers not in the input: {', '.join(verdict.unbacked_numbers)}",
+            )
             last_problem = (verdict.problems or ["numbers not in the input"])[0]
-            messages = [*request.messages, {"role": "assistant", "content": answer.text},
-                        {"role": "user", "content": retry_hint(verdict, language=self.settings.language,
-                                                               length=self.settings.length)}]
+            messages = [
+                *request.messages,
+                {"role": "assistant", "content": answer.text},
+                {"role": "user", "content": retry_hint(verdict, language=self.settings.language, length=self.settings.length)},
+            ]
         if unchecked is not None:
             return Outcome(unchecked, "model", numbers_unchecked=True, tokens=spent, requests=2)
         return Outcome(None, f"fallback: checks failed twice ({last_problem})", tokens=spent, requests=2)
@@ -257,14 +282,23 @@ class Summarizer:
     def _truncation(self, answer: Answer, request: Request) -> str | None:
         if answer.prompt_tokens is None or answer.prompt_tokens >= request.estimated_prompt_tokens * TRUNCATION_RATIO:
             return None
-        return (f"the server read only {answer.prompt_tokens} of about {request.estimated_prompt_tokens} prompt "
-                "tokens (its context window is smaller than the input; raise it, or lower context_tokens)")
+        return (
+            f"the server read only {answer.prompt_tokens} of about {request.estimated_prompt_tokens} prompt "
+            "tokens (its context window is smaller than the input; raise it, or lower context_tokens)"
+        )
 
     def _log_answer(self, key: str, answer: Answer, attempt: int, request: Request) -> None:
         trimmed = f", text trimmed from {request.trimmed_from} characters" if request.trimmed_from else ""
-        log.info("summary of %s (try %d) from %s: %s prompt + %s answer tokens, finish_reason %s%s", key, attempt,
-                 answer.model, _count(answer.prompt_tokens), _count(answer.completion_tokens),
-                 answer.finish_reason, trimmed)
+        log.info(
+            "summary of %s (try %d) from %s: %s prompt + %s answer tokens, finish_reason %s%s",
+            key,
+            attempt,
+            answer.model,
+            _count(answer.prompt_tokens),
+            _count(answer.completion_tokens),
+            answer.finish_reason,
+            trimmed,
+        )
 
     # -- the run ------------------------------------------------------------------------------
     def run(self, items: list[SummaryInput], store: AnswerStore) -> dict[str, Outcome]:
@@ -283,8 +317,12 @@ class Summarizer:
                 outcomes[item.key] = Outcome(None, f"fallback: {self.offline_reason}")
             else:
                 if request.trimmed_from:
-                    log.info("summary of %s: text trimmed from %d characters to fit context_tokens = %d",
-                             item.key, request.trimmed_from, self.settings.context_tokens)
+                    log.info(
+                        "summary of %s: text trimmed from %d characters to fit context_tokens = %d",
+                        item.key,
+                        request.trimmed_from,
+                        self.settings.context_tokens,
+                    )
                 asking.append((item, request, question))
         store.mark_used(reused)
         if asking:
@@ -295,8 +333,9 @@ class Summarizer:
                     try:
                         outcome = future.result()
                     except Exception as exc:  # a bug here must cost the summary, never the draft
-                        log.warning("summary of %s: %s: %s", item.key, type(exc).__name__, exc,
-                                    exc_info=log.isEnabledFor(logging.DEBUG))
+                        log.warning(
+                            "summary of %s: %s: %s", item.key, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG)
+                        )
                         outcome = Outcome(None, f"fallback: summarizer error: {type(exc).__name__}")
                     outcomes[item.key] = outcome
                     self.report.requests += outcome.requests
@@ -312,8 +351,7 @@ class Summarizer:
                 self.report.fallbacks[_short_reason(outcome.source)] += 1
                 # Offline, or without a key, the summary line says it once for all entries.
                 if not outcome.cached and self.client is not None:
-                    log.warning("summary of %s: extractive draft kept: %s", item.key,
-                                outcome.source.removeprefix("fallback: "))
+                    log.warning("summary of %s: extractive draft kept: %s", item.key, outcome.source.removeprefix("fallback: "))
         return outcomes
 
     def _model(self) -> str:
@@ -357,8 +395,13 @@ def wanted(settings: SummarizeSettings, flag: bool | None) -> bool:
     return bool(flag) or settings.enabled
 
 
-def open_summarizer(settings: SummarizeSettings, *, offline: bool, archive: Sequence[Any] = (),
-                    client_factory: Callable[..., ChatClient] | None = None) -> Summarizer:
+def open_summarizer(
+    settings: SummarizeSettings,
+    *,
+    offline: bool,
+    archive: Sequence[Any] = (),
+    client_factory: Callable[..., ChatClient] | None = None,
+) -> Summarizer:
     """The run's summarizer, set up before anything is fetched; raises SummarizerSetupError for
     settings that cannot work (a bad endpoint, an unreadable prompt file)."""
     key = api_key(settings)
@@ -371,8 +414,13 @@ def open_summarizer(settings: SummarizeSettings, *, offline: bool, archive: Sequ
         log.warning("[summarize] api_key_env: %s is not set; summaries stay extractive", settings.api_key_env)
     try:
         if reason is None:
-            client = (client_factory or ChatClient)(settings.endpoint, settings.model, api_key=key, timeout=settings.timeout,
-                                    allow_insecure_http=settings.allow_insecure_http)
+            client = (client_factory or ChatClient)(
+                settings.endpoint,
+                settings.model,
+                api_key=key,
+                timeout=settings.timeout,
+                allow_insecure_http=settings.allow_insecure_http,
+            )
         else:
             from pipeline.llm import check_endpoint
 
@@ -382,8 +430,9 @@ def open_summarizer(settings: SummarizeSettings, *, offline: bool, archive: Sequ
     return Summarizer(settings, client, archive=archive, offline_reason=reason)
 
 
-def summarize_entries(summarizer: Summarizer, entries: Sequence[Entry], cache_dir: str,
-                      skip_keys: set[str] | frozenset[str] = frozenset()) -> Report:
+def summarize_entries(
+    summarizer: Summarizer, entries: Sequence[Entry], cache_dir: str, skip_keys: set[str] | frozenset[str] = frozenset()
+) -> Report:
     """Sets the model's summary on every entry it can; entries whose key is in `skip_keys` (already
     in the editor's draft) and failed entries are not asked about."""
     items: list[SummaryInput] = []

@@ -46,8 +46,26 @@ LEAD_PARAGRAPHS_CHARS = 2 * LATIN_BUDGET
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 # Words after which a period does not end a sentence.
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "fig.", "figs.", "eq.", "eqs.",
-                  "no.", "dr.", "mr.", "ms.", "prof.", "sec.", "approx.", "resp.")
+_ABBREVIATIONS = (
+    "e.g.",
+    "i.e.",
+    "et al.",
+    "etc.",
+    "vs.",
+    "cf.",
+    "fig.",
+    "figs.",
+    "eq.",
+    "eqs.",
+    "no.",
+    "dr.",
+    "mr.",
+    "ms.",
+    "prof.",
+    "sec.",
+    "approx.",
+    "resp.",
+)
 _LONGEST_ABBREVIATION = max(len(a) for a in _ABBREVIATIONS)
 
 # Sentence ends. Marks of scripts written without a space after them (CJK `。！？`, Devanagari
@@ -55,8 +73,7 @@ _LONGEST_ABBREVIATION = max(len(a) for a in _ABBREVIATIONS)
 # stand; `.!?` only before whitespace or the end (so "3.5" and "node.js" do not). Closing quotes
 # and brackets stay with the sentence they close.
 _CLOSERS = "”’」』）)\"'\\]》】"
-_SENTENCE_END = re.compile(
-    rf"(?P<wide>[。！？｡।॥։።။۔؟‼⁇⁈⁉]+)[{_CLOSERS}]*|(?P<latin>[.!?]+)[{_CLOSERS}]*(?=\s|$)")
+_SENTENCE_END = re.compile(rf"(?P<wide>[。！？｡।॥։።။۔؟‼⁇⁈⁉]+)[{_CLOSERS}]*|(?P<latin>[.!?]+)[{_CLOSERS}]*(?=\s|$)")
 # A text a site cut short: it ends in an ellipsis of its own.
 _CUT_MARK = re.compile(r"\s*(?:\.{2,}|…+|。{3,})[\s\"”』」)）]*$")
 _NEXT_WORD = re.compile(r"\s*(\S)")
@@ -87,7 +104,7 @@ def _ends(text: str) -> Iterator[int]:
             # Only the last few characters can hold an abbreviation, and only the next
             # non-space character matters: never copy the rest of the text for each mark.
             at = match.start("latin") + 1
-            before = text[max(at - _LONGEST_ABBREVIATION, 0): at]
+            before = text[max(at - _LONGEST_ABBREVIATION, 0) : at]
             if mark[0] == "." and before.lower().endswith(_ABBREVIATIONS):
                 continue
             following = _NEXT_WORD.match(text, end)
@@ -157,8 +174,7 @@ def _fragment(text: str, budget: int) -> str:
     return head + "…" if head else ""
 
 
-def draft_summary(text: str | None, *, budget: int | None = None, complete: bool = True,
-                  title: str | None = None) -> str:
+def draft_summary(text: str | None, *, budget: int | None = None, complete: bool = True, title: str | None = None) -> str:
     """A few whole sentences of `text`, cleaned; '' when there is nothing to say.
 
     `complete` says the text ends where its author ended it (an abstract, a repository's
@@ -191,6 +207,7 @@ def _whole_sentences(text: str, budget: int | None, complete: bool) -> str:
 # ---------------------------------------------------------------------------------------------
 # The material of each kind
 
+
 def _squash(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).casefold()
 
@@ -210,8 +227,7 @@ def is_cut_short(description: str, text: str | None, url: str | None = None) -> 
     if _CUT_MARK.search(description):
         return True
     host = (urlsplit(url).hostname or "") if url else ""
-    if (host in _AUTO_DIGEST_HOSTS and len(description) in _AUTO_DIGEST_CHARS
-            and not _ENDS_SENTENCE.search(description)):
+    if host in _AUTO_DIGEST_HOSTS and len(description) in _AUTO_DIGEST_CHARS and not _ENDS_SENTENCE.search(description):
         return True
     if not text:
         return False
@@ -241,8 +257,9 @@ def lead_summary(text: str | None, *, title: str | None = None) -> str:
     title_squashed = _squash(title) if title else None
     for paragraph in _paragraphs(text):
         cleaned = clean_text(paragraph, title=title)
-        if not cleaned or (title_squashed and len(cleaned) <= 2 * len(title_squashed) + 20
-                           and _squash(cleaned) == title_squashed):
+        if not cleaned or (
+            title_squashed and len(cleaned) <= 2 * len(title_squashed) + 20 and _squash(cleaned) == title_squashed
+        ):
             continue
         # A short line without a sentence end is a heading or a caption, not the lead.
         if next(_ends(cleaned), None) is None and len(cleaned) < (30 if is_mostly_cjk(cleaned) else 60):

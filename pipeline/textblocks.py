@@ -10,16 +10,63 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 # Elements whose end is a paragraph break; inline elements (a, b, span, code…) join their text
 # with no added space, so "中文<a>链接</a>" and "foo<b>bar</b>" stay one word.
 BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "blockquote", "pre", "li", "dt", "dd", "ul", "ol", "dl",
-    "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "figure", "figcaption", "header", "footer",
-    "aside", "nav", "hr", "address", "details", "summary",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "blockquote",
+    "pre",
+    "li",
+    "dt",
+    "dd",
+    "ul",
+    "ol",
+    "dl",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "tr",
+    "figure",
+    "figcaption",
+    "header",
+    "footer",
+    "aside",
+    "nav",
+    "hr",
+    "address",
+    "details",
+    "summary",
 )
 _BLOCK_SELECTOR = ", ".join(BLOCK_TAGS)
 # Cells of a table row are pieces of one line.
 _CELL_SELECTOR = "td, th"
 # Never visible or never text.
-INVISIBLE_TAGS = ["script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
-                  "canvas", "video", "audio", "select", "button", "input", "textarea", "img", "picture", "source"]
+INVISIBLE_TAGS = [
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "iframe",
+    "object",
+    "embed",
+    "canvas",
+    "video",
+    "audio",
+    "select",
+    "button",
+    "input",
+    "textarea",
+    "img",
+    "picture",
+    "source",
+]
 
 _BREAK = "\u2029"  # paragraph separator: never in real page text, so it marks our own breaks
 _LINE = "\u2028"

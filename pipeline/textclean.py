@@ -13,10 +13,13 @@ _TAG_NAMES = (
     "colgroup dd del details div dl dt em embed figcaption figure font footer form h1 h2 h3 h4 h5 h6 "
     "head header hr html i iframe img input ins kbd label li link main mark meta nav noscript object ol "
     "option p param picture pre q s samp script section select small source span strike strong style "
-    "sub summary sup svg table tbody td tfoot th thead time title tr tt u ul var video wbr").split()
+    "sub summary sup svg table tbody td tfoot th thead time title tr tt u ul var video wbr"
+).split()
 _TAG = re.compile(
     r"<!--.*?-->|</?(?:" + "|".join(sorted(_TAG_NAMES, key=len, reverse=True)) + r"|mp-[\w-]+)"
-    r"(?=[\s/>])[^<>]*>", re.DOTALL | re.IGNORECASE)
+    r"(?=[\s/>])[^<>]*>",
+    re.DOTALL | re.IGNORECASE,
+)
 # JavaScript string escapes left in text a page put in a script (`\x26lt;a …`, `\u003c`).
 _JS_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})")
 _ENTITY = re.compile(r"&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -45,21 +48,49 @@ def strip_markup(text: str) -> str:
 # Credits and labels that open a text and say nothing about its content: a photo or source
 # credit, a byline, an editor's-note or lead label. The credit's value ends at the first space
 # or punctuation mark.
-_CREDIT_LABELS = ("摄影", "图片来源", "图源", "题图", "封面", "来源", "出处", "作者", "文", "撰文",
-                  "编辑", "责编", "责任编辑", "编译", "整理", "出品", "策划", "审校", "校对", "排版",
-                  "转载自", "本文转载自", "原文作者", "译者", "翻译")
+_CREDIT_LABELS = (
+    "摄影",
+    "图片来源",
+    "图源",
+    "题图",
+    "封面",
+    "来源",
+    "出处",
+    "作者",
+    "文",
+    "撰文",
+    "编辑",
+    "责编",
+    "责任编辑",
+    "编译",
+    "整理",
+    "出品",
+    "策划",
+    "审校",
+    "校对",
+    "排版",
+    "转载自",
+    "本文转载自",
+    "原文作者",
+    "译者",
+    "翻译",
+)
 _CREDIT = re.compile(
     r"^\s*(?:(?:" + "|".join(sorted(_CREDIT_LABELS, key=len, reverse=True)) + r")\s*[：:|/丨｜]\s*"
-    r"[^\s，。；;！？!?：:]{1,30}[\s，。；;]*)+")
+    r"[^\s，。；;！？!?：:]{1,30}[\s，。；;]*)+"
+)
 _LATIN_CREDIT = re.compile(
     r"^\s*(?:(?:photo|image|picture|cover image|source|credit|text|words)s?\s*(?:by|:)\s[^.|\n]{1,60}[.|]\s*"
-    r"|by\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3}\s*[|,]\s*)+", re.IGNORECASE)
+    r"|by\s+[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3}\s*[|,]\s*)+",
+    re.IGNORECASE,
+)
 # `编者按：`, `【新智元导读】`, `导语：`, `Abstract:`: the label goes, what it introduces stays.
 _OPENER = re.compile(
     r"^\s*(?:【[^】]{0,12}(?:编者按|导读|导语|按|摘要)】|\[(?:编者按|导读)\]"
     r"|(?:编者按|编辑按|编者的话|导读|导语|摘要|简介|前言|写在前面|abstract|summary|tl;dr)\s*[:：]"
     r"|(?:abstract|summary)\s*\.|编者按)\s*",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # A news desk's line or dateline: "机器之心报道 机器之心编辑部", "新智元报道 编辑：好困",
 # "新华社北京4月24日电（记者 张三）", "AUSTIN, Texas — ".
 _DESK = re.compile(
@@ -67,7 +98,8 @@ _DESK = re.compile(
     r"|[\u4e00-\u9fff]{1,8}(?:社|网|报|台)[\u4e00-\u9fff]{0,6}\d{1,2}月\d{1,2}日(?:电|讯)\s*(?:[（(][^）)]{0,30}[）)])?\s*"
     # A city in capitals with a region or an agency ("LONDON (Reuters) —"): "NASA —" is no dateline.
     r"|[A-Z][A-Z.'-]{2,}(?:\s[A-Z][A-Z.'-]+){0,2}"
-    r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?|\s*\([A-Za-z][\w .]{1,20}\))\s*(?:—|–|--)\s+)")
+    r"(?:,\s*[A-Z][\w.]*(?:\s[A-Z][\w.]*)?|\s*\([A-Za-z][\w .]{1,20}\))\s*(?:—|–|--)\s+)"
+)
 
 # Prompts to follow, share or read more, anywhere in the text.
 _PROMPTS = [
@@ -85,8 +117,20 @@ _PROMPTS = [
 ]
 # Text without any of these holds none of the prompts above: a cheap first look, as substring
 # tests (a case-insensitive regex alternation scans the text at a tenth of the speed).
-_PROMPT_HINTS = ("点击", "阅读原文", "分享", "转发", "关注", "文章浏览", "展开", "[", "click here", "share", "read more",
-                 "visit the post")
+_PROMPT_HINTS = (
+    "点击",
+    "阅读原文",
+    "分享",
+    "转发",
+    "关注",
+    "文章浏览",
+    "展开",
+    "[",
+    "click here",
+    "share",
+    "read more",
+    "visit the post",
+)
 
 
 def _may_hold_prompts(text: str) -> bool:
@@ -164,8 +208,11 @@ def drop_title(text: str, title: str | None) -> str:
     if rest.lstrip() == "" or rest.lstrip()[:1] in _AFTER_A_HEADING:
         return rest.lstrip(" \t" + _AFTER_A_HEADING)
     after_space = rest.lstrip(" \t")
-    if after_space is not rest and after_space[:1] and (after_space[:1].isupper() or after_space[:1].isdigit()
-                                                         or not after_space[:1].isascii()):
+    if (
+        after_space is not rest
+        and after_space[:1]
+        and (after_space[:1].isupper() or after_space[:1].isdigit() or not after_space[:1].isascii())
+    ):
         return after_space  # "Title New sentence…": the title stood as a heading
     # Anything else goes on with the title as its subject ("Data echoing reuses…", "标题，……"):
     # dropping it would leave half a sentence.
@@ -219,7 +266,7 @@ def _latex(source: str, math: bool) -> str:
 
 def _is_money(text: str, match: re.Match[str]) -> bool:
     # "$5 and $10": both dollar signs start a number.
-    return match.group(1)[:1].isdigit() and text[match.end():match.end() + 1].isdigit()
+    return match.group(1)[:1].isdigit() and text[match.end() : match.end() + 1].isdigit()
 
 
 def latex_to_text(text: str | None) -> str | None:
@@ -233,7 +280,7 @@ def latex_to_text(text: str | None) -> str | None:
     for match in _MATH.finditer(text):
         if _is_money(text, match):
             continue
-        pieces.append(_plain_latex(text[start:match.start()]))
+        pieces.append(_plain_latex(text[start : match.start()]))
         pieces.append(_latex(match.group(1), math=True))
         start = match.end()
     pieces.append(_plain_latex(text[start:]))

@@ -11,8 +11,35 @@ from pipeline.sites.common import ParsedPage, clean_text, element_text
 
 # Separators between a headline and the site's name. A piece is cut only when it names the site,
 # so separators written without spaces ("标题-站点", "Headline›Site") are safe to try.
-_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", "｜", " · ", " » ", " › ", "_", " |", "| ", " │ ", "│", " * ",
-               " : ", ": ", "：", "›", "»", "|", "·", " ~ ", "—", "–", "-", ":")
+_SEPARATORS = (
+    " | ",
+    " - ",
+    " – ",
+    " — ",
+    " :: ",
+    "｜",
+    " · ",
+    " » ",
+    " › ",
+    "_",
+    " |",
+    "| ",
+    " │ ",
+    "│",
+    " * ",
+    " : ",
+    ": ",
+    "：",
+    "›",
+    "»",
+    "|",
+    "·",
+    " ~ ",
+    "—",
+    "–",
+    "-",
+    ":",
+)
 # Full-width and underscore separators set a piece off without spaces ("标题_站名", "标题：站名").
 _WIDE_SEPARATORS = frozenset(("｜", "_", "：", "│"))
 _ANY_SPACED_SEPARATOR = re.compile(r"\s+(?:\||-|–|—|::|·|»|›|│|\*|:)\s+|｜|│")
@@ -40,9 +67,15 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: Seq
             spaced = sep in _SPACED_SEPARATORS
             # Without spaces, only the site's whole name is cut: "15 Jahre rete-mirabile.net" keeps
             # "-mirabile.net", a piece of a name.
-            names_it = (is_site_part(parts[-1], site_names, host) or is_site_part(last, site_names, host)
-                        or _abbreviates_host(parts[-1], host)) if spaced \
+            names_it = (
+                (
+                    is_site_part(parts[-1], site_names, host)
+                    or is_site_part(last, site_names, host)
+                    or _abbreviates_host(parts[-1], host)
+                )
+                if spaced
                 else _names_site(parts[-1], site_names, host) or _names_site(last, site_names, host)
+            )
             if names_it and clean_text(sep.join(parts[:-1])):
                 # "标题_栏目_站名": Chinese sites chain sections with "_"; headlines rarely contain it.
                 kept = parts[:1] if sep == "_" else parts[:-1]
@@ -50,8 +83,11 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: Seq
                 break
             first = squash(parts[0])
             # A site's name before the headline is always set off by spaces: "GdP-Vize" is one word.
-            if spaced and \
-                    (is_site_part(parts[0], site_names, host) or first in _ARCHIVE_LABELS) and clean_text(sep.join(parts[1:])):
+            if (
+                spaced
+                and (is_site_part(parts[0], site_names, host) or first in _ARCHIVE_LABELS)
+                and clean_text(sep.join(parts[1:]))
+            ):
                 title, changed = clean_text(sep.join(parts[1:])) or title, True
                 break
         if not changed:
@@ -83,9 +119,9 @@ def _without_site_and_slogan(title: str, site_names: list[str], host: str) -> st
     the short pieces after it."""
     joints = list(_ANY_SPACED_SEPARATOR.finditer(title))
     for index, joint in enumerate(joints[:-1]):
-        piece = title[joint.end(): joints[index + 1].start()]
+        piece = title[joint.end() : joints[index + 1].start()]
         if len(squash(piece)) >= 4 and is_site_part(piece, site_names, host):
-            tail = _ANY_SPACED_SEPARATOR.split(title[joints[index + 1].end():])
+            tail = _ANY_SPACED_SEPARATOR.split(title[joints[index + 1].end() :])
             if all(len(part.split()) <= 6 for part in tail):
                 return clean_text(title[: joint.start()]) or title
             break
@@ -97,11 +133,32 @@ def _without_site_and_slogan(title: str, site_names: list[str], host: str) -> st
 # Permalink anchors themes append to headings, and the label translated pages put on the original.
 _DECORATION = re.compile(r"^(?:[¶§#🔗⚓]\s*|original text\s*[:：]?\s*)+|(?:\s*[¶§#🔗⚓]|\s*original text)+$", re.IGNORECASE)
 # A word saying what kind of page it is, written before ("Review: X") or after ("X Album Review") the headline.
-_PAGE_TYPE_WORDS = (r"album review|book review|film review|review|recipe|rezept|recette|receta|ricetta|testbericht|"
-                    r"im test|video|podcast|photos|gallery|interview|评测|测评|食谱|菜谱|视频|レビュー|レシピ")
+_PAGE_TYPE_WORDS = (
+    r"album review|book review|film review|review|recipe|rezept|recette|receta|ricetta|testbericht|"
+    r"im test|video|podcast|photos|gallery|interview|评测|测评|食谱|菜谱|视频|レビュー|レシピ"
+)
 _PAGE_TYPE_AFTER = re.compile(rf"(?:\s*[-|:–—]\s*|\s+)(?:{_PAGE_TYPE_WORDS})\s*$", re.IGNORECASE)
-_SECTION_WORDS = frozenset(("news", "home", "blog", "start", "startseite", "aktuelles", "nachrichten", "artikel",
-                            "article", "articles", "post", "posts", "archive", "archiv", "首页", "新闻", "资讯"))
+_SECTION_WORDS = frozenset(
+    (
+        "news",
+        "home",
+        "blog",
+        "start",
+        "startseite",
+        "aktuelles",
+        "nachrichten",
+        "artikel",
+        "article",
+        "articles",
+        "post",
+        "posts",
+        "archive",
+        "archiv",
+        "首页",
+        "新闻",
+        "资讯",
+    )
+)
 _PAGE_TYPE_ONLY = re.compile(rf"^(?:{_PAGE_TYPE_WORDS})$", re.IGNORECASE)
 _PAGE_TYPE_BEFORE = re.compile(rf"^(?:{_PAGE_TYPE_WORDS})\s*[:：|–—-]\s*", re.IGNORECASE)
 
@@ -117,7 +174,7 @@ def _without_page_type(text: str, others: list[str]) -> str:
         if not match:
             continue
         word = squash(match.group(0))
-        rest = (text[: match.start()] if pattern is _PAGE_TYPE_AFTER else text[match.end():]).strip()
+        rest = (text[: match.start()] if pattern is _PAGE_TYPE_AFTER else text[match.end() :]).strip()
         if rest and any(other and word not in squash(other) for other in others):
             return rest
     return text
@@ -164,9 +221,12 @@ def site_headings(page: ParsedPage) -> list[str]:
 # --- the heading of pages without an <h1> --------------------------------------------------------
 
 _OUTSIDE_ARTICLE = frozenset(("nav", "header", "footer", "aside", "form", "menu"))
-_NOT_HEADLINE_HINT = re.compile(r"hid(?:e|den)|invisible|sr-only|screen-?reader|visually|offscreen|skip|sidebar|widget|menu|"
-                                r"\bnav|footer|comment|related|teaser|breadcrumb|categor|(?:^|[-_\s])(?:cat|tags?)(?:$|[-_\s])|"
-                                r"rubri|kicker", re.IGNORECASE)
+_NOT_HEADLINE_HINT = re.compile(
+    r"hid(?:e|den)|invisible|sr-only|screen-?reader|visually|offscreen|skip|sidebar|widget|menu|"
+    r"\bnav|footer|comment|related|teaser|breadcrumb|categor|(?:^|[-_\s])(?:cat|tags?)(?:$|[-_\s])|"
+    r"rubri|kicker",
+    re.IGNORECASE,
+)
 _HEADLINE_HINT = re.compile(r"headline|title|entry-name|post[-_]?name", re.IGNORECASE)
 
 
@@ -194,7 +254,9 @@ def first_h2(page: ParsedPage) -> str | None:
         text = element_text(node)
         if text and len(text) <= 200:
             attrs = node.attributes
-            if attrs.get("itemprop") == "headline" or _HEADLINE_HINT.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+            if attrs.get("itemprop") == "headline" or _HEADLINE_HINT.search(
+                f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+            ):
                 return without_decorations(text)  # the template names its headline
             visible.append(text)
     return without_decorations(visible[0]) if visible else None
@@ -219,7 +281,7 @@ def title_affixes(titles: list[str | None], headlines: list[str | None]) -> list
             if lowered == wanted:
                 continue
             if lowered.startswith(wanted):
-                affix, kind = title[len(headline):], "title suffix"
+                affix, kind = title[len(headline) :], "title suffix"
                 joint = affix.lstrip()[:1]
             elif lowered.endswith(wanted):
                 affix, kind = title[: len(title) - len(headline)], "title prefix"
@@ -272,8 +334,9 @@ _KICKER_MAX_WORDS = 4
 def _title_site_parts(title: str | None, site_names: list[str], host: str) -> list[str]:
     """The squashed pieces of a "Site - Headline" (or "Headline : Site | Slogan") <title> that name the site."""
     pieces = _ANY_SPACED_SEPARATOR.split(title) if title else []
-    return [squash(piece) for piece in pieces
-            if len(pieces) > 1 and is_site_part(piece, site_names, host) and len(squash(piece)) >= 4]
+    return [
+        squash(piece) for piece in pieces if len(pieces) > 1 and is_site_part(piece, site_names, host) and len(squash(piece)) >= 4
+    ]
 
 
 def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], shown: set[str]) -> None:
@@ -302,8 +365,9 @@ def _merge_kickers(votes: dict[str, float], chosen: dict[str, tuple[int, str]], 
             chosen[keep] = (chosen[drop][0], chosen[keep][1])
 
 
-def _merge_affixes(votes: dict[str, float], chosen: dict[str, tuple[int, str]], site_keys: list[str],
-                   site_names: list[str], host: str) -> None:
+def _merge_affixes(
+    votes: dict[str, float], chosen: dict[str, tuple[int, str]], site_keys: list[str], site_names: list[str], host: str
+) -> None:
     """Give the votes of "Headline + something naming the site" to "Headline" when another
     source gives the headline alone, whatever joins them (a separator, a space, nothing)."""
     for long_key in sorted(votes, key=len, reverse=True):
@@ -311,7 +375,7 @@ def _merge_affixes(votes: dict[str, float], chosen: dict[str, tuple[int, str]], 
             if long_key not in votes or short_key == long_key or len(short_key) < 4:
                 continue
             if long_key.startswith(short_key):
-                rest = long_key[len(short_key):]
+                rest = long_key[len(short_key) :]
             elif long_key.endswith(short_key):
                 rest = long_key[: len(long_key) - len(short_key)]
             else:
@@ -340,23 +404,27 @@ def _is_home(url: str) -> bool:
     return parts.path in ("", "/") and not parts.query
 
 
-def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], logos: list[str],
-               notes: list[str] | None = None) -> str | None:
+def pick_title(
+    page: ParsedPage, ld_headline: object, site_names: list[str], logos: list[str], notes: list[str] | None = None
+) -> str | None:
     """The headline most sources agree on (after removing site names), ties going to the main <h1>.
 
     Social titles (og/twitter) are often rewritten for sharing while the <h1> and JSON-LD keep the
     headline; a vote between sources recovers it without trusting any one of them blindly.
     """
     site_names = site_names + logos
-    headings = [without_decorations(_LEADING_DATE.sub("", heading))
-                for heading in page.h1_texts()[:3] if heading not in logos]
+    headings = [without_decorations(_LEADING_DATE.sub("", heading)) for heading in page.h1_texts()[:3] if heading not in logos]
     # An <h1> starting with the name the <title> gives as the site's ("ProNATs e.V. Verein zur …"
     # for "Kinder und Arbeit » ProNATs e.V.") is the site's banner, unless the <title> repeats it.
     site_parts = _title_site_parts(page.title_tag, site_names, page.host)
     title_key = squash(page.title_tag or "")
     # An <h1> that is itself the <title>'s piece naming the site is the banner too.
-    headings = [h for h in headings if squash(h) not in site_parts
-                and not any(squash(h).startswith(part) and squash(h) not in title_key for part in site_parts)]
+    headings = [
+        h
+        for h in headings
+        if squash(h) not in site_parts
+        and not any(squash(h).startswith(part) and squash(h) not in title_key for part in site_parts)
+    ]
     sources: list[tuple[str, object]] = [
         ("og", page.first_meta("og:title")),
         ("twitter", page.first_meta("twitter:title")),
@@ -382,8 +450,9 @@ def pick_title(page: ParsedPage, ld_headline: object, site_names: list[str], log
         headline = _without_page_type(headline, [other for s, other in texts if s != source and other])
         # A title that is only the site's name (home-page style og:title) is no headline, except
         # on the home page, where the site's name is the title.
-        if not headline or (not home and (_names_site(text, site_names, page.host) or
-                                          _names_site(headline, site_names, page.host))):
+        if not headline or (
+            not home and (_names_site(text, site_names, page.host) or _names_site(headline, site_names, page.host))
+        ):
             if notes is not None:
                 notes.append(f"     title  --  {source:8} {text!r}: names the site only")
             continue

@@ -80,8 +80,10 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
-                scheme=request.url.raw_scheme, host=request.url.raw_host,
-                port=request.url.port, target=request.url.raw_path,
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
             ),
             headers=request.headers.raw,
             content=request.stream,  # an httpx request body is async iterable
@@ -91,8 +93,10 @@ class PinnedTransport(httpx.AsyncBaseTransport):
             response = await self.pool.handle_async_request(core_request)
         assert isinstance(response.stream, AsyncIterable)
         return httpx.Response(
-            status_code=response.status, headers=response.headers,
-            stream=_Body(response.stream), extensions=response.extensions,
+            status_code=response.status,
+            headers=response.headers,
+            stream=_Body(response.stream),
+            extensions=response.extensions,
         )
 
     async def aclose(self) -> None:

@@ -58,10 +58,10 @@ class _Matcher:
         self.year_after = re.compile(
             rf"{alias}(?:\s*['’`]\s*(?P<short>\d\d)|\)?[\s,(-]*(?P<year>{_YEAR4})|-?(?P<attached>\d\d))(?!\d)"
             r"(?P<workshop>\s+workshops?\b)?",
-            re.IGNORECASE)
+            re.IGNORECASE,
+        )
         # "2023 IEEE International Conference on ... Workshops (ICSTW)": the year opens the phrase.
-        self.year_before = re.compile(
-            rf"(?<!\d)(?P<year>{_YEAR4})(?!\d)[^.;()\d]{{0,100}}?(?P<open>\()?{alias}", re.IGNORECASE)
+        self.year_before = re.compile(rf"(?<!\d)(?P<year>{_YEAR4})(?!\d)[^.;()\d]{{0,100}}?(?P<open>\()?{alias}", re.IGNORECASE)
 
     def venue(self, match: re.Match[str]) -> Venue | None:
         written = " ".join(match.group("alias").split())

@@ -8,8 +8,7 @@ from urllib.parse import unquote, urlsplit
 from pipeline.sites.common import host_matches, host_of
 
 _WAYBACK_HOSTS = ("web.archive.org", "wayback.archive.org")
-_ARCHIVE_TODAY_HOSTS = ("archive.today", "archive.ph", "archive.is", "archive.li", "archive.vn", "archive.fo",
-                        "archive.md")
+_ARCHIVE_TODAY_HOSTS = ("archive.today", "archive.ph", "archive.is", "archive.li", "archive.vn", "archive.fo", "archive.md")
 # /web/<14-digit timestamp, or a shorter prefix of one>[<2-letter mode>_]/<original URL>; "id_" asks
 # for the raw capture, "im_"/"js_"/"cs_" for resources: all name the same original.
 _WAYBACK_PATH = re.compile(r"^/web/(\d{1,14})(?:[a-z]{2}_)?/+(.+)$", re.DOTALL)
@@ -19,8 +18,9 @@ _ARCHIVE_TODAY_PATH = re.compile(r"^/(\d{4}\.\d{2}\.\d{2}-\d{6}|\d{14})/+(.+)$",
 _SCHEME = re.compile(r"^(https?):/+", re.IGNORECASE)
 
 # The Wayback Machine wraps its toolbar in these comments when it serves a page for people.
-_WAYBACK_TOOLBAR = re.compile(rb"<!--\s*BEGIN WAYBACK TOOLBAR INSERT\s*-->.*?<!--\s*END WAYBACK TOOLBAR INSERT\s*-->",
-                              re.DOTALL | re.IGNORECASE)
+_WAYBACK_TOOLBAR = re.compile(
+    rb"<!--\s*BEGIN WAYBACK TOOLBAR INSERT\s*-->.*?<!--\s*END WAYBACK TOOLBAR INSERT\s*-->", re.DOTALL | re.IGNORECASE
+)
 _WAYBACK_HEAD = re.compile(rb"<script[^>]*(?:archive\.org/includes|/_static/js/)[^>]*>\s*</script>", re.IGNORECASE)
 # archive.today puts its own bar in a <div id="HEADER"> before the copied page's <div id="CONTENT">.
 _ARCHIVE_TODAY_HEADER = re.compile(rb'<div\s+id="HEADER"', re.IGNORECASE)
@@ -35,7 +35,7 @@ def _with_scheme(original: str) -> str | None:
         original = unquote(original)
     match = _SCHEME.match(original)
     if match:
-        original = f"{match.group(1).lower()}://{original[match.end():]}"
+        original = f"{match.group(1).lower()}://{original[match.end() :]}"
     elif "://" in original:
         return None
     else:
@@ -52,7 +52,7 @@ def _path_and_query(url: str) -> str:
 
 
 def archive_kind(url: str | None) -> str | None:
-    """"wayback" or "archive.today" when the URL is on one of those archives, else None."""
+    """ "wayback" or "archive.today" when the URL is on one of those archives, else None."""
     host = host_of(url)
     if any(host_matches(host, domain) for domain in _WAYBACK_HOSTS):
         return "wayback"
@@ -100,5 +100,5 @@ def without_chrome(html: bytes, url: str | None) -> bytes:
         header = _ARCHIVE_TODAY_HEADER.search(html)
         content = _ARCHIVE_TODAY_CONTENT.search(html, header.end()) if header else None
         if header and content:
-            return html[: header.start()] + html[content.start():]
+            return html[: header.start()] + html[content.start() :]
     return html

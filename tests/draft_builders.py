@@ -25,12 +25,14 @@ def web_link(url: str) -> Link:
     return Link(key=f"web:{url}", kind="web", url=url, original=url)
 
 
-def entry(main: Link, record=None, *, line=1, extras=(), note=None, section=None, status="ok",
-          error=None, extra_records=None) -> Entry:
+def entry(
+    main: Link, record=None, *, line=1, extras=(), note=None, section=None, status="ok", error=None, extra_records=None
+) -> Entry:
     default = {"arxiv": "论文", "github": "开源项目", "web": "博文"}[main.kind]
     source = SourceEntry(line=line, main=main, extras=list(extras), note=note, section=section)
-    return Entry(source=source, section=section or default, status=status, record=record, error=error,
-                 extra_records=extra_records or {})
+    return Entry(
+        source=source, section=section or default, status=status, record=record, error=error, extra_records=extra_records or {}
+    )
 
 
 def canonical_key(url: str) -> str | None:

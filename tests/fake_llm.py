@@ -37,19 +37,36 @@ def chinese_summary(messages: list[dict]) -> str:
     return f"{title}介绍了一种面向端侧部署的新方法，在保持精度的同时降低了推理开销，适合移动设备和嵌入式平台参考。"
 
 
-def completion(text: str, *, model: str, prompt_tokens: int, completion_tokens: int,
-               finish_reason: str = "stop") -> dict:
+def completion(text: str, *, model: str, prompt_tokens: int, completion_tokens: int, finish_reason: str = "stop") -> dict:
     return {
-        "id": "chatcmpl-test0001", "object": "chat.completion", "created": 1_777_000_000, "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
-                     "logprobs": None, "finish_reason": finish_reason}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "id": "chatcmpl-test0001",
+        "object": "chat.completion",
+        "created": 1_777_000_000,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None},
+                "logprobs": None,
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
     }
 
 
-def error(status: int, message: str, *, type_: str = "invalid_request_error", code: str | None = None,
-          headers: dict[str, str] | None = None) -> Reply:
+def error(
+    status: int,
+    message: str,
+    *,
+    type_: str = "invalid_request_error",
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
     body = {"error": {"message": message, "type": type_, "param": None, "code": code}}
     return Reply(status, json.dumps(body), {**JSON, **(headers or {})})
 
@@ -93,9 +110,20 @@ class FakeChat:
             while count_tokens(text) > limit:
                 text = text[:-1]
             finish = "length"
-        return Reply(200, json.dumps(completion(text, model=self.model, prompt_tokens=prompt_tokens,
-                                                completion_tokens=count_tokens(text), finish_reason=finish),
-                                     ensure_ascii=False), JSON)
+        return Reply(
+            200,
+            json.dumps(
+                completion(
+                    text,
+                    model=self.model,
+                    prompt_tokens=prompt_tokens,
+                    completion_tokens=count_tokens(text),
+                    finish_reason=finish,
+                ),
+                ensure_ascii=False,
+            ),
+            JSON,
+        )
 
     @property
     def asked(self) -> int:

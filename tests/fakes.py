@@ -70,46 +70,50 @@ def entry_xml(paper: Paper, number: int) -> str:
 
 
 def feed_xml(query_title: str, entries: list[str], total: int, start: int, per_page: int) -> str:
-    return "\n".join([
-        "<?xml version='1.0' encoding='UTF-8'?>",
-        '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
-        'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">',
-        "  <id>https://arxiv.org/api/fakefeedid</id>",
-        f"  <title>arXiv Query: {escape(query_title)}</title>",
-        "  <updated>2026-04-12T22:09:36Z</updated>",
-        f'  <link href="https://arxiv.org/api/query?{escape(query_title)}" type="application/atom+xml"/>',
-        f"  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>",
-        f"  <opensearch:totalResults>{total}</opensearch:totalResults>",
-        f"  <opensearch:startIndex>{start}</opensearch:startIndex>",
-        *entries,
-        "</feed>",
-    ])
+    return "\n".join(
+        [
+            "<?xml version='1.0' encoding='UTF-8'?>",
+            '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
+            'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">',
+            "  <id>https://arxiv.org/api/fakefeedid</id>",
+            f"  <title>arXiv Query: {escape(query_title)}</title>",
+            "  <updated>2026-04-12T22:09:36Z</updated>",
+            f'  <link href="https://arxiv.org/api/query?{escape(query_title)}" type="application/atom+xml"/>',
+            f"  <opensearch:itemsPerPage>{per_page}</opensearch:itemsPerPage>",
+            f"  <opensearch:totalResults>{total}</opensearch:totalResults>",
+            f"  <opensearch:startIndex>{start}</opensearch:startIndex>",
+            *entries,
+            "</feed>",
+        ]
+    )
 
 
 def error_xml(bad: str) -> str:
     anchor = "incorrect_id_format_for_" + bad
-    return "\n".join([
-        "<?xml version='1.0' encoding='UTF-8'?>",
-        '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
-        'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">',
-        "  <id>https://arxiv.org/</id>",
-        "  <title>arXiv Search Results</title>",
-        "  <updated>2026-04-12T22:59:06Z</updated>",
-        "  <opensearch:itemsPerPage>1</opensearch:itemsPerPage>",
-        "  <opensearch:totalResults>1</opensearch:totalResults>",
-        "  <opensearch:startIndex>0</opensearch:startIndex>",
-        "  <entry>",
-        f"    <id>https://arxiv.org/api/errors#{anchor}</id>",
-        "    <title>Error</title>",
-        "    <updated>2026-04-12T22:59:06Z</updated>",
-        f'    <link href="https://arxiv.org/api/errors#{anchor}" rel="alternate" type="text/html"/>',
-        f"    <summary>incorrect id format for {escape(bad)}</summary>",
-        "    <author>",
-        "      <name>arXiv api core</name>",
-        "    </author>",
-        "  </entry>",
-        "</feed>",
-    ])
+    return "\n".join(
+        [
+            "<?xml version='1.0' encoding='UTF-8'?>",
+            '<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
+            'xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">',
+            "  <id>https://arxiv.org/</id>",
+            "  <title>arXiv Search Results</title>",
+            "  <updated>2026-04-12T22:59:06Z</updated>",
+            "  <opensearch:itemsPerPage>1</opensearch:itemsPerPage>",
+            "  <opensearch:totalResults>1</opensearch:totalResults>",
+            "  <opensearch:startIndex>0</opensearch:startIndex>",
+            "  <entry>",
+            f"    <id>https://arxiv.org/api/errors#{anchor}</id>",
+            "    <title>Error</title>",
+            "    <updated>2026-04-12T22:59:06Z</updated>",
+            f'    <link href="https://arxiv.org/api/errors#{anchor}" rel="alternate" type="text/html"/>',
+            f"    <summary>incorrect id format for {escape(bad)}</summary>",
+            "    <author>",
+            "      <name>arXiv api core</name>",
+            "    </author>",
+            "  </entry>",
+            "</feed>",
+        ]
+    )
 
 
 ATOM = {"Content-Type": "application/atom+xml; charset=UTF-8"}
@@ -147,7 +151,7 @@ class FakeArxiv:
                 entries.append(entry_xml(paper, n))
         start, page = int(req.param("start", "0")), int(req.param("max_results", "10"))
         title = f"search_query=&id_list={','.join(ids)}&start={start}&max_results={page}"
-        return Reply(200, feed_xml(title, entries[start:start + page], len(entries), start, page), ATOM)
+        return Reply(200, feed_xml(title, entries[start : start + page], len(entries), start, page), ATOM)
 
 
 def _split_old(wanted: str) -> tuple[str, str, str]:
@@ -176,8 +180,14 @@ def simple_paper(paper_id: str, title: str | None = None, **version_fields) -> P
         published="2021-04-29T06:43:07Z",
         authors=["Ada Lovelace", "Alan Turing"],
         categories=["cs.LG", "cs.CV"],
-        versions=[Version(title=title or f"Paper {paper_id}", summary=f"Abstract of {paper_id}.",
-                          updated="2021-04-29T06:43:07Z", **version_fields)],
+        versions=[
+            Version(
+                title=title or f"Paper {paper_id}",
+                summary=f"Abstract of {paper_id}.",
+                updated="2021-04-29T06:43:07Z",
+                **version_fields,
+            )
+        ],
     )
 
 
@@ -352,8 +362,10 @@ class FakeGraphQL:
 
     def __call__(self, req: Request) -> Reply:
         if not req.headers.get("authorization", "").startswith(("token ", "bearer ", "Bearer ")):
-            body = {"message": "This endpoint requires you to be authenticated.",
-                    "documentation_url": "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql"}
+            body = {
+                "message": "This endpoint requires you to be authenticated.",
+                "documentation_url": "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql",
+            }
             return Reply(401, json.dumps(body), gh_headers())
         payload = json.loads(req.body)
         query, variables = payload["query"], payload.get("variables") or {}
@@ -366,8 +378,10 @@ class FakeGraphQL:
                 return Reply(raw=hang(1.5))  # past the client's 1 s timeout: no answer at all
             if self.heavy == "502":
                 return Reply(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"})
-            message = (f"By the time this query traverses to the nodes connection, it is requesting up to "
-                       f"{len(aliases) * 250_000:,} possible nodes which exceeds the maximum limit of 500,000.")
+            message = (
+                f"By the time this query traverses to the nodes connection, it is requesting up to "
+                f"{len(aliases) * 250_000:,} possible nodes which exceeds the maximum limit of 500,000."
+            )
             return Reply(200, json.dumps({"errors": [{"type": "MAX_NODE_LIMIT_EXCEEDED", "message": message}]}), self._headers())
         cost = 1
         self._refill()
@@ -394,8 +408,9 @@ class FakeGraphQL:
             node = self.repos.get(current)
             if node is None:
                 data[name] = None
-                errors.append({"type": "NOT_FOUND", **where,
-                               "message": f"Could not resolve to a Repository with the name '{requested}'."})
+                errors.append(
+                    {"type": "NOT_FOUND", **where, "message": f"Could not resolve to a Repository with the name '{requested}'."}
+                )
                 continue
             data[name] = self._select(query, node, current, variables.get(tag_var) if tag_var else None)
         if "rateLimit" in query:

@@ -44,15 +44,24 @@ def atom(items: list[tuple[str, str]], *, title: str = "Example Atom", when: dat
 
 
 def json_feed(items: list[tuple[str, str]], *, version: str = "https://jsonfeed.org/version/1.1") -> str:
-    return json.dumps({
-        "version": version,
-        "title": "Example JSON Feed",
-        "items": [
-            {"id": f"item-{i}", "url": u, "title": t, "content_html": f"<p>About {t}</p>",
-             "date_published": WHEN.strftime("%Y-%m-%dT%H:%M:%SZ"), "authors": [{"name": "Han Meimei"}]}
-            for i, (t, u) in enumerate(items)
-        ],
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "version": version,
+            "title": "Example JSON Feed",
+            "items": [
+                {
+                    "id": f"item-{i}",
+                    "url": u,
+                    "title": t,
+                    "content_html": f"<p>About {t}</p>",
+                    "date_published": WHEN.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "authors": [{"name": "Han Meimei"}],
+                }
+                for i, (t, u) in enumerate(items)
+            ],
+        },
+        ensure_ascii=False,
+    )
 
 
 def arxiv_listing(papers: list[tuple[str, str, str]], *, category: str = "cs.LG") -> str:
@@ -98,8 +107,8 @@ def github_releases(repo: str, tags: list[str]) -> str:
 def wechat_bridge(account: str, articles: list[tuple[str, str]]) -> str:
     """An RSSHub-style feed of a WeChat account: CDATA descriptions, article links with tracking."""
     body = "".join(
-        f"<item><title><![CDATA[{t}]]></title><description><![CDATA[<p>{t}的正文摘要。</p><img src=\"x.png\">]]></description>"
-        f"<pubDate>{rfc822()}</pubDate><guid isPermaLink=\"false\">{escape(u)}</guid><link>{escape(u)}</link>"
+        f'<item><title><![CDATA[{t}]]></title><description><![CDATA[<p>{t}的正文摘要。</p><img src="x.png">]]></description>'
+        f'<pubDate>{rfc822()}</pubDate><guid isPermaLink="false">{escape(u)}</guid><link>{escape(u)}</link>'
         f"<author><![CDATA[{account}]]></author></item>"
         for t, u in articles
     )
@@ -112,5 +121,7 @@ def wechat_bridge(account: str, articles: list[tuple[str, str]]) -> str:
 
 
 def wechat_url(n: int) -> str:
-    return (f"https://mp.weixin.qq.com/s?__biz=MzA3MzI4MjgzMw==&mid=26508{n:05d}&idx=1&sn=abcdef{n:04d}"
-            f"&chksm=84e2a7b5&scene=21#wechat_redirect")
+    return (
+        f"https://mp.weixin.qq.com/s?__biz=MzA3MzI4MjgzMw==&mid=26508{n:05d}&idx=1&sn=abcdef{n:04d}"
+        f"&chksm=84e2a7b5&scene=21#wechat_redirect"
+    )

@@ -38,19 +38,19 @@ def github_link(full_name: str) -> FetchRequest:
 
 
 def arxiv_fetcher(api_url: str, clock: FakeClock, timeout: float = 5.0, **kwargs) -> ArxivFetcher:
-    retry = RetryPolicy(attempts=4, base_delay=3.0, max_delay=60.0, deadline=180.0,
-                        sleep=clock.sleep, clock=clock, jitter=lambda: 0.0)
+    retry = RetryPolicy(
+        attempts=4, base_delay=3.0, max_delay=60.0, deadline=180.0, sleep=clock.sleep, clock=clock, jitter=lambda: 0.0
+    )
     return ArxivFetcher(api_url, timeout=(timeout, timeout), clock=clock, sleep=clock.sleep, retry=retry, **kwargs)
 
 
 def github_fetcher(base_url: str, sleeps: list[float], timeout: float = 5) -> GithubFetcher:
-    retry = RetryPolicy(attempts=3, base_delay=1, max_delay=120, deadline=300, sleep=sleeps.append,
-                        jitter=lambda: 1.0)
-    return GithubFetcher(base_url, None, timeout=timeout, seconds_between_requests=0, clock=lambda: NOW,
-                         retry_policy=retry)
+    retry = RetryPolicy(attempts=3, base_delay=1, max_delay=120, deadline=300, sleep=sleeps.append, jitter=lambda: 1.0)
+    return GithubFetcher(base_url, None, timeout=timeout, seconds_between_requests=0, clock=lambda: NOW, retry_policy=retry)
 
 
 # -- the breaker on its own ------------------------------------------------------------------------
+
 
 def test_the_breaker_opens_after_timeouts_in_a_row_only():
     breaker = StageBreaker("Some")
@@ -118,8 +118,7 @@ def test_a_hanging_github_api_costs_a_few_timeouts_for_any_number_of_links(serve
 
 
 def silent_after_the_headers() -> Reply:
-    return Reply(raw=streamed(lambda: iter([b"{}"]), {"Content-Type": "application/json", "Content-Length": "100"},
-                              interval=10))
+    return Reply(raw=streamed(lambda: iter([b"{}"]), {"Content-Type": "application/json", "Content-Length": "100"}, interval=10))
 
 
 def test_a_github_api_that_stops_after_the_headers_counts_as_not_answering(server):
@@ -166,15 +165,20 @@ def test_an_api_that_answers_again_resets_the_count(server):
 
 # -- one trust store --------------------------------------------------------------------------------
 
+
 def certificate_for_127_0_0_1(folder) -> tuple[ssl.SSLContext, str]:
     """A server context with a self-signed certificate for 127.0.0.1, and that certificate's path."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
@@ -182,8 +186,9 @@ def certificate_for_127_0_0_1(folder) -> tuple[ssl.SSLContext, str]:
     folder.mkdir(exist_ok=True)
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)
     return context, str(cert_path)
@@ -245,11 +250,14 @@ def test_certificate_reasons_are_found_however_deeply_wrapped():
     assert certificate_reason(OSError("Connection refused")) is None
 
 
-@pytest.mark.parametrize(("variable", "value", "says"), [
-    ("SSL_CERT_FILE", "missing.pem", "SSL_CERT_FILE=missing.pem is not a readable file of certificates"),
-    ("SSL_CERT_DIR", "no-such-folder", "SSL_CERT_DIR=no-such-folder is not a readable folder of certificates"),
-    ("SSL_CERT_FILE", "garbage.pem", "SSL_CERT_FILE=garbage.pem holds no usable certificates"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("SSL_CERT_FILE", "missing.pem", "SSL_CERT_FILE=missing.pem is not a readable file of certificates"),
+        ("SSL_CERT_DIR", "no-such-folder", "SSL_CERT_DIR=no-such-folder is not a readable folder of certificates"),
+        ("SSL_CERT_FILE", "garbage.pem", "SSL_CERT_FILE=garbage.pem holds no usable certificates"),
+    ],
+)
 def test_a_bad_trust_store_is_one_usage_error_before_anything_is_fetched(tmp_path, monkeypatch, variable, value, says):
     from pipeline.cli import main
 

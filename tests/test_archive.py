@@ -72,8 +72,9 @@ def test_an_issue_parses_into_entries_with_their_links_and_keys():
     assert [e.section for e in entries] == ["业界新闻", "论文", "开源项目", "开源项目", "博文"]
     news, paper, repo, plain, post = entries
     assert (news.title, news.source, news.kind) == ("CUDA 11 Features Revealed", "NVIDIA Developer", "web")
-    assert news.summary == ("The A100 GPU has hardware capabilities. See https://example.com/in-summary for more.\n"
-                            "Second line of the summary.")
+    assert news.summary == (
+        "The A100 GPU has hardware capabilities. See https://example.com/in-summary for more.\nSecond line of the summary."
+    )
     assert news.urls == ("https://devblogs.nvidia.com/cuda-11-features-revealed/",)  # not the summary's link
     assert paper.source == "机器之心" and paper.title == "轻量化网络"
     assert set(paper.keys) >= {"arxiv:2002.10179", "github:lmbxmu/hrank"}
@@ -85,22 +86,27 @@ def test_an_issue_parses_into_entries_with_their_links_and_keys():
     assert not any("example.com/f" in u or "preamble" in u for e in entries for u in e.urls)
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("标题 | 量子位", ("标题", "量子位")),
-    ("ECCV 2022｜新方法 | 极市平台", ("ECCV 2022｜新方法", "极市平台")),
-    ("a | b | InfoQ", ("a | b", "InfoQ")),
-    ("深度学习（上）| InfoQ", ("深度学习（上）", "InfoQ")),
-    ("标题 丨 DeepTech深科技", ("标题", "DeepTech深科技")),
-    ("owner/repo: description", ("owner/repo: description", None)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("标题 | 量子位", ("标题", "量子位")),
+        ("ECCV 2022｜新方法 | 极市平台", ("ECCV 2022｜新方法", "极市平台")),
+        ("a | b | InfoQ", ("a | b", "InfoQ")),
+        ("深度学习（上）| InfoQ", ("深度学习（上）", "InfoQ")),
+        ("标题 丨 DeepTech深科技", ("标题", "DeepTech深科技")),
+        ("owner/repo: description", ("owner/repo: description", None)),
+    ],
+)
 def test_the_source_is_what_follows_the_last_spaced_bar(text, expected):
     assert split_source(text) == expected
 
 
 def test_identity_lines_skip_summaries_and_prose():
-    text = ("- [A | B](https://example.com/a)  \n论文：https://arxiv.org/abs/2001.00001  \n"
-            "摘要：see https://example.com/b and 代码：https://github.com/o/r  \n"
-            "更多评价见知乎：很好，https://example.com/c  \n备注：https://example.com/d  \n")
+    text = (
+        "- [A | B](https://example.com/a)  \n论文：https://arxiv.org/abs/2001.00001  \n"
+        "摘要：see https://example.com/b and 代码：https://github.com/o/r  \n"
+        "更多评价见知乎：很好，https://example.com/c  \n备注：https://example.com/d  \n"
+    )
     assert identity_lines(text) == ["https://example.com/a", "https://arxiv.org/abs/2001.00001"]
 
 
@@ -117,7 +123,9 @@ def _tally(path: Path) -> set[str]:
             inside = False
         if not inside:
             continue
-        labelled = re.match(r"^([^\s：:，。、；\-\[][^：:，。、；]{0,19}?) ?[：:] ?(\[[^\]]*\]\()?(https?://[^\s)]+)\)?\s*$", line)
+        labelled = re.match(
+            r"^([^\s：:，。、；\-\[][^：:，。、；]{0,19}?) ?[：:] ?(\[[^\]]*\]\()?(https?://[^\s)]+)\)?\s*$", line
+        )
         if line.startswith("- "):
             found.update(u.rstrip(".,;:!?*_~") for u in re.findall(r"https?://[^\s()\[\]<>\"'，。；：、（）]+", line))
         elif labelled and not labelled.group(1).startswith(("摘要", "备注")):
@@ -147,11 +155,17 @@ def test_every_published_link_is_indexed(published, tmp_path):
 def test_the_same_paper_and_repository_under_other_urls_are_recognized(published):
     index = load_archive(published, None)
     # 2020-08-26 features 2008.04175v1 with its code repository jonasrauber/eagerpy.
-    for url in ("https://arxiv.org/abs/2008.04175", "https://arxiv.org/pdf/2008.04175.pdf",
-                "http://arxiv.org/abs/2008.04175v3", "https://arxiv.org/html/2008.04175v1"):
+    for url in (
+        "https://arxiv.org/abs/2008.04175",
+        "https://arxiv.org/pdf/2008.04175.pdf",
+        "http://arxiv.org/abs/2008.04175v3",
+        "https://arxiv.org/html/2008.04175v1",
+    ):
         assert [e.date for e in index.featured(archive.url_identity(url))] == ["2020-08-26"], url
-    for url in ("https://github.com/jonasrauber/eagerpy/tree/master/eagerpy",
-                "https://github.com/JonasRauber/EagerPy/blob/main/README.md"):
+    for url in (
+        "https://github.com/jonasrauber/eagerpy/tree/master/eagerpy",
+        "https://github.com/JonasRauber/EagerPy/blob/main/README.md",
+    ):
         assert "2020-08-26" in [e.date for e in index.featured(archive.url_identity(url))], url
     assert index.featured("arxiv:1234.56789") == []
 
@@ -176,8 +190,9 @@ def test_wechat_short_and_long_links_are_one_article_once_fetched(tmp_path):
 
 
 def test_a_renamed_repository_is_found_under_both_names():
-    aliases = alias_pairs([("github:alibaba/mnn", GithubRecord(full_name="alibaba/MNN-New",
-                                                                renamed_from="alibaba/MNN").to_dict())])
+    aliases = alias_pairs(
+        [("github:alibaba/mnn", GithubRecord(full_name="alibaba/MNN-New", renamed_from="alibaba/MNN").to_dict())]
+    )
     index = ArchiveIndex(parse_issue(ISSUE, "2020-05-15"), aliases=aliases)
     assert [e.date for e in index.featured("github:alibaba/mnn-new")] == ["2020-05-15"]
 
@@ -202,8 +217,7 @@ def test_the_index_is_parsed_again_only_for_changed_files(tmp_path, monkeypatch)
     assert load_archive(folder, cache).entries == first.entries and parsed == []
     os.utime(folder / "2020-05-15.md", (1, 1))  # touched, same bytes: no parse
     assert load_archive(folder, cache).entries == first.entries and parsed == []
-    (folder / "2020-06-03.md").write_text(ISSUE.replace("2020-05-15", "2020-06-03").replace("IT之家", "ITHome"),
-                                          encoding="utf-8")
+    (folder / "2020-06-03.md").write_text(ISSUE.replace("2020-05-15", "2020-06-03").replace("IT之家", "ITHome"), encoding="utf-8")
     changed = load_archive(folder, cache)
     assert parsed == ["2020-06-03.md"]
     assert "ITHome" in {e.source for e in changed.entries}
@@ -218,8 +232,10 @@ def test_a_missing_archive_folder_is_a_clear_error(tmp_path):
 
 
 def test_source_names_are_learned_by_domain_and_account():
-    issue = ISSUE + "".join(f"\n## 博文\n\n- [Post {n} | {name}](https://blog.example.org/{n})  \n"
-                            for n, name in enumerate(["Example Blog", "Example Blog", "Someone"]))
+    issue = ISSUE + "".join(
+        f"\n## 博文\n\n- [Post {n} | {name}](https://blog.example.org/{n})  \n"
+        for n, name in enumerate(["Example Blog", "Example Blog", "Someone"])
+    )
     index = ArchiveIndex(parse_issue(issue.replace("## [往期回顾]", "## 往期"), "2020-05-15"))
     long = "https://mp.weixin.qq.com/s?__biz=MzA3MzI4MjgzMw==&mid=1&idx=1&sn=2"
     pages = {"web:https://mp.weixin.qq.com/s/AbCdEfGh123": {"canonical_url": long, "site_name": "机器之心Pro"}}

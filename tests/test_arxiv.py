@@ -43,14 +43,25 @@ def fake(server, clock):
 
 
 def make_fetcher(server, clock, **kwargs) -> ArxivFetcher:
-    kwargs.setdefault("retry", RetryPolicy(attempts=3, base_delay=1.0, max_delay=60.0, deadline=120.0,
-                                           sleep=clock.sleep, clock=clock, jitter=lambda: 0.0))
+    kwargs.setdefault(
+        "retry",
+        RetryPolicy(
+            attempts=3, base_delay=1.0, max_delay=60.0, deadline=120.0, sleep=clock.sleep, clock=clock, jitter=lambda: 0.0
+        ),
+    )
     return ArxivFetcher(server.url(API_PATH), clock=clock, sleep=clock.sleep, **kwargs)
 
 
 def link(key: str, **detail: str) -> FetchRequest:
-    return FetchRequest(Link(key=key, kind="arxiv", url=f"https://arxiv.org/abs/{key[6:]}",
-                             original=f"https://arxiv.org/abs/{key[6:]}", detail=tuple(detail.items())))
+    return FetchRequest(
+        Link(
+            key=key,
+            kind="arxiv",
+            url=f"https://arxiv.org/abs/{key[6:]}",
+            original=f"https://arxiv.org/abs/{key[6:]}",
+            detail=tuple(detail.items()),
+        )
+    )
 
 
 def fetch_all(fetcher: ArxivFetcher, requests) -> dict[str, object]:
@@ -174,8 +185,7 @@ def test_a_hung_server_is_cut_off_by_the_timeout(server, clock):
         handler.close_connection = True  # so a fetcher without a timeout fails, not hangs
 
     server.route(API_PATH, Reply(raw=hang))
-    fetcher = make_fetcher(server, clock, timeout=(0.3, 0.3),
-                           retry=RetryPolicy(attempts=1, sleep=clock.sleep, clock=clock))
+    fetcher = make_fetcher(server, clock, timeout=(0.3, 0.3), retry=RetryPolicy(attempts=1, sleep=clock.sleep, clock=clock))
     started = time.monotonic()
     results = fetch_all(fetcher, [link("arxiv:2104.14129")])
     result = results["arxiv:2104.14129"]
@@ -184,8 +194,12 @@ def test_a_hung_server_is_cut_off_by_the_timeout(server, clock):
 
 
 def test_an_unreachable_api_is_a_transient_connection_failure(clock):
-    fetcher = ArxivFetcher("http://127.0.0.1:9/api/query", clock=clock, sleep=clock.sleep,
-                           retry=RetryPolicy(attempts=2, sleep=clock.sleep, clock=clock))
+    fetcher = ArxivFetcher(
+        "http://127.0.0.1:9/api/query",
+        clock=clock,
+        sleep=clock.sleep,
+        retry=RetryPolicy(attempts=2, sleep=clock.sleep, clock=clock),
+    )
     results = fetch_all(fetcher, [link("arxiv:2104.14129"), link("arxiv:1907.05550")])
     for result in results.values():
         assert result.error == "could not connect to the arXiv API" and not result.permanent
@@ -208,8 +222,7 @@ def test_a_spuriously_empty_feed_for_a_batch_is_retried_not_remembered(server, f
     assert all(r.ok for r in results.values()) and len(fake.asked) == 2
     fake.forced.extend([Reply(200, empty, ATOM)] * 3)
     results = fetch_all(make_fetcher(server, clock), [link("arxiv:2104.14129"), link("arxiv:2008.02382")])
-    assert {(r.error, r.permanent) for r in results.values()} == {
-        ("the arXiv API answered 2 ids with an empty feed", False)}
+    assert {(r.error, r.permanent) for r in results.values()} == {("the arXiv API answered 2 ids with an empty feed", False)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,8 +245,7 @@ def three_versions() -> Paper:
 
 def test_unversioned_gets_latest_and_pinned_gets_exactly_its_version(server, fake, clock):
     fake.add(three_versions())
-    requests = [link("arxiv:2104.14129"), link("arxiv:2104.14129v1", version="1"),
-                link("arxiv:2104.14129v2", version="2")]
+    requests = [link("arxiv:2104.14129"), link("arxiv:2104.14129v1", version="1"), link("arxiv:2104.14129v2", version="2")]
     results = fetch_all(make_fetcher(server, clock), requests)
 
     latest = results["arxiv:2104.14129"].record
@@ -252,11 +264,31 @@ def test_a_pinned_version_that_does_not_exist_is_no_such_paper(server, fake, clo
 
 
 def test_old_style_ids_resolve(server, fake, clock):
-    fake.add(Paper("cs/0112017", "2001-12-19T00:00:00Z", ["Some One"], ["cs.LO"],
-                   [Version("An old paper", "Old.", "2001-12-19T00:00:00Z")]))
-    fake.add(Paper("quant-ph/0201082", "2002-01-18T15:08:05Z", ["Stephen Blaha"], ["quant-ph", "cs.PL"],
-                   [Version("Quantum Computers and Quantum Computer Languages", "  We show a representation.",
-                            "2002-01-18T15:08:05Z", comment="32 pages")]))
+    fake.add(
+        Paper(
+            "cs/0112017",
+            "2001-12-19T00:00:00Z",
+            ["Some One"],
+            ["cs.LO"],
+            [Version("An old paper", "Old.", "2001-12-19T00:00:00Z")],
+        )
+    )
+    fake.add(
+        Paper(
+            "quant-ph/0201082",
+            "2002-01-18T15:08:05Z",
+            ["Stephen Blaha"],
+            ["quant-ph", "cs.PL"],
+            [
+                Version(
+                    "Quantum Computers and Quantum Computer Languages",
+                    "  We show a representation.",
+                    "2002-01-18T15:08:05Z",
+                    comment="32 pages",
+                )
+            ],
+        )
+    )
     requests = [link("arxiv:cs/0112017"), link("arxiv:quant-ph/0201082v1", version="1")]
     results = fetch_all(make_fetcher(server, clock), requests)
 
@@ -274,21 +306,25 @@ def test_old_style_ids_resolve(server, fake, clock):
 
 
 def test_the_record_is_complete_and_normalized(server, fake, clock):
-    fake.add(Paper(
-        id="2003.03033",
-        published="2020-03-06T04:04:32Z",
-        authors=["Mingbao Lin", " Rongrong  Ji "],
-        categories=["cs.CV", "cs.LG"],
-        versions=[Version(
-            title="HRank: Filter Pruning using High-Rank\n  Feature Map",
-            summary="  Neural network pruning offers a promising prospect.\nThe code is available at\n"
+    fake.add(
+        Paper(
+            id="2003.03033",
+            published="2020-03-06T04:04:32Z",
+            authors=["Mingbao Lin", " Rongrong  Ji "],
+            categories=["cs.CV", "cs.LG"],
+            versions=[
+                Version(
+                    title="HRank: Filter Pruning using High-Rank\n  Feature Map",
+                    summary="  Neural network pruning offers a promising prospect.\nThe code is available at\n"
                     "https://github.com/lmbxmu/HRank.\n  A second paragraph.\n",
-            updated="2020-03-16T09:10:11Z",
-            comment="Accepted by CVPR 2020 (Oral). Code: github.com/lmbxmu/HRank",
-            journal_ref="CVPR 2020, pp. 1529-1538",
-            doi="10.1109/CVPR42600.2020.00160",
-        )],
-    ))
+                    updated="2020-03-16T09:10:11Z",
+                    comment="Accepted by CVPR 2020 (Oral). Code: github.com/lmbxmu/HRank",
+                    journal_ref="CVPR 2020, pp. 1529-1538",
+                    doi="10.1109/CVPR42600.2020.00160",
+                )
+            ],
+        )
+    )
     record = fetch_all(make_fetcher(server, clock), [link("arxiv:2003.03033")])["arxiv:2003.03033"].record
     assert isinstance(record, ArxivRecord)
     assert record.to_dict() == {
@@ -297,7 +333,7 @@ def test_the_record_is_complete_and_normalized(server, fake, clock):
         "title": "HRank: Filter Pruning using High-Rank Feature Map",
         "authors": ["Mingbao Lin", "Rongrong Ji"],
         "abstract": "Neural network pruning offers a promising prospect. The code is available at "
-                    "https://github.com/lmbxmu/HRank. A second paragraph.",
+        "https://github.com/lmbxmu/HRank. A second paragraph.",
         "published": "2020-03-06T04:04:32Z",
         "updated": "2020-03-16T09:10:11Z",
         "primary_category": "cs.CV",
@@ -323,53 +359,64 @@ def test_fields_the_feed_does_not_give_are_null(server, fake, clock):
 # Pure helpers
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Code is available at https://github.com/lmbxmu/HRank.", ["https://github.com/lmbxmu/HRank"]),
-    ("code: github.com/foo/bar-baz", ["https://github.com/foo/bar-baz"]),
-    ("(see https://www.github.com/Foo/bar.git).", ["https://github.com/Foo/bar"]),
-    ("http://github.com/a/b, https://github.com/a/b/tree/main/src and github.com/A/B",
-     ["https://github.com/a/b"]),
-    ("repos https://github.com/x/one; https://github.com/y/two_2!", ["https://github.com/x/one", "https://github.com/y/two_2"]),
-    ("https://github.com/mit-han-lab/once-for-all.", ["https://github.com/mit-han-lab/once-for-all"]),
-    ("https://github.com/user/repo.js is a JS lib", ["https://github.com/user/repo.js"]),
-    ("not a repo: https://github.com/orgs/pytorch or https://github.com/topics/ai", []),
-    ("gist.github.com/a/b and user.github.io/project and notgithub.com/a/b", []),
-    ("https://github.com/justanowner", []),
-    ("", []),
-    (None, []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Code is available at https://github.com/lmbxmu/HRank.", ["https://github.com/lmbxmu/HRank"]),
+        ("code: github.com/foo/bar-baz", ["https://github.com/foo/bar-baz"]),
+        ("(see https://www.github.com/Foo/bar.git).", ["https://github.com/Foo/bar"]),
+        ("http://github.com/a/b, https://github.com/a/b/tree/main/src and github.com/A/B", ["https://github.com/a/b"]),
+        (
+            "repos https://github.com/x/one; https://github.com/y/two_2!",
+            ["https://github.com/x/one", "https://github.com/y/two_2"],
+        ),
+        ("https://github.com/mit-han-lab/once-for-all.", ["https://github.com/mit-han-lab/once-for-all"]),
+        ("https://github.com/user/repo.js is a JS lib", ["https://github.com/user/repo.js"]),
+        ("not a repo: https://github.com/orgs/pytorch or https://github.com/topics/ai", []),
+        ("gist.github.com/a/b and user.github.io/project and notgithub.com/a/b", []),
+        ("https://github.com/justanowner", []),
+        ("", []),
+        (None, []),
+    ],
+)
 def test_find_code_urls(text, expected):
     assert find_code_urls(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2104.14129", ("2104.14129", None)),
-    ("2104.14129v2", ("2104.14129", 2)),
-    ("arxiv:1907.05550", ("1907.05550", None)),
-    ("0704.0001", ("0704.0001", None)),
-    ("cs/0112017", ("cs/0112017", None)),
-    ("quant-ph/0201082v1", ("quant-ph/0201082", 1)),
-    ("math.GT/0309136", ("math/0309136", None)),  # the subject class is not part of the id
-    ("abc", None),
-    ("2104.141", None),
-    ("2104.14129v", None),
-    ("2104.14129v0", None),
-    ("cs/011201", None),
-    ("CS/0112017", ("cs/0112017", None)),  # arXiv's ids are lower case; so is the key
-    ("arXiv:2104.14129", ("2104.14129", None)),
-    ("2113.14129", None),  # no 13th month
-    ("0612.1234", None),  # new-style ids begin in April 2007
-    ("2104.14129 ", ("2104.14129", None)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2104.14129", ("2104.14129", None)),
+        ("2104.14129v2", ("2104.14129", 2)),
+        ("arxiv:1907.05550", ("1907.05550", None)),
+        ("0704.0001", ("0704.0001", None)),
+        ("cs/0112017", ("cs/0112017", None)),
+        ("quant-ph/0201082v1", ("quant-ph/0201082", 1)),
+        ("math.GT/0309136", ("math/0309136", None)),  # the subject class is not part of the id
+        ("abc", None),
+        ("2104.141", None),
+        ("2104.14129v", None),
+        ("2104.14129v0", None),
+        ("cs/011201", None),
+        ("CS/0112017", ("cs/0112017", None)),  # arXiv's ids are lower case; so is the key
+        ("arXiv:2104.14129", ("2104.14129", None)),
+        ("2113.14129", None),  # no 13th month
+        ("0612.1234", None),  # new-style ids begin in April 2007
+        ("2104.14129 ", ("2104.14129", None)),
+    ],
+)
 def test_parse_arxiv_id(text, expected):
     assert parse_arxiv_id(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("  a\n  b\tc  ", "a b c"),
-    ("one", "one"),
-    ("   ", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("  a\n  b\tc  ", "a b c"),
+        ("one", "one"),
+        ("   ", None),
+        (None, None),
+    ],
+)
 def test_normalize_ws(text, expected):
     assert normalize_ws(text) == expected

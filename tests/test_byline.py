@@ -74,8 +74,10 @@ def test_site_name_stays_when_there_is_no_byline():
 
 
 def test_rel_author_link_counts_even_in_the_post_footer():
-    html = inline_page("<title>Politcamp</title>",
-                 '<h1>Politcamp</h1><footer class="entry-footer">Posted by <a rel="author" href="/u/marc">marc</a></footer>')
+    html = inline_page(
+        "<title>Politcamp</title>",
+        '<h1>Politcamp</h1><footer class="entry-footer">Posted by <a rel="author" href="/u/marc">marc</a></footer>',
+    )
     assert extract_page(html, "https://murdeltas.example/politcamp").author == "marc"
 
 
@@ -87,14 +89,18 @@ def test_metadata_author_is_kept_as_written_but_placeholders_are_not():
 
 
 def test_published_from_time_element_in_article_header():
-    html = inline_page("<title>Launch</title>",
-                 '<article><header><h1>Launch</h1><time datetime="2024-05-02T09:30:00+02:00">2 May</time></header></article>')
+    html = inline_page(
+        "<title>Launch</title>",
+        '<article><header><h1>Launch</h1><time datetime="2024-05-02T09:30:00+02:00">2 May</time></header></article>',
+    )
     assert extract_page(html, "https://news.example/launch").published == "2024-05-02T09:30:00+02:00"
 
 
 def test_published_prefers_metadata_over_markup():
-    html = inline_page('<meta property="article:published_time" content="2024-05-01T08:00:00Z">',
-                 '<h1>Launch</h1><time datetime="2024-06-30">30 June</time>')
+    html = inline_page(
+        '<meta property="article:published_time" content="2024-05-01T08:00:00Z">',
+        '<h1>Launch</h1><time datetime="2024-06-30">30 June</time>',
+    )
     assert extract_page(html, "https://news.example/launch").published == "2024-05-01T08:00:00+00:00"
 
 
@@ -122,13 +128,17 @@ def test_date_from_text(text, expected):
 
 
 def test_published_from_visible_date_when_nothing_else_has_it():
-    html = inline_page("<title>Lehrgang</title>",
-                 '<article><h1>Lehrgang</h1><span class="date">02.02.2022</span><p>Text.</p></article>'
-                 '<aside class="sidebar"><span class="date">01.09.2021</span></aside>')
+    html = inline_page(
+        "<title>Lehrgang</title>",
+        '<article><h1>Lehrgang</h1><span class="date">02.02.2022</span><p>Text.</p></article>'
+        '<aside class="sidebar"><span class="date">01.09.2021</span></aside>',
+    )
     assert extract_page(html, "https://verband.example/news/1").published == "2022-02-02"
 
 
 def test_visible_date_in_comments_is_not_the_publication_date():
-    html = inline_page("<title>Lehrgang</title>",
-                 '<h1>Lehrgang</h1><div class="comments"><span class="comment-date">am 9. Juni 2017</span></div>')
+    html = inline_page(
+        "<title>Lehrgang</title>",
+        '<h1>Lehrgang</h1><div class="comments"><span class="comment-date">am 9. Juni 2017</span></div>',
+    )
     assert extract_page(html, "https://verband.example/news/1").published is None

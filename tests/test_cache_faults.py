@@ -63,15 +63,24 @@ def test_only_the_corrupt_and_not_a_database_codes_count_as_corruption(tmp_path)
     assert is_corruption(real.value)  # SQLITE_NOTADB, as SQLite itself reports it
     assert is_corruption(_error(11, "database disk image is malformed"))
     assert is_corruption(_error(267, "corrupt vtab"))  # an extended code of SQLITE_CORRUPT
-    for code, message in ((10, "disk I/O error"), (13, "database or disk is full"), (14, "unable to open database file"),
-                          (8, "attempt to write a readonly database"), (5, "database is locked"), (3338, "disk I/O error")):
+    for code, message in (
+        (10, "disk I/O error"),
+        (13, "database or disk is full"),
+        (14, "unable to open database file"),
+        (8, "attempt to write a readonly database"),
+        (5, "database is locked"),
+        (3338, "disk I/O error"),
+    ):
         assert not is_corruption(_error(code, message)), message
 
 
 @pytest.mark.parametrize(
     ("code", "message", "words"),
-    [(10, "disk I/O error", "disk I/O error"), (13, "database or disk is full", "the disk is full"),
-     (14, "unable to open database file", "cannot open the database file")],
+    [
+        (10, "disk I/O error", "disk I/O error"),
+        (13, "database or disk is full", "the disk is full"),
+        (14, "unable to open database file", "cannot open the database file"),
+    ],
 )
 def test_an_environment_fault_on_open_leaves_the_database_in_place(workdir, monkeypatch, code, message, words):
     db = _healthy_cache(workdir / "cache")
@@ -114,7 +123,10 @@ def test_a_database_without_read_permission_is_reported_not_moved(workdir):
     try:
         code, out, err = run("--offline", URL)
         assert (code, out) == (4, "")
-        assert err.strip() == f"enrich: could not finish: the cache {Path('cache', DB_NAME)}: permission denied (mode 0000); left as it is"
+        assert (
+            err.strip()
+            == f"enrich: could not finish: the cache {Path('cache', DB_NAME)}: permission denied (mode 0000); left as it is"
+        )
         assert run("cache", "stats")[0] == 4
         assert db.exists() and stat.S_IMODE(db.stat().st_mode) == 0
         assert not list((workdir / "cache").glob("*.corrupt-*"))
@@ -248,8 +260,10 @@ def test_bad_rows_are_dropped_and_their_links_refetched(workdir, server):
     server.route("/fresh", "<html><head><title>Fresh copy</title></head><body>x</body></html>")
     key = "web:" + server.url("/fresh")
     conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("INSERT INTO records (key, kind, record, fetched_at, last_used, schema) VALUES (?, 'web', '{oops', ?, ?, ?)",
-                 (key, time.time(), time.time(), SCHEMA_VERSION))
+    conn.execute(
+        "INSERT INTO records (key, kind, record, fetched_at, last_used, schema) VALUES (?, 'web', '{oops', ?, ?, ?)",
+        (key, time.time(), time.time(), SCHEMA_VERSION),
+    )
     conn.close()
     urls = [k.split(":", 1)[1] if k.startswith("web:") else "https://github.com/o/r" for k in BAD_ROWS]
     code, out, err = run("--offline", "--format", "json", URL, "https://example.org/text-time", *urls)

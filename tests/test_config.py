@@ -35,21 +35,24 @@ def test_values_are_typed_and_ints_stand_for_floats():
     assert config.github == GithubSettings(rate_limit_wait=0.0)
 
 
-@pytest.mark.parametrize(("data", "named"), [
-    ({"web": {"per_host": 0}}, "[web] per_host = 0: must be greater than 0"),
-    ({"web": {"per_host": "4"}}, "[web] per_host = '4': must be a whole number"),
-    ({"web": {"per_host": True}}, "[web] per_host = True: must be a whole number"),
-    ({"web": {"deadline": float("nan")}}, "[web] deadline = nan: must be a number"),
-    ({"web": {"deadline": float("inf")}}, "[web] deadline = inf"),
-    ({"web": {"per_hots": 4}}, "[web] has no key 'per_hots'"),
-    ({"cache": {"github_days": "soon"}}, "[cache] github_days = 'soon'"),
-    ({"cache": {"web_days": -1}}, "[cache] web_days = -1"),
-    ({"cache": {"failure_days": "never"}}, "[cache] failure_days = 'never': must be a number"),
-    ({"github": {"seconds_between_requests": -0.5}}, "must be 0 or more"),
-    ({"github": 3}, "[github] must be a table"),
-    ({"sites": {"example.org": 3}}, "[sites] values must be non-empty strings (example.org)"),
-    ({"webb": {}}, "unknown section [webb]"),
-])
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"web": {"per_host": 0}}, "[web] per_host = 0: must be greater than 0"),
+        ({"web": {"per_host": "4"}}, "[web] per_host = '4': must be a whole number"),
+        ({"web": {"per_host": True}}, "[web] per_host = True: must be a whole number"),
+        ({"web": {"deadline": float("nan")}}, "[web] deadline = nan: must be a number"),
+        ({"web": {"deadline": float("inf")}}, "[web] deadline = inf"),
+        ({"web": {"per_hots": 4}}, "[web] has no key 'per_hots'"),
+        ({"cache": {"github_days": "soon"}}, "[cache] github_days = 'soon'"),
+        ({"cache": {"web_days": -1}}, "[cache] web_days = -1"),
+        ({"cache": {"failure_days": "never"}}, "[cache] failure_days = 'never': must be a number"),
+        ({"github": {"seconds_between_requests": -0.5}}, "must be 0 or more"),
+        ({"github": 3}, "[github] must be a table"),
+        ({"sites": {"example.org": 3}}, "[sites] values must be non-empty strings (example.org)"),
+        ({"webb": {}}, "unknown section [webb]"),
+    ],
+)
 def test_bad_values_are_refused_naming_the_key(data, named):
     with pytest.raises(ConfigError) as caught:
         parse_config(data, "enrich.toml")
@@ -78,25 +81,36 @@ def test_a_bad_config_is_exit_2_naming_the_key(tmp_path, capsys):
 
 # --- arrays of tables: [[gather.feeds]] ----------------------------------------------------------
 def test_gather_feeds_are_read_as_typed_tables():
-    config = parse_config(tomllib.loads(
-        '[gather]\nkeywords = ["NPU"]\n[[gather.feeds]]\nurl = "https://rss.arxiv.org/rss/cs.LG"\n'
-        'include = ["quantization"]\nsection = "论文"\n[[gather.feeds]]\nurl = "https://example.org/feed"\n'
-    ))
+    config = parse_config(
+        tomllib.loads(
+            '[gather]\nkeywords = ["NPU"]\n[[gather.feeds]]\nurl = "https://rss.arxiv.org/rss/cs.LG"\n'
+            'include = ["quantization"]\nsection = "论文"\n[[gather.feeds]]\nurl = "https://example.org/feed"\n'
+        )
+    )
     first, second = config.gather.feeds
     assert first == FeedSettings(url="https://rss.arxiv.org/rss/cs.LG", include=["quantization"], section="论文")
     assert second.url == "https://example.org/feed" and second.include == [] and second.name == ""
     assert config.gather.keywords == ["NPU"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('[[gather.feeds]]\nurl = "https://a.org/f"\n[[gather.feeds]]\nname = "b"\n', "[[gather.feeds]] #2 needs url"),
-    ('[[gather.feeds]]\nurl = "https://a.org/f"\n[[gather.feeds]]\nurl = "ftp://b"\n', "[[gather.feeds]] #2 url = 'ftp://b': must be an http(s) address"),
-    ('[[gather.feeds]]\nurl = "https://a.org/f"\ninclude = "npu"\n', "[[gather.feeds]] #1 include = 'npu': must be a list of strings"),
-    ('[[gather.feeds]]\nurl = "https://a.org/f"\nsection = "misc"\n', "[[gather.feeds]] #1 section = 'misc': must be one of"),
-    ('[[gather.feeds]]\nurl = "https://a.org/f"\nlink = "x"\n', "[[gather.feeds]] #1 has no key 'link'"),
-    ('[gather]\nfeeds = "https://a.org/f"\n', "[[gather.feeds]] must be an array of tables"),
-    ('[gather]\nmax_candidates = 0\n', "[gather] max_candidates = 0: must be greater than 0"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[gather.feeds]]\nurl = "https://a.org/f"\n[[gather.feeds]]\nname = "b"\n', "[[gather.feeds]] #2 needs url"),
+        (
+            '[[gather.feeds]]\nurl = "https://a.org/f"\n[[gather.feeds]]\nurl = "ftp://b"\n',
+            "[[gather.feeds]] #2 url = 'ftp://b': must be an http(s) address",
+        ),
+        (
+            '[[gather.feeds]]\nurl = "https://a.org/f"\ninclude = "npu"\n',
+            "[[gather.feeds]] #1 include = 'npu': must be a list of strings",
+        ),
+        ('[[gather.feeds]]\nurl = "https://a.org/f"\nsection = "misc"\n', "[[gather.feeds]] #1 section = 'misc': must be one of"),
+        ('[[gather.feeds]]\nurl = "https://a.org/f"\nlink = "x"\n', "[[gather.feeds]] #1 has no key 'link'"),
+        ('[gather]\nfeeds = "https://a.org/f"\n', "[[gather.feeds]] must be an array of tables"),
+        ("[gather]\nmax_candidates = 0\n", "[gather] max_candidates = 0: must be greater than 0"),
+    ],
+)
 def test_a_bad_feed_table_is_named_by_its_position(text, message):
     with pytest.raises(ConfigError) as caught:
         parse_config(tomllib.loads(text))
@@ -113,6 +127,6 @@ def test_the_commented_feed_example_that_init_writes_loads():
     from pipeline.scaffold import config_template
 
     text = config_template()
-    sample = re.sub(r"^# (\[\[.*|  \w+ = .*)$", r"\1", text[text.index("[gather]"):text.index("[sites]")], flags=re.MULTILINE)
+    sample = re.sub(r"^# (\[\[.*|  \w+ = .*)$", r"\1", text[text.index("[gather]") : text.index("[sites]")], flags=re.MULTILINE)
     [feed] = parse_config(tomllib.loads(sample)).gather.feeds
     assert feed.url.startswith("https://rss.arxiv.org/") and feed.section == "论文"

@@ -30,9 +30,11 @@ SETS = ("pages", "cn")
 LEAD_CHARS = 4000
 
 # A URL for pages whose manifest gives none: the host decides the site rules that run.
-_HOST_BY_KIND = {"wechat": "https://mp.weixin.qq.com/s/corpus-page",
-                 "zhihu": "https://www.zhihu.com/question/1/answer/2",
-                 "zhihu-legacy": "https://www.zhihu.com/question/1/answer/2"}
+_HOST_BY_KIND = {
+    "wechat": "https://mp.weixin.qq.com/s/corpus-page",
+    "zhihu": "https://www.zhihu.com/question/1/answer/2",
+    "zhihu-legacy": "https://www.zhihu.com/question/1/answer/2",
+}
 _WECHAT_ARTICLES = {"wechat"}  # every post kind of a live article; deleted or blocked pages are others
 
 
@@ -41,8 +43,7 @@ def _manifest() -> list[tuple[str, dict]]:
     for name in SETS:
         manifest = CORPUS / name / "manifest.jsonl"
         if manifest.is_file():
-            pages += [(name, json.loads(line)) for line in manifest.read_text(encoding="utf-8").splitlines()
-                      if line.strip()]
+            pages += [(name, json.loads(line)) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
     return pages
 
 
@@ -104,8 +105,11 @@ def test_no_summary_holds_markup_or_ends_mid_word(name, page):
 
 
 @needs_corpus
-@pytest.mark.xfail(extract_text is None, strict=False,
-                   reason="pages without a description need the article's text (pipeline.extract.extract_text)")
+@pytest.mark.xfail(
+    extract_text is None,
+    strict=False,
+    reason="pages without a description need the article's text (pipeline.extract.extract_text)",
+)
 def test_every_wechat_article_gets_a_summary():
     articles = [(n, p) for n, p in PAGES if n == "cn" and p.get("kind") in _WECHAT_ARTICLES]
     assert articles

@@ -74,8 +74,13 @@ def test_sigkill_at_random_moments_leaves_old_or_new_draft_and_a_whole_cache(slo
     for round_ in range(20):
         count = 10 + 2 * round_  # the sources grow, as they do over a fortnight
         sources.write_text("".join(slow_server.url(f"/p/{n}") + "\n" for n in range(count)), encoding="utf-8")
-        child = subprocess.Popen(_command("sources.txt", "-o", "draft.md", "--refresh", "-q"), cwd=tmp_path, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            _command("sources.txt", "-o", "draft.md", "--refresh", "-q"),
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.02, 0.5))  # a kill somewhere in startup, fetching or writing
         child.kill()
         child.wait()
@@ -87,8 +92,9 @@ def test_sigkill_at_random_moments_leaves_old_or_new_draft_and_a_whole_cache(slo
         _cache_is_whole(tmp_path / "cache")
         assert not list(tmp_path.glob("cache/enrich.sqlite3.corrupt-*"))
     # After the kills a normal run still works and finishes what was left.
-    done = subprocess.run(_command("sources.txt", "-o", "draft.md", "-q"), cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        _command("sources.txt", "-o", "draft.md", "-q"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert draft.read_text(encoding="utf-8").count("Page ") >= 48
     assert not list(tmp_path.glob(".draft.md.*.tmp"))
@@ -107,16 +113,28 @@ def slower_server():
 def test_a_second_run_while_the_first_holds_the_lock_ends_3_and_nothing_is_damaged(slower_server, tmp_path):
     env = _env(slower_server, tmp_path)
     (tmp_path / "sources.txt").write_text("".join(slower_server.url(f"/p/{n}") + "\n" for n in range(30)), encoding="utf-8")
-    first = subprocess.Popen(_command("sources.txt", "-o", "draft.md", "-q"), cwd=tmp_path, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        _command("sources.txt", "-o", "draft.md", "-q"),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lock = tmp_path / "cache" / "enrich.lock"
     deadline = time.monotonic() + 30
     # The lock file names its holder while it is held: start the second run only then.
     while f"pid {first.pid} " not in (lock.read_text(encoding="utf-8") if lock.exists() else ""):
         assert first.poll() is None and time.monotonic() < deadline, "the first run never took the lock"
         time.sleep(0.01)
-    second = subprocess.run(_command("sources.txt", "-o", "draft.md", "--lock-wait", "0.1", "-q"), cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        _command("sources.txt", "-o", "draft.md", "--lock-wait", "0.1", "-q"),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     first_err = first.communicate(timeout=60)[1]
     assert (first.returncode, second.returncode) == (0, 3), (first_err, second.stderr)
     assert f"is locked by pid {first.pid} " in second.stderr
@@ -138,19 +156,29 @@ def test_a_planted_token_reaches_nothing_written(tmp_path):
         server.route("/oops", Reply(404, f"server echoes the header: {TOKEN}"))
         (tmp_path / "sources.txt").write_text(
             "https://github.com/ok/repo\nhttps://github.com/gone/repo\nhttps://github.com/bad/token\n"
-            + server.url("/oops") + "\n", encoding="utf-8")
+            + server.url("/oops")
+            + "\n",
+            encoding="utf-8",
+        )
         config = tmp_path / "enrich.toml"
         config.write_text("[github]\nseconds_between_requests = 0\n", encoding="utf-8")
         env = _env(server, tmp_path, GITHUB_TOKEN=TOKEN, ENRICH_CONFIG=str(config))
         outputs = []
         for fmt, name in (("md", "draft.md"), ("json", "draft.json")):
-            proc = subprocess.run(_command("sources.txt", "-v", "--format", fmt, "-o", name), cwd=tmp_path, env=env,
-                                  capture_output=True, text=True, timeout=60)
+            proc = subprocess.run(
+                _command("sources.txt", "-v", "--format", fmt, "-o", name),
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert proc.returncode == 1, proc.stderr
             assert "Authorization" in proc.stderr or "GET" in proc.stderr or "ok/repo" in proc.stderr  # -v says things
             outputs += [proc.stdout, proc.stderr, (tmp_path / name).read_text(encoding="utf-8")]
-        proc = subprocess.run(_command("sources.txt", "-v", "--refresh"), cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=60)
+        proc = subprocess.run(
+            _command("sources.txt", "-v", "--refresh"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
         outputs += [proc.stdout, proc.stderr]
         cache_bytes = b"".join(p.read_bytes() for p in (tmp_path / "cache").iterdir() if p.is_file())
         assert TOKEN.encode() not in cache_bytes

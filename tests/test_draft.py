@@ -12,67 +12,121 @@ from tests.draft_builders import arxiv_link, assert_golden, entry, github_link, 
 
 DATE = "2020-05-15"
 
-HRANK = entry(arxiv_link("2002.10179"), {
-    "id": "2002.10179", "version": 2, "title": "HRank: Filter Pruning using\n  High-Rank Feature Map",
-    "authors": ["Mingbao Lin"], "venue": "CVPR 2020",
-    "abstract": "Abstract: Neural network pruning offers a promising prospect to facilitate deploying "
-                "deep neural networks on resource-limited devices. However, existing methods are still "
-                "challenged by the training inefficiency and labor cost in pruning designs, due to "
-                "missing theoretical guidance of non-salient network components. In this paper, we "
-                "propose a novel filter pruning method by exploring the High Rank of feature maps (HRank).",
-    "code_urls": ["https://github.com/lmbxmu/HRank", "https://github.com/lmbxmu/HRank/tree/master"],
-}, line=3, note="CVPR2020 oral, check the ImageNet numbers")
+HRANK = entry(
+    arxiv_link("2002.10179"),
+    {
+        "id": "2002.10179",
+        "version": 2,
+        "title": "HRank: Filter Pruning using\n  High-Rank Feature Map",
+        "authors": ["Mingbao Lin"],
+        "venue": "CVPR 2020",
+        "abstract": "Abstract: Neural network pruning offers a promising prospect to facilitate deploying "
+        "deep neural networks on resource-limited devices. However, existing methods are still "
+        "challenged by the training inefficiency and labor cost in pruning designs, due to "
+        "missing theoretical guidance of non-salient network components. In this paper, we "
+        "propose a novel filter pruning method by exploring the High Rank of feature maps (HRank).",
+        "code_urls": ["https://github.com/lmbxmu/HRank", "https://github.com/lmbxmu/HRank/tree/master"],
+    },
+    line=3,
+    note="CVPR2020 oral, check the ImageNet numbers",
+)
 
-EAGERPY = entry(arxiv_link("2008.04175v1"), {
-    "id": "2008.04175", "version": 1,
-    "title": "EagerPy: Writing Code That Works Natively with PyTorch, TensorFlow, JAX, and NumPy",
-    "abstract": "EagerPy is a Python framework that lets you write code that automatically works "
-                "natively with PyTorch, TensorFlow, JAX, and NumPy.",
-    "code_urls": ["https://github.com/jonasrauber/eagerpy"]}, line=4)
+EAGERPY = entry(
+    arxiv_link("2008.04175v1"),
+    {
+        "id": "2008.04175",
+        "version": 1,
+        "title": "EagerPy: Writing Code That Works Natively with PyTorch, TensorFlow, JAX, and NumPy",
+        "abstract": "EagerPy is a Python framework that lets you write code that automatically works "
+        "natively with PyTorch, TensorFlow, JAX, and NumPy.",
+        "code_urls": ["https://github.com/jonasrauber/eagerpy"],
+    },
+    line=4,
+)
 
-MINGPT = entry(github_link("karpathy/minGPT"), {
-    "full_name": "karpathy/minGPT", "html_url": "https://github.com/karpathy/minGPT",
-    "description": "A minimal PyTorch re-implementation of the OpenAI GPT (Generative Pretrained "
-                   "Transformer) training", "language": "Python", "stars": 12345, "license": "MIT",
-    "archived": False, "latest_release": None,
-    "readme": "A PyTorch re-implementation of [GPT](https://github.com/openai/gpt-2), both training and "
-              "inference. minGPT tries to be **small**, clean, interpretable and educational, as most of "
-              "the currently available GPT model implementations can a bit sprawling."}, line=6)
+MINGPT = entry(
+    github_link("karpathy/minGPT"),
+    {
+        "full_name": "karpathy/minGPT",
+        "html_url": "https://github.com/karpathy/minGPT",
+        "description": "A minimal PyTorch re-implementation of the OpenAI GPT (Generative Pretrained Transformer) training",
+        "language": "Python",
+        "stars": 12345,
+        "license": "MIT",
+        "archived": False,
+        "latest_release": None,
+        "readme": "A PyTorch re-implementation of [GPT](https://github.com/openai/gpt-2), both training and "
+        "inference. minGPT tries to be **small**, clean, interpretable and educational, as most of "
+        "the currently available GPT model implementations can a bit sprawling.",
+    },
+    line=6,
+)
 
-RENAMED = entry(github_link("microsoft/SuperBench"), {
-    "full_name": "microsoft/superbenchmark", "html_url": "https://github.com/microsoft/superbenchmark",
-    "renamed_from": "microsoft/SuperBench", "archived": True,
-    "description": "A validation and profiling tool for AI infrastructure, see arXiv:2401.01234",
-    "homepage": "https://microsoft.github.io/superbenchmark/", "language": "Python", "stars": 250,
-    "license": "MIT", "latest_release": {"tag": "v0.10.0", "name": "v0.10.0",
-                                         "published_at": "2024-01-09T08:00:00Z"}}, line=7)
+RENAMED = entry(
+    github_link("microsoft/SuperBench"),
+    {
+        "full_name": "microsoft/superbenchmark",
+        "html_url": "https://github.com/microsoft/superbenchmark",
+        "renamed_from": "microsoft/SuperBench",
+        "archived": True,
+        "description": "A validation and profiling tool for AI infrastructure, see arXiv:2401.01234",
+        "homepage": "https://microsoft.github.io/superbenchmark/",
+        "language": "Python",
+        "stars": 250,
+        "license": "MIT",
+        "latest_release": {"tag": "v0.10.0", "name": "v0.10.0", "published_at": "2024-01-09T08:00:00Z"},
+    },
+    line=7,
+)
 
-WECHAT = entry(web_link("https://mp.weixin.qq.com/s/hdulZ39EXSNnojQJ9HH4Tg"), {
-    "url": "https://mp.weixin.qq.com/s/hdulZ39EXSNnojQJ9HH4Tg",
-    "title": "伯克利大学ActNN：节省显存新思路，在 PyTorch 里使用 2 bit 激活压缩训练神经网络",
-    "site_name": "机器之心",
-    "description": "点击上方蓝字关注我们。随着超大规模深度学习模型逐渐成为 AI 的趋势，如何在有限的 GPU 内存下训练这些模型成为了一个难题。"
-                   "本文将介绍来自加州伯克利大学的 ActNN。阅读原文"}, line=9, section="论文",
+WECHAT = entry(
+    web_link("https://mp.weixin.qq.com/s/hdulZ39EXSNnojQJ9HH4Tg"),
+    {
+        "url": "https://mp.weixin.qq.com/s/hdulZ39EXSNnojQJ9HH4Tg",
+        "title": "伯克利大学ActNN：节省显存新思路，在 PyTorch 里使用 2 bit 激活压缩训练神经网络",
+        "site_name": "机器之心",
+        "description": "点击上方蓝字关注我们。随着超大规模深度学习模型逐渐成为 AI 的趋势，如何在有限的 GPU 内存下训练这些模型成为了一个难题。"
+        "本文将介绍来自加州伯克利大学的 ActNN。阅读原文",
+    },
+    line=9,
+    section="论文",
     extras=[arxiv_link("2104.14129"), github_link("ucbrise/actnn")],
-    extra_records={"arxiv:2104.14129": {
-        "id": "2104.14129", "title": "ActNN: Reducing Training Memory Footprint via 2-Bit Activation "
-                                     "Compressed Training", "venue": "ICML 2021",
-        "code_urls": ["https://github.com/ucbrise/actnn", "https://github.com/other/extra"]}})
+    extra_records={
+        "arxiv:2104.14129": {
+            "id": "2104.14129",
+            "title": "ActNN: Reducing Training Memory Footprint via 2-Bit Activation Compressed Training",
+            "venue": "ICML 2021",
+            "code_urls": ["https://github.com/ucbrise/actnn", "https://github.com/other/extra"],
+        }
+    },
+)
 
-ZHIHU = entry(web_link("https://zhuanlan.zhihu.com/p/104444471"), {
-    "title": "MLsys各方向综述", "site_name": None,
-    "description": "作者以自己的角度，写了当前MLsys的各方向的总结，从分布式机器学习、深度学习模型压缩加速，再到框架系统设计。"},
-    line=11)
+ZHIHU = entry(
+    web_link("https://zhuanlan.zhihu.com/p/104444471"),
+    {
+        "title": "MLsys各方向综述",
+        "site_name": None,
+        "description": "作者以自己的角度，写了当前MLsys的各方向的总结，从分布式机器学习、深度学习模型压缩加速，再到框架系统设计。",
+    },
+    line=11,
+)
 
-NEWS = entry(web_link("https://devblogs.nvidia.com/cuda-11-features-revealed/"), {
-    "title": "CUDA 11 Features Revealed", "site_name": "NVIDIA Developer",
-    "description": "The A100 GPU has revolutionary hardware capabilities and we're excited to "
-                   "announce CUDA 11 in conjunction with A100."}, line=2, section="业界新闻",
-    extras=[web_link("https://blog.tensorflow.org/2020/04/whats-new-in-tflite.html"),
-            web_link("https://www.wemagine.ai/")])
+NEWS = entry(
+    web_link("https://devblogs.nvidia.com/cuda-11-features-revealed/"),
+    {
+        "title": "CUDA 11 Features Revealed",
+        "site_name": "NVIDIA Developer",
+        "description": "The A100 GPU has revolutionary hardware capabilities and we're excited to "
+        "announce CUDA 11 in conjunction with A100.",
+    },
+    line=2,
+    section="业界新闻",
+    extras=[web_link("https://blog.tensorflow.org/2020/04/whats-new-in-tflite.html"), web_link("https://www.wemagine.ai/")],
+)
 
-FAILED = entry(web_link("https://mp.weixin.qq.com/s/deleted"), None, line=12, status="failed",
-               error="article deleted by its author")
+FAILED = entry(
+    web_link("https://mp.weixin.qq.com/s/deleted"), None, line=12, status="failed", error="article deleted by its author"
+)
 
 ALL = [NEWS, HRANK, EAGERPY, WECHAT, MINGPT, RENAMED, ZHIHU, FAILED]
 
@@ -104,8 +158,9 @@ def test_paper_with_venue_tag_and_code_line():
     text = body(md(HRANK))
     assert_golden("paper.md", text + "\n")
     lines = text.split("\n")
-    assert lines[0] == ("- [CVPR 2020][2002.10179] [HRank: Filter Pruning using High-Rank Feature Map]"
-                        "(https://arxiv.org/abs/2002.10179)  ")
+    assert lines[0] == (
+        "- [CVPR 2020][2002.10179] [HRank: Filter Pruning using High-Rank Feature Map](https://arxiv.org/abs/2002.10179)  "
+    )
     assert lines[1] == "代码：https://github.com/lmbxmu/HRank  "  # the /tree/ form is the same repo
     assert lines[2].startswith("摘要：Neural network pruning") and "Abstract:" not in lines[2]
     assert lines[2].endswith("〔待编辑〕  ")
@@ -121,8 +176,10 @@ def test_pinned_paper_keeps_its_version():
 def test_open_source_form():
     text = body(md(MINGPT))
     assert_golden("repo.md", text + "\n")
-    assert text.split("\n")[0] == ("- [karpathy/minGPT: A minimal PyTorch re-implementation of the OpenAI GPT "
-                                   "(Generative Pretrained Transformer) training](https://github.com/karpathy/minGPT)  ")
+    assert text.split("\n")[0] == (
+        "- [karpathy/minGPT: A minimal PyTorch re-implementation of the OpenAI GPT "
+        "(Generative Pretrained Transformer) training](https://github.com/karpathy/minGPT)  "
+    )
     assert "Python · ★ 12.3k · MIT" in text
 
 
@@ -144,20 +201,28 @@ def test_wechat_article_with_account_and_extra_links():
     assert lines[0].endswith(" | 机器之心](https://mp.weixin.qq.com/s/hdulZ39EXSNnojQJ9HH4Tg)  ")
     assert lines[1:5] == [
         "标题：ActNN: Reducing Training Memory Footprint via 2-Bit Activation Compressed Training  ",
-        "论文：https://arxiv.org/abs/2104.14129  ", "代码：https://github.com/ucbrise/actnn  ",
-        "代码：https://github.com/other/extra  "]
+        "论文：https://arxiv.org/abs/2104.14129  ",
+        "代码：https://github.com/ucbrise/actnn  ",
+        "代码：https://github.com/other/extra  ",
+    ]
     assert "点击上方" not in text and "阅读原文" not in text
 
 
 def test_repo_write_up_in_open_source_gets_the_repo_prefix():
-    item = entry(web_link("https://mp.weixin.qq.com/s/aPA0PEqVn509u3xbgmhIwQ"), {
-        "title": "特斯拉AI总监Karpathy写了个GPT的Pytorch训练库，仅300行代码", "site_name": "机器之心"},
-        section="开源项目", extras=[github_link("karpathy/mingpt")],
-        extra_records={"github:karpathy/mingpt": {"full_name": "karpathy/minGPT",
-                                                  "html_url": "https://github.com/karpathy/minGPT"}})
+    item = entry(
+        web_link("https://mp.weixin.qq.com/s/aPA0PEqVn509u3xbgmhIwQ"),
+        {"title": "特斯拉AI总监Karpathy写了个GPT的Pytorch训练库，仅300行代码", "site_name": "机器之心"},
+        section="开源项目",
+        extras=[github_link("karpathy/mingpt")],
+        extra_records={
+            "github:karpathy/mingpt": {"full_name": "karpathy/minGPT", "html_url": "https://github.com/karpathy/minGPT"}
+        },
+    )
     lines = body(md(item)).split("\n")
-    assert lines[0] == ("- [karpathy/minGPT: 特斯拉AI总监Karpathy写了个GPT的Pytorch训练库，仅300行代码 | 机器之心]"
-                        "(https://mp.weixin.qq.com/s/aPA0PEqVn509u3xbgmhIwQ)  ")
+    assert lines[0] == (
+        "- [karpathy/minGPT: 特斯拉AI总监Karpathy写了个GPT的Pytorch训练库，仅300行代码 | 机器之心]"
+        "(https://mp.weixin.qq.com/s/aPA0PEqVn509u3xbgmhIwQ)  "
+    )
     assert lines[1] == "代码：https://github.com/karpathy/minGPT  "
 
 
@@ -202,14 +267,19 @@ def test_plain_english_template():
     assert_golden("plain.md", text)
     assert text.startswith("# Link digest (2020-05-15)\n")
     assert [line for line in text.split("\n") if line.startswith("## ")][:4] == [
-        "## News", "## Papers", "## Open source", "## Blog posts"]
+        "## News",
+        "## Papers",
+        "## Open source",
+        "## Blog posts",
+    ]
     assert "- [MLsys各方向综述](https://zhuanlan.zhihu.com/p/104444471) — 知乎" in text
 
 
 def test_template_from_a_file(tmp_path):
     path = tmp_path / "mine.md.j2"
-    path.write_text("{% for s in sections %}{% for e in s.entries %}* {{ e.title }} <{{ e.url }}>\n"
-                    "{% endfor %}{% endfor %}", encoding="utf-8")
+    path.write_text(
+        "{% for s in sections %}{% for e in s.entries %}* {{ e.title }} <{{ e.url }}>\n{% endfor %}{% endfor %}", encoding="utf-8"
+    )
     assert md(ZHIHU, template=str(path)) == "* MLsys各方向综述 <https://zhuanlan.zhihu.com/p/104444471>\n"
     with pytest.raises(ValueError, match="no such template"):
         md(ZHIHU, template=str(tmp_path / "missing.j2"))
@@ -224,8 +294,11 @@ def test_code_line_skipped_when_repo_is_another_entry():
 
 
 def test_no_link_said_twice_in_one_entry():
-    paper = entry(arxiv_link("2002.10179"), dict(HRANK.record), extras=[
-        github_link("lmbxmu/HRank"), arxiv_link("2002.10179v2"), github_link("LMBXMU/hrank")])
+    paper = entry(
+        arxiv_link("2002.10179"),
+        dict(HRANK.record),
+        extras=[github_link("lmbxmu/HRank"), arxiv_link("2002.10179v2"), github_link("LMBXMU/hrank")],
+    )
     view = entry_view(paper, [])
     assert [link.label for link in view.links] == ["代码"]
 
@@ -238,15 +311,32 @@ def test_entry_without_record_falls_back_to_its_url():
 def test_json_document():
     document = json.loads(render_json(ALL))
     first = document["entries"][1]
-    assert list(first) == ["key", "kind", "section", "line", "url", "title", "source", "summary", "note",
-                           "links", "status", "error", "cached", "fetched_at", "record",
-                           "summary_source", "summary_numbers_unchecked", "featured_in", "follow_up"]
+    assert list(first) == [
+        "key",
+        "kind",
+        "section",
+        "line",
+        "url",
+        "title",
+        "source",
+        "summary",
+        "note",
+        "links",
+        "status",
+        "error",
+        "cached",
+        "fetched_at",
+        "record",
+        "summary_source",
+        "summary_numbers_unchecked",
+        "featured_in",
+        "follow_up",
+    ]
     assert first["featured_in"] == [] and first["follow_up"] is False
     assert document["diagnostics"] == []
     assert first["key"] == "arxiv:2002.10179" and first["kind"] == "arxiv" and first["section"] == "论文"
     assert first["title"] == "HRank: Filter Pruning using High-Rank Feature Map"
-    assert first["links"] == [{"label": "代码", "url": "https://github.com/lmbxmu/HRank",
-                               "key": "github:lmbxmu/hrank"}]
+    assert first["links"] == [{"label": "代码", "url": "https://github.com/lmbxmu/HRank", "key": "github:lmbxmu/hrank"}]
     assert "〔待编辑〕" not in first["summary"]
     assert first["record"]["venue"] == "CVPR 2020"
     failed = document["entries"][-1]
@@ -255,12 +345,30 @@ def test_json_document():
     assert "机器之心" in render_json([WECHAT])  # UTF-8, not \\u escapes
 
 
-@pytest.mark.parametrize("record", [None, {}, {"title": None, "description": None, "site_name": None,
-                                                 "full_name": None, "abstract": None, "code_urls": None,
-                                                 "latest_release": "v1", "stars": None, "venue": None}])
+@pytest.mark.parametrize(
+    "record",
+    [
+        None,
+        {},
+        {
+            "title": None,
+            "description": None,
+            "site_name": None,
+            "full_name": None,
+            "abstract": None,
+            "code_urls": None,
+            "latest_release": "v1",
+            "stars": None,
+            "venue": None,
+        },
+    ],
+)
 def test_records_with_missing_fields_still_render(record):
-    for item in (entry(arxiv_link("2001.00001"), record), entry(github_link("o/r"), record),
-                 entry(web_link("https://example.com/a"), record)):
+    for item in (
+        entry(arxiv_link("2001.00001"), record),
+        entry(github_link("o/r"), record),
+        entry(web_link("https://example.com/a"), record),
+    ):
         lines = body(md(item)).split("\n")
         assert lines[0].startswith("- [") and lines[-1] == "摘要：〔待编辑〕  "
         json.loads(render_json([item]))

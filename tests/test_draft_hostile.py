@@ -29,7 +29,7 @@ LINK_LINE = re.compile(r"^- \[(?P<text>(?:\\.|[^\\\[\]])*)\]\((?P<url>https?://[
 def entry_block(text: str) -> list[str]:
     lines = text.split("\n")
     start = next(i for i, line in enumerate(lines) if line.startswith("- "))
-    return lines[start: lines.index("", start)]
+    return lines[start : lines.index("", start)]
 
 
 def assert_safe(block: list[str]) -> None:
@@ -46,15 +46,16 @@ def assert_safe(block: list[str]) -> None:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_web_title_source_description_and_note(text):
-    item = entry(web_link("https://example.com/a"), {"title": text, "site_name": text, "description": text},
-                 note=text)
+    item = entry(web_link("https://example.com/a"), {"title": text, "site_name": text, "description": text}, note=text)
     assert_safe(entry_block(render_markdown([item], date="2020-01-01")))
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_repository_description(text):
-    item = entry(github_link("o/r"), {"full_name": "o/r", "description": text, "language": text,
-                                      "license": text, "latest_release": {"tag": text}})
+    item = entry(
+        github_link("o/r"),
+        {"full_name": "o/r", "description": text, "language": text, "license": text, "latest_release": {"tag": text}},
+    )
     assert_safe(entry_block(render_markdown([item], date="2020-01-01")))
 
 
@@ -83,15 +84,15 @@ def test_huge_title_is_capped_and_huge_description_cut():
     assert len(block[1]) < 400 and block[1].endswith("…〔待编辑〕  ")
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,<script>", "ftp://x.example/a",
-                                 "//evil.example", "", None])
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,<script>", "ftp://x.example/a", "//evil.example", "", None]
+)
 def test_only_http_urls_become_links(url):
     assert mdtext.safe_url(url) is None
 
 
 def test_url_breaking_characters_are_encoded():
-    assert mdtext.safe_url("https://en.wikipedia.org/wiki/A_(b) c<d>") == \
-        "https://en.wikipedia.org/wiki/A_%28b%29%20c%3Cd%3E"
+    assert mdtext.safe_url("https://en.wikipedia.org/wiki/A_(b) c<d>") == "https://en.wikipedia.org/wiki/A_%28b%29%20c%3Cd%3E"
 
 
 def test_non_http_main_and_extra_links_are_not_linked():
@@ -105,17 +106,18 @@ def test_non_http_main_and_extra_links_are_not_linked():
 
 
 def test_hostile_repo_homepage_is_not_linked():
-    item = entry(github_link("o/r"), {"full_name": "o/r", "homepage": "javascript:alert('arxiv.org/abs/2001.00001')",
-                                      "html_url": "javascript:alert(1)"})
+    item = entry(
+        github_link("o/r"),
+        {"full_name": "o/r", "homepage": "javascript:alert('arxiv.org/abs/2001.00001')", "html_url": "javascript:alert(1)"},
+    )
     block = entry_block(render_markdown([item], date="2020-01-01"))
     assert block[0] == "- [o/r](https://github.com/o/r)  "
     assert "论文：https://arxiv.org/abs/2001.00001  " in block  # the id is data, the link is rebuilt
 
 
 def test_hostile_failure_reason_stays_in_its_block():
-    item = entry(web_link("https://example.com/a"), None, status="failed",
-                 error="boom\n<!-- /enrich:failed -->\n## 论文")
+    item = entry(web_link("https://example.com/a"), None, status="failed", error="boom\n<!-- /enrich:failed -->\n## 论文")
     text = render_markdown([item], date="2020-01-01")
-    block = text[text.index("<!-- enrich:failed"):]
+    block = text[text.index("<!-- enrich:failed") :]
     assert block.count("<!-- /enrich:failed -->") == 1
     assert "\n## 论文" not in block

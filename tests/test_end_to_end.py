@@ -63,11 +63,9 @@ class Site:
         self.arxiv = FakeArxiv(clock=FakeClock())
         self.arxiv.add(ACTNN)
         server.route(API_PATH, self.arxiv)
-        self.repo("ucbrise/actnn", description="Activation Compressed Training", language="Python",
-                  stargazers_count=190)
+        self.repo("ucbrise/actnn", description="Activation Compressed Training", language="Python", stargazers_count=190)
         server.route("/repos/ucbrise/actnn/releases/latest", ok(release_json("ucbrise/actnn", "v0.1")))
-        self.repo("lmbxmu/HRank", description="Pytorch implementation of our CVPR 2020 (Oral) -- HRank",
-                  stargazers_count=250)
+        self.repo("lmbxmu/HRank", description="Pytorch implementation of our CVPR 2020 (Oral) -- HRank", stargazers_count=250)
         server.route("/repos/lmbxmu/HRank/releases/latest", Reply(404, '{"message": "Not Found"}', gh_headers()))
         server.route("/blog/data-echoing", ARTICLE)
         monkeypatch.chdir(tmp_path)
@@ -244,7 +242,10 @@ def test_an_expired_github_record_is_revalidated_with_its_etag(site):
     site.sources("https://github.com/lmbxmu/HRank\n")
     site.run("sources.txt")
     _expire(site, "github:lmbxmu/hrank")
-    site.server.route("/repos/lmbxmu/HRank", lambda req: Reply(304, b"", gh_headers()) if req.headers.get("if-none-match") == 'W/"abc"' else Reply(500))
+    site.server.route(
+        "/repos/lmbxmu/HRank",
+        lambda req: Reply(304, b"", gh_headers()) if req.headers.get("if-none-match") == 'W/"abc"' else Reply(500),
+    )
     code, _, err = site.run("sources.txt")
     assert code == 0 and site.server.hits("/repos/lmbxmu/HRank")[-1].headers["if-none-match"] == 'W/"abc"'
     assert err.strip().splitlines()[-1].startswith("1 entry: 0 fetched, 1 from cache")
@@ -266,8 +267,9 @@ def test_the_command_runs_as_a_program(site):
     """One real process, as cron runs it: the console entry point, stderr summary, exit code."""
     site.sources(SOURCES)
     env = {k: v for k, v in __import__("os").environ.items()}
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "sources.txt", "-q"], cwd=site.dir, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "sources.txt", "-q"], cwd=site.dir, env=env, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().startswith("3 entries: 3 fetched, 0 from cache, 0 failed; GitHub: 4783 requests left")
     assert re.search(r"^- \[lmbxmu/HRank: ", proc.stdout, re.M)

@@ -14,8 +14,14 @@ from pipeline.models import Status
 
 TRANSIENT = [errors.TimedOut, errors.ConnectionFailed, errors.RateLimited, errors.SecondaryRateLimit, errors.ServerError]
 PERMANENT = [errors.NotFound, errors.Blocked, errors.BadRequest]
-NEITHER = [errors.TLSNotTrusted, errors.RunHalted, errors.BatchTooHeavy, errors.BudgetExhausted,
-           errors.PageUnavailable, errors.PageTooComplex]
+NEITHER = [
+    errors.TLSNotTrusted,
+    errors.RunHalted,
+    errors.BatchTooHeavy,
+    errors.BudgetExhausted,
+    errors.PageUnavailable,
+    errors.PageTooComplex,
+]
 
 
 @pytest.mark.parametrize("cls", TRANSIENT + PERMANENT + NEITHER)
@@ -32,10 +38,13 @@ def test_old_homes_name_the_same_classes():
     from pipeline.sites import common
 
     assert (retry.FetchError, retry.TransientError, retry.PermanentError, retry.TimedOut) == (
-        errors.FetchError, errors.TransientError, errors.PermanentError, errors.TimedOut)
+        errors.FetchError,
+        errors.TransientError,
+        errors.PermanentError,
+        errors.TimedOut,
+    )
     assert (github_rest.RunHalted, github_rest.SecondaryRateLimit) == (errors.RunHalted, errors.SecondaryRateLimit)
-    assert (github_graphql.BatchTooHeavy, github_graphql.BudgetExhausted) == (
-        errors.BatchTooHeavy, errors.BudgetExhausted)
+    assert (github_graphql.BatchTooHeavy, github_graphql.BudgetExhausted) == (errors.BatchTooHeavy, errors.BudgetExhausted)
     assert common.PageUnavailable is errors.PageUnavailable
     assert pagebounds.PageTooComplex is errors.PageTooComplex
 
@@ -43,37 +52,53 @@ def test_old_homes_name_the_same_classes():
 NOW = 1_700_000_000.0
 
 
-@pytest.mark.parametrize("status, headers, body, cls, reason", [
-    (404, {}, "", errors.NotFound, "repository not found (deleted or private)"),
-    (451, {}, "", errors.Blocked, "repository unavailable for legal reasons (HTTP 451)"),
-    (403, {}, '{"message": "Repository access blocked"}', errors.Blocked, "repository blocked by GitHub"),
-    (429, {}, "", errors.RateLimited, "rate limited by GitHub (HTTP 429)"),
-    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 30)}, "", errors.RateLimited,
-     "rate limit exhausted, resets at 22:13 UTC"),
-    (403, {"retry-after": "5"}, "", errors.SecondaryRateLimit, "GitHub secondary rate limit (retry after 5 s)"),
-    (502, {}, "", errors.ServerError, "GitHub server error (HTTP 502)"),
-    (401, {}, "", errors.RunHalted, "GitHub rejected the token (HTTP 401)"),
-])
+@pytest.mark.parametrize(
+    "status, headers, body, cls, reason",
+    [
+        (404, {}, "", errors.NotFound, "repository not found (deleted or private)"),
+        (451, {}, "", errors.Blocked, "repository unavailable for legal reasons (HTTP 451)"),
+        (403, {}, '{"message": "Repository access blocked"}', errors.Blocked, "repository blocked by GitHub"),
+        (429, {}, "", errors.RateLimited, "rate limited by GitHub (HTTP 429)"),
+        (
+            403,
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 30)},
+            "",
+            errors.RateLimited,
+            "rate limit exhausted, resets at 22:13 UTC",
+        ),
+        (403, {"retry-after": "5"}, "", errors.SecondaryRateLimit, "GitHub secondary rate limit (retry after 5 s)"),
+        (502, {}, "", errors.ServerError, "GitHub server error (HTTP 502)"),
+        (401, {}, "", errors.RunHalted, "GitHub rejected the token (HTTP 401)"),
+    ],
+)
 def test_github_answers_become_their_cause(status, headers, body, cls, reason):
     error = classify_failure(status, headers, body, now=NOW, max_wait=60)
     assert type(error) is cls and error.reason == reason
 
 
-@pytest.mark.parametrize("error, cls", [
-    ({"type": "NOT_FOUND", "message": "Could not resolve to a Repository"}, errors.NotFound),
-    ({"type": "FORBIDDEN", "message": "Repository access blocked"}, errors.Blocked),
-    ({"type": "SOMETHING_NEW", "message": "?"}, errors.ServerError),
-])
+@pytest.mark.parametrize(
+    "error, cls",
+    [
+        ({"type": "NOT_FOUND", "message": "Could not resolve to a Repository"}, errors.NotFound),
+        ({"type": "FORBIDDEN", "message": "Repository access blocked"}, errors.Blocked),
+        ({"type": "SOMETHING_NEW", "message": "?"}, errors.ServerError),
+    ],
+)
 def test_graphql_alias_errors_become_their_cause(error, cls):
     assert type(alias_error(error)) is cls
 
 
-@pytest.mark.parametrize("error, cls", [
-    ({"type": "RATE_LIMITED", "message": "API rate limit exceeded"}, errors.BudgetExhausted),
-    ({"type": "TIMEOUT", "message": ""}, errors.BatchTooHeavy),
-    ({"message": "Something went wrong while executing your query. This may be the result of a timeout"},
-     errors.BatchTooHeavy),
-])
+@pytest.mark.parametrize(
+    "error, cls",
+    [
+        ({"type": "RATE_LIMITED", "message": "API rate limit exceeded"}, errors.BudgetExhausted),
+        ({"type": "TIMEOUT", "message": ""}, errors.BatchTooHeavy),
+        (
+            {"message": "Something went wrong while executing your query. This may be the result of a timeout"},
+            errors.BatchTooHeavy,
+        ),
+    ],
+)
 def test_graphql_query_errors_become_their_cause(error, cls):
     assert type(whole_query_error([error])) is cls
 

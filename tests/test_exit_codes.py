@@ -88,7 +88,10 @@ class FailingStream(io.StringIO):
 def test_a_full_or_closed_stdout_is_exit_4_naming_it(workdir, error):
     code, _, err = run("--offline", URL, stdout=FailingStream(error))
     assert code == 4
-    assert err.strip().splitlines()[-1] == f"enrich: could not finish: cannot write the draft to standard output: {os.strerror(error)}"
+    assert (
+        err.strip().splitlines()[-1]
+        == f"enrich: could not finish: cannot write the draft to standard output: {os.strerror(error)}"
+    )
 
 
 def test_a_closed_stdout_pipe_in_a_real_process_is_exit_4_without_a_second_error(workdir):
@@ -97,8 +100,15 @@ def test_a_closed_stdout_pipe_in_a_real_process_is_exit_4_without_a_second_error
     reader, writer = os.pipe()
     os.close(reader)  # nobody will ever read: the first write fails with EPIPE
     try:
-        proc = subprocess.run([sys.executable, "-m", "pipeline", "--offline", "sources.txt"], cwd=workdir, env=env,
-                              stdout=writer, stderr=subprocess.PIPE, text=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipeline", "--offline", "sources.txt"],
+            cwd=workdir,
+            env=env,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
     finally:
         os.close(writer)
     assert proc.returncode == 4, proc.stderr

@@ -89,7 +89,6 @@ def test_garbage_does_not_crash():
     assert record.url == "https://example.com/"
 
 
-
 def test_headline_kept_by_h1_and_json_ld_over_rewritten_social_title():
     # og:title, twitter:title and <title> come from one SEO field; the <h1> and the JSON-LD
     # headline are the article's own and outvote it.
@@ -116,8 +115,7 @@ def test_headline_split_into_kicker_spans_has_no_space_before_colon():
 def test_kicker_follows_what_the_h1_shows():
     # A section label before the colon in the social titles, the bare headline as <h1>.
     section = inline_page(
-        '<meta property="og:title" content="Chronik: Lotte ist tot">'
-        "<title>Chronik: Lotte ist tot - wien.example</title>",
+        '<meta property="og:title" content="Chronik: Lotte ist tot"><title>Chronik: Lotte ist tot - wien.example</title>',
         "<h1>Lotte ist tot</h1>",
     )
     assert extract_page(section, "https://wien.example/s/1").title == "Lotte ist tot"
@@ -130,8 +128,7 @@ def test_kicker_follows_what_the_h1_shows():
     assert extract_page(quote, "https://ski.example/k").title == '"Pure void": Kramer misses the Games'
     # A long department label in the <h1> is not part of the headline.
     department = inline_page(
-        '<meta property="og:title" content="Press releases">'
-        "<title>Boosters remain available until February</title>",
+        '<meta property="og:title" content="Press releases"><title>Boosters remain available until February</title>',
         "<h1><span>Press release of the Health, Social and Integration Directorate</span>"
         "<span>:</span>Boosters remain available until February</h1>",
     )
@@ -142,8 +139,7 @@ def test_date_before_the_headline_in_the_h1_is_dropped():
     html = inline_page(
         '<meta name="twitter:title" content="Oil report November 2021">'
         "<title>AGENCY - Statistics - Oil report November 2021</title>",
-        '<h1><a href="/">Federal Agency for Oil</a></h1>'
-        '<h1><span class="date">27.01.2022</span> Oil report November 2021</h1>',
+        '<h1><a href="/">Federal Agency for Oil</a></h1><h1><span class="date">27.01.2022</span> Oil report November 2021</h1>',
     )
     assert extract_page(html, "https://www.agency.example/news/1").title == "Oil report November 2021"
 
@@ -158,10 +154,12 @@ def test_h1_starting_with_the_titles_site_name_is_a_banner():
 
 def test_meta_value_attribute_is_read_when_content_is_missing():
     # Some large news sites write `<meta name=... value=...>` without `content=`.
-    html = (b"<html><head><title>Edge chips sell out - Daily Wire Example</title>"
-            b'<meta property="og:site_name" value="Daily Wire Example">'
-            b'<meta name="description" value="Edge chips sold out in a week. Makers promise more.">'
-            b"</head><body><h1>Edge chips sell out</h1></body></html>")
+    html = (
+        b"<html><head><title>Edge chips sell out - Daily Wire Example</title>"
+        b'<meta property="og:site_name" value="Daily Wire Example">'
+        b'<meta name="description" value="Edge chips sold out in a week. Makers promise more.">'
+        b"</head><body><h1>Edge chips sell out</h1></body></html>"
+    )
     record = extract_page(html, "https://news.example.net/a/1")
     assert record.description == "Edge chips sold out in a week. Makers promise more."
     assert record.site_name == "Daily Wire Example"

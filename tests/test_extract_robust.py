@@ -37,18 +37,34 @@ _WAYBACK = """<html><head><script src="//archive.org/includes/analytics.js"></sc
 <body><!-- BEGIN WAYBACK TOOLBAR INSERT --><div id="wm-ipp"><h1>The Wayback Machine</h1></div>
 <!-- END WAYBACK TOOLBAR INSERT --><h1>Old post</h1><p>Body.</p></body></html>"""
 
-PAGES = [_WECHAT.encode(), _NEWS.encode(), _ZHIHU.encode(), _WAYBACK.encode(), _NEWS.encode("utf-16"),
-         _WECHAT.encode("gb18030", "replace")]
+PAGES = [
+    _WECHAT.encode(),
+    _NEWS.encode(),
+    _ZHIHU.encode(),
+    _WAYBACK.encode(),
+    _NEWS.encode("utf-16"),
+    _WECHAT.encode("gb18030", "replace"),
+]
 
 URLS = st.one_of(
     st.none(),
     st.just(""),
-    st.sampled_from([
-        "https://mp.weixin.qq.com/s/abc", "https://www.zhihu.com/question/1", "https://news.example.com/a",
-        "https://web.archive.org/web/20160101000000/http://blog.example.com/old", "https://web.archive.org/web/",
-        "https://archive.ph/AbCd1", "https://archive.ph/2020.01.01-000000/", "http://[::1", "not a url",
-        "https://\u00e9xample.com/\u4e2d", "javascript:alert(1)", "https:///nohost",
-    ]),
+    st.sampled_from(
+        [
+            "https://mp.weixin.qq.com/s/abc",
+            "https://www.zhihu.com/question/1",
+            "https://news.example.com/a",
+            "https://web.archive.org/web/20160101000000/http://blog.example.com/old",
+            "https://web.archive.org/web/",
+            "https://archive.ph/AbCd1",
+            "https://archive.ph/2020.01.01-000000/",
+            "http://[::1",
+            "not a url",
+            "https://\u00e9xample.com/\u4e2d",
+            "javascript:alert(1)",
+            "https:///nohost",
+        ]
+    ),
     st.text(max_size=80),
 )
 
@@ -69,9 +85,11 @@ def mutated_pages(draw) -> bytes:
     return body[:start] + body[end:]
 
 
-CONTENT_TYPES = st.one_of(st.none(), st.sampled_from(["text/html; charset=gbk", "text/html; charset=bogus",
-                                                      "text/html; charset=", "application/xhtml+xml"]),
-                          st.text(max_size=40))
+CONTENT_TYPES = st.one_of(
+    st.none(),
+    st.sampled_from(["text/html; charset=gbk", "text/html; charset=bogus", "text/html; charset=", "application/xhtml+xml"]),
+    st.text(max_size=40),
+)
 
 
 def _extract_or_unavailable(body: bytes, url: str | None, content_type: str | None = None) -> None:

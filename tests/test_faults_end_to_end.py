@@ -31,7 +31,9 @@ def test_every_fault_ends_well(server, tmp_path, monkeypatch, capsys):
         "/reset": Reply(raw=reset()),
         "/hang": Reply(raw=hang(5)),
         "/trickle": Reply(raw=streamed(lambda: iter([b"<"] * 100), {"Content-Type": "text/html"}, interval=0.3)),
-        "/truncated": Reply(raw=streamed(lambda: iter([b"<html><title>Cut"]), {"Content-Type": "text/html", "Content-Length": "5000"})),
+        "/truncated": Reply(
+            raw=streamed(lambda: iter([b"<html><title>Cut"]), {"Content-Type": "text/html", "Content-Length": "5000"})
+        ),
         "/bomb": Reply(200, bomb, {"Content-Encoding": "gzip"}),
         "/loop": Reply(302, "", {"Location": "/loop"}),
         "/wall": Reply(200, BOT_WALL),
@@ -45,17 +47,19 @@ def test_every_fault_ends_well(server, tmp_path, monkeypatch, capsys):
     server.sequence("/flaky", Reply(500, "oops"), Reply(200, PAGE))
     for n in range(30):
         server.route(f"/hop/{n}", Reply(302, "", {"Location": f"/hop/{n + 1}"}))
-    (tmp_path / "sources.txt").write_text(
-        "".join(server.url(p) + "\n" for p in [*faults, "/hop/0"]), encoding="utf-8")
+    (tmp_path / "sources.txt").write_text("".join(server.url(p) + "\n" for p in [*faults, "/hop/0"]), encoding="utf-8")
     (tmp_path / "enrich.toml").write_text(
-        f"[web]\ndeadline = {DEADLINE}\nread_timeout = 0.5\nconnect_timeout = 0.5\n", encoding="utf-8")
+        f"[web]\ndeadline = {DEADLINE}\nread_timeout = 0.5\nconnect_timeout = 0.5\n", encoding="utf-8"
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ENRICH_CONFIG", str(tmp_path / "enrich.toml"))
     out, err = io.StringIO(), io.StringIO()
     started = time.monotonic()
     code = main(["sources.txt", "--allow-private-hosts", "--format", "json"], io.BytesIO(), out, err)
     elapsed = time.monotonic() - started
-    entries = {e["url"].rsplit("/", 1)[-1] if "/hop/" not in e["url"] else "hop": e for e in json.loads(out.getvalue())["entries"]}
+    entries = {
+        e["url"].rsplit("/", 1)[-1] if "/hop/" not in e["url"] else "hop": e for e in json.loads(out.getvalue())["entries"]
+    }
     status = {name: (e["status"], e["error"]) for name, e in entries.items()}
     assert code == 1
     assert status["flaky"] == ("ok", None) and entries["flaky"]["title"] == "Fine page"
@@ -90,4 +94,5 @@ def test_a_link_out_of_time_names_the_failure_it_was_retrying():
     assert _deadline_reason([], 30) == "timed out after 30 s"
     assert _deadline_reason([TransientError("timed out after 20 s (no data)")], 30) == "timed out after 30 s"
     assert _deadline_reason([TransientError("connection reset"), TransientError("HTTP 503")], 30) == (
-        "HTTP 503 (still failing after 30 s)")
+        "HTTP 503 (still failing after 30 s)"
+    )

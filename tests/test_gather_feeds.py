@@ -23,9 +23,16 @@ def test_atom_entries():
 
 @pytest.mark.parametrize("version", ["https://jsonfeed.org/version/1", "https://jsonfeed.org/version/1.1"])
 def test_json_feed_1_0_and_1_1(version):
-    feed = parse_feed(docs.json_feed([("端侧推理", "https://j.example.org/1")], version=version).encode(), "application/feed+json")
+    feed = parse_feed(
+        docs.json_feed([("端侧推理", "https://j.example.org/1")], version=version).encode(), "application/feed+json"
+    )
     [item] = feed.items
-    assert (item.title, item.url, item.summary, item.author) == ("端侧推理", "https://j.example.org/1", "About 端侧推理", "Han Meimei")
+    assert (item.title, item.url, item.summary, item.author) == (
+        "端侧推理",
+        "https://j.example.org/1",
+        "About 端侧推理",
+        "Han Meimei",
+    )
     assert item.published == docs.WHEN.timestamp()
 
 
@@ -35,23 +42,34 @@ def test_json_feed_1_0_author_and_untitled_item():
     assert (item.id, item.title, item.url, item.author) == ("7", "A note without a title", "https://e.example.org/n", "X")
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b'{"items": []}', "JSON without a JSON Feed version"),
-    (b'{"version": "https://jsonfeed.org/version/1.1", "items": 3}', "without an items list"),
-    (b"{not json", "invalid JSON"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"items": []}', "JSON without a JSON Feed version"),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": 3}', "without an items list"),
+        (b"{not json", "invalid JSON"),
+    ],
+)
 def test_bad_json_feeds_are_named(body, reason):
     with pytest.raises(FeedError, match=reason):
         parse_feed(body, "application/json")
 
 
 def test_arxiv_listing_keeps_the_announce_type():
-    body = docs.arxiv_listing([("2512.00001v1", "Tiny NPU", "new"), ("2511.00002v2", "Old paper", "replace"),
-                               ("2512.00003v1", "Cross one", "cross"), ("2510.00004v3", "Old cross", "replace-cross")])
+    body = docs.arxiv_listing(
+        [
+            ("2512.00001v1", "Tiny NPU", "new"),
+            ("2511.00002v2", "Old paper", "replace"),
+            ("2512.00003v1", "Cross one", "cross"),
+            ("2510.00004v3", "Old cross", "replace-cross"),
+        ]
+    )
     feed = parse_feed(body.encode(), "application/rss+xml")
     assert [(i.url, i.announce_type) for i in feed.items] == [
-        ("https://arxiv.org/abs/2512.00001", "new"), ("https://arxiv.org/abs/2511.00002", "replace"),
-        ("https://arxiv.org/abs/2512.00003", "cross"), ("https://arxiv.org/abs/2510.00004", "replace-cross"),
+        ("https://arxiv.org/abs/2512.00001", "new"),
+        ("https://arxiv.org/abs/2511.00002", "replace"),
+        ("https://arxiv.org/abs/2512.00003", "cross"),
+        ("https://arxiv.org/abs/2510.00004", "replace-cross"),
     ]
     assert feed.skip_days == {"saturday", "sunday"}
 
@@ -63,8 +81,10 @@ def test_empty_arxiv_listing_is_a_feed_with_no_items():
 
 def test_github_releases_and_wechat_bridge():
     releases = parse_feed(docs.github_releases("Tencent/ncnn", ["20261201", "20261101"]).encode(), "application/atom+xml")
-    assert [i.url for i in releases.items] == ["https://github.com/Tencent/ncnn/releases/tag/20261201",
-                                             "https://github.com/Tencent/ncnn/releases/tag/20261101"]
+    assert [i.url for i in releases.items] == [
+        "https://github.com/Tencent/ncnn/releases/tag/20261201",
+        "https://github.com/Tencent/ncnn/releases/tag/20261101",
+    ]
     bridge = parse_feed(docs.wechat_bridge("机器之心", [("端侧大模型量化实践", docs.wechat_url(1))]).encode(), "application/xml")
     [item] = bridge.items
     assert item.title == "端侧大模型量化实践" and item.summary == "端侧大模型量化实践的正文摘要。"
@@ -72,17 +92,22 @@ def test_github_releases_and_wechat_bridge():
 
 
 def test_malformed_xml_with_items_is_read_and_says_so():
-    body = docs.rss2([("One", "https://m.example.org/1"), ("Two", "https://m.example.org/2")]).replace("</channel></rss>", "<item><title>broken &amp</title>")
+    body = docs.rss2([("One", "https://m.example.org/1"), ("Two", "https://m.example.org/2")]).replace(
+        "</channel></rss>", "<item><title>broken &amp</title>"
+    )
     feed = parse_feed(body.encode(), "text/xml")
     assert [i.url for i in feed.items][:2] == ["https://m.example.org/1", "https://m.example.org/2"]
     assert feed.problems and feed.problems[0].startswith("malformed XML")
 
 
-@pytest.mark.parametrize(("body", "reason"), [
-    (b"<?xml version='1.0'?><rss><channel><title>x</title></chan", "not a feed"),
-    (b"<!DOCTYPE html><html><head><title>Login</title></head><body>please log in</body></html>", "HTML page"),
-    (b"plain words, nothing else", "not a feed"),
-])
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<?xml version='1.0'?><rss><channel><title>x</title></chan", "not a feed"),
+        (b"<!DOCTYPE html><html><head><title>Login</title></head><body>please log in</body></html>", "HTML page"),
+        (b"plain words, nothing else", "not a feed"),
+    ],
+)
 def test_what_is_not_a_feed_is_named(body, reason):
     with pytest.raises(FeedError, match=reason):
         parse_feed(body, None)

@@ -26,14 +26,24 @@ def candidate(n: int, section: str, title: str = "") -> Candidate:
 
 
 def test_a_new_inbox_is_sectioned_in_the_digest_order():
-    text = merge_inbox(None, [candidate(1, "博文"), candidate(2, "论文"), candidate(3, "博文", "A [bracketed] title")], [],
-                       today=TODAY, keep_days=14)
+    text = merge_inbox(
+        None,
+        [candidate(1, "博文"), candidate(2, "论文"), candidate(3, "博文", "A [bracketed] title")],
+        [],
+        today=TODAY,
+        keep_days=14,
+    )
     assert text.index("## 论文") < text.index("## 博文")
     assert "- [ ] [A \\[bracketed\\] title](https://c3.example.org/post) · feed\n  picked 2026-12-03: keywords: NPU\n" in text
     items = parse_inbox(text, canonical_key)
     first = items[0]
     assert (first.key, first.section, first.ticked, first.note, first.picked) == (
-        "web:https://c2.example.org/post", "论文", False, None, TODAY)
+        "web:https://c2.example.org/post",
+        "论文",
+        False,
+        None,
+        TODAY,
+    )
 
 
 def test_new_sections_go_in_order_between_the_editor_s():
@@ -49,22 +59,35 @@ def test_new_sections_go_in_order_between_the_editor_s():
 
 def test_sources_lines_are_appended_to_their_section_never_rewritten():
     text = "# c\n[papers]\nhttps://arxiv.org/abs/1\n# a comment of mine\n\n[博文]\nhttps://b.example.org/x  note\n"
-    out = add_to_sources(text, [Move("论文", "https://arxiv.org/abs/2", "see fig 3"), Move("开源项目", "https://github.com/a/b", None),
-                                Move(None, "https://n.example.org/", None)])
-    assert out == ("# c\nhttps://n.example.org/\n[papers]\nhttps://arxiv.org/abs/1\n# a comment of mine\n"
-                   "https://arxiv.org/abs/2  see fig 3\n\n[博文]\nhttps://b.example.org/x  note\n\n[开源项目]\nhttps://github.com/a/b\n")
+    out = add_to_sources(
+        text,
+        [
+            Move("论文", "https://arxiv.org/abs/2", "see fig 3"),
+            Move("开源项目", "https://github.com/a/b", None),
+            Move(None, "https://n.example.org/", None),
+        ],
+    )
+    assert out == (
+        "# c\nhttps://n.example.org/\n[papers]\nhttps://arxiv.org/abs/1\n# a comment of mine\n"
+        "https://arxiv.org/abs/2  see fig 3\n\n[博文]\nhttps://b.example.org/x  note\n\n[开源项目]\nhttps://github.com/a/b\n"
+    )
 
 
 # -- the property ----------------------------------------------------------------------------
-note_text = st.text(alphabet=st.sampled_from(list("abcxyz 端侧量化！?")), min_size=1, max_size=12).map(str.strip).filter(
-    lambda s: s and not s.startswith("picked"))
+note_text = (
+    st.text(alphabet=st.sampled_from(list("abcxyz 端侧量化！?")), min_size=1, max_size=12)
+    .map(str.strip)
+    .filter(lambda s: s and not s.startswith("picked"))
+)
 
 
 @st.composite
 def editing(draw):
     first = draw(st.integers(1, 6))
     sections = draw(st.lists(st.sampled_from(SECTIONS), min_size=first, max_size=first))
-    edits = draw(st.lists(st.tuples(st.booleans(), st.one_of(st.none(), note_text), st.booleans()), min_size=first, max_size=first))
+    edits = draw(
+        st.lists(st.tuples(st.booleans(), st.one_of(st.none(), note_text), st.booleans()), min_size=first, max_size=first)
+    )
     order = draw(st.permutations(range(first)))
     second = draw(st.integers(0, 3))
     crash = draw(st.booleans())
@@ -78,7 +101,7 @@ def edit_inbox(text: str, edits, order, free) -> tuple[str, list]:
     items = parse_inbox(text, canonical_key)
     blocks, kept = [], []
     for item, (tick, note, delete) in zip(items, edits):
-        block = lines[item.start:item.end]
+        block = lines[item.start : item.end]
         if tick:
             block[0] = block[0].replace("- [ ]", "- [x]", 1)
         if note:
@@ -88,7 +111,7 @@ def edit_inbox(text: str, edits, order, free) -> tuple[str, list]:
     permuted = [blocks[i] for i in order]
     out, cursor = [], 0
     for slot, item in enumerate(items):
-        out += lines[cursor:item.start] + permuted[slot]
+        out += lines[cursor : item.start] + permuted[slot]
         cursor = item.end
     out += lines[cursor:]
     if free:

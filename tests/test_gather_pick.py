@@ -27,11 +27,13 @@ class Archive:
         return [e for e in self.entries if key in e.keys]
 
 
-ARCHIVE = Archive([
-    PastEntry("2026-10-15", "博文", "端侧大模型推理加速实践", ("web:https://old.example.org/a",)),
-    PastEntry("2026-11-01", "论文", "Structured pruning for edge NPUs", ("arxiv:2510.00001",)),
-    PastEntry("2026-11-15", "业界新闻", "某公司发布新款手机芯片", ()),
-])
+ARCHIVE = Archive(
+    [
+        PastEntry("2026-10-15", "博文", "端侧大模型推理加速实践", ("web:https://old.example.org/a",)),
+        PastEntry("2026-11-01", "论文", "Structured pruning for edge NPUs", ("arxiv:2510.00001",)),
+        PastEntry("2026-11-15", "业界新闻", "某公司发布新款手机芯片", ()),
+    ]
+)
 
 
 def item(title: str, url: str | None, summary: str = "", announce: str | None = None, published: float | None = None) -> FeedItem:
@@ -47,7 +49,11 @@ def test_terms_are_latin_words_and_cjk_bigrams():
 
 
 def test_keywords_match_whole_latin_words_and_cjk_substrings():
-    assert keyword_hits(["NPU", "量化", "edge ai", "arm"], "A new NPU for edge AI: 端侧量化 on alarms") == ["NPU", "量化", "edge ai"]
+    assert keyword_hits(["NPU", "量化", "edge ai", "arm"], "A new NPU for edge AI: 端侧量化 on alarms") == [
+        "NPU",
+        "量化",
+        "edge ai",
+    ]
 
 
 def test_likeness_finds_the_featured_title_across_scripts_and_word_order():
@@ -67,17 +73,22 @@ def test_score_explains_itself():
 
 
 def test_candidates_are_new_filtered_deduplicated_and_best_first():
-    blog = FeedBatch("Blog", [
-        item("Cooking tips", "https://b.example.org/cook?utm_source=rss"),
-        item("NPU 量化 guide", "https://b.example.org/npu?utm_source=rss"),
-        item("Seen before", "https://b.example.org/old"),
-        item("In sources.txt", "https://b.example.org/mine"),
-        item("Featured already", "https://old.example.org/a"),
-        item("No link", None),
-    ], exclude=["cooking"])
+    blog = FeedBatch(
+        "Blog",
+        [
+            item("Cooking tips", "https://b.example.org/cook?utm_source=rss"),
+            item("NPU 量化 guide", "https://b.example.org/npu?utm_source=rss"),
+            item("Seen before", "https://b.example.org/old"),
+            item("In sources.txt", "https://b.example.org/mine"),
+            item("Featured already", "https://old.example.org/a"),
+            item("No link", None),
+        ],
+        exclude=["cooking"],
+    )
     mirror = FeedBatch("Mirror", [item("NPU 量化 guide (copy)", "https://b.example.org/npu#top")])
-    picked = run([blog, mirror], seen={"web:https://b.example.org/old"}, known={"web:https://b.example.org/mine"},
-                 keywords=["NPU", "量化"])
+    picked = run(
+        [blog, mirror], seen={"web:https://b.example.org/old"}, known={"web:https://b.example.org/mine"}, keywords=["NPU", "量化"]
+    )
     assert [(c.key, c.source, c.section) for c in picked.candidates] == [("web:https://b.example.org/npu", "Blog", "博文")]
     assert picked.candidates[0].url == "https://b.example.org/npu"
     assert (picked.counts["Blog"].items, picked.counts["Blog"].new, picked.counts["Blog"].kept) == (6, 3, 1)
@@ -85,13 +96,17 @@ def test_candidates_are_new_filtered_deduplicated_and_best_first():
 
 
 def test_arxiv_replacements_are_not_new_papers_and_include_filters():
-    listing = FeedBatch("arXiv cs.LG", [
-        item("Tiny NPU compiler", "https://arxiv.org/abs/2512.00001", announce="new"),
-        item("Old NPU paper v2", "https://arxiv.org/abs/2511.00002", announce="replace"),
-        item("Cross-listed NPU work", "https://arxiv.org/abs/2512.00003", announce="cross"),
-        item("Old NPU cross v3", "https://arxiv.org/abs/2510.00004", announce="replace-cross"),
-        item("Protein folding", "https://arxiv.org/abs/2512.00005", announce="new"),
-    ], include=["NPU"])
+    listing = FeedBatch(
+        "arXiv cs.LG",
+        [
+            item("Tiny NPU compiler", "https://arxiv.org/abs/2512.00001", announce="new"),
+            item("Old NPU paper v2", "https://arxiv.org/abs/2511.00002", announce="replace"),
+            item("Cross-listed NPU work", "https://arxiv.org/abs/2512.00003", announce="cross"),
+            item("Old NPU cross v3", "https://arxiv.org/abs/2510.00004", announce="replace-cross"),
+            item("Protein folding", "https://arxiv.org/abs/2512.00005", announce="new"),
+        ],
+        include=["NPU"],
+    )
     picked = run([listing])
     assert [c.key for c in picked.candidates] == ["arxiv:2512.00001", "arxiv:2512.00003"]
     assert all(c.section == "论文" for c in picked.candidates)
@@ -107,8 +122,9 @@ def test_a_repository_s_next_release_is_new_but_a_known_repository_is_not_a_cand
 
 
 def test_the_limit_keeps_the_best_and_the_feed_section_wins():
-    batch = FeedBatch("News", [item(f"Item {i} NPU" if i % 2 else f"Item {i}", f"https://n.example.org/{i}") for i in range(10)],
-                      section="news")
+    batch = FeedBatch(
+        "News", [item(f"Item {i} NPU" if i % 2 else f"Item {i}", f"https://n.example.org/{i}") for i in range(10)], section="news"
+    )
     picked = run([batch], keywords=["NPU"], limit=3)
     assert len(picked.candidates) == 3 and all("NPU" in c.title for c in picked.candidates)
     assert {c.section for c in picked.candidates} == {"业界新闻"}

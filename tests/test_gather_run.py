@@ -31,34 +31,75 @@ ATOM = {"Content-Type": "application/atom+xml"}
 
 
 def serve_shapes(server) -> None:
-    server.route("/blog.rss", Reply(body=docs.rss2([("NPU 量化 in practice", "https://blog.example.org/npu?utm_source=rss"),
-                                                    ("Cooking", "https://blog.example.org/cook")]), headers=RSS))
+    server.route(
+        "/blog.rss",
+        Reply(
+            body=docs.rss2(
+                [
+                    ("NPU 量化 in practice", "https://blog.example.org/npu?utm_source=rss"),
+                    ("Cooking", "https://blog.example.org/cook"),
+                ]
+            ),
+            headers=RSS,
+        ),
+    )
     server.route("/atom.xml", Reply(body=docs.atom([("Edge compiler notes", "https://atom.example.org/compiler")]), headers=ATOM))
-    server.route("/feed.json", Reply(body=docs.json_feed([("端侧推理 新进展", "https://j.example.org/1")]),
-                                     headers={"Content-Type": "application/feed+json"}))
-    server.route("/arxiv", Reply(body=docs.arxiv_listing([("2512.00001v1", "Tiny NPU compilers", "new"),
-                                                          ("2511.00002v2", "An old paper", "replace")]), headers=RSS))
+    server.route(
+        "/feed.json",
+        Reply(
+            body=docs.json_feed([("端侧推理 新进展", "https://j.example.org/1")]),
+            headers={"Content-Type": "application/feed+json"},
+        ),
+    )
+    server.route(
+        "/arxiv",
+        Reply(
+            body=docs.arxiv_listing([("2512.00001v1", "Tiny NPU compilers", "new"), ("2511.00002v2", "An old paper", "replace")]),
+            headers=RSS,
+        ),
+    )
     server.route("/releases.atom", Reply(body=docs.github_releases("Tencent/ncnn", ["20261201"]), headers=ATOM))
-    server.route("/wechat", Reply(body=docs.wechat_bridge("机器之心", [("端侧大模型量化实践", docs.wechat_url(1))]),
-                                  headers={"Content-Type": "application/xml"}))
+    server.route(
+        "/wechat",
+        Reply(
+            body=docs.wechat_bridge("机器之心", [("端侧大模型量化实践", docs.wechat_url(1))]),
+            headers={"Content-Type": "application/xml"},
+        ),
+    )
 
 
 def write_config(tmp_path: Path, server, paths: list[str], extra: str = "", web: str = "") -> Path:
     feeds = "".join(f'[[gather.feeds]]\nurl = "{server.url(p)}"\nname = "{p.strip("/")}"\n' for p in paths)
     path = tmp_path / "enrich.toml"
-    path.write_text(f'[gather]\nkeywords = ["NPU", "量化"]\ninbox = "{tmp_path / "inbox.md"}"\n{extra}\n'
-                    f"[web]\nconnect_timeout = 1\nread_timeout = 0.5\ndeadline = 1.0\n{web}\n{feeds}", encoding="utf-8")
+    path.write_text(
+        f'[gather]\nkeywords = ["NPU", "量化"]\ninbox = "{tmp_path / "inbox.md"}"\n{extra}\n'
+        f"[web]\nconnect_timeout = 1\nread_timeout = 0.5\ndeadline = 1.0\n{web}\n{feeds}",
+        encoding="utf-8",
+    )
     return path
 
 
-def run_gather(tmp_path: Path, server, paths: list[str], *, extra: str = "", web: str = "", clock=lambda: THURSDAY,
-               fmt: str = "json") -> tuple[int, dict, str]:
+def run_gather(
+    tmp_path: Path, server, paths: list[str], *, extra: str = "", web: str = "", clock=lambda: THURSDAY, fmt: str = "json"
+) -> tuple[int, dict, str]:
     config = parse_config(__import__("tomllib").loads(write_config(tmp_path, server, paths, extra, web).read_text("utf-8")))
-    options = GatherOptions(sources=str(tmp_path / "sources.txt"), draft=str(tmp_path / "drafts" / "next.md"),
-                            format=fmt, cache_dir=str(tmp_path / "cache"), lock_wait=0)
+    options = GatherOptions(
+        sources=str(tmp_path / "sources.txt"),
+        draft=str(tmp_path / "drafts" / "next.md"),
+        format=fmt,
+        cache_dir=str(tmp_path / "cache"),
+        lock_wait=0,
+    )
     out, err = io.StringIO(), io.StringIO()
-    code = gather(options, config, None, stdout=out, stderr=err,
-                  guard=AddressGuard(allowed_origins={("127.0.0.1", server.port)}), clock=clock)
+    code = gather(
+        options,
+        config,
+        None,
+        stdout=out,
+        stderr=err,
+        guard=AddressGuard(allowed_origins={("127.0.0.1", server.port)}),
+        clock=clock,
+    )
     return code, (json.loads(out.getvalue()) if fmt == "json" else {}), err.getvalue()
 
 
@@ -74,8 +115,12 @@ def test_every_feed_shape_gives_candidates_in_a_sectioned_inbox(tmp_path, server
     assert code == 0, err
     feeds = {f["name"]: f for f in doc["feeds"]}
     assert {n: (f["status"], f["items"], f["new"], f["kept"]) for n, f in feeds.items()} == {
-        "blog.rss": ("ok", 2, 2, 2), "atom.xml": ("ok", 1, 1, 0), "feed.json": ("ok", 1, 1, 0),
-        "arxiv": ("ok", 2, 1, 1), "releases.atom": ("ok", 1, 1, 1), "wechat": ("ok", 1, 1, 1),
+        "blog.rss": ("ok", 2, 2, 2),
+        "atom.xml": ("ok", 1, 1, 0),
+        "feed.json": ("ok", 1, 1, 0),
+        "arxiv": ("ok", 2, 1, 1),
+        "releases.atom": ("ok", 1, 1, 1),
+        "wechat": ("ok", 1, 1, 1),
     }
     keys = [c["key"] for c in doc["candidates"]]
     wechat = "web:https://mp.weixin.qq.com/s?__biz=MzA3MzI4MjgzMw==&mid=2650800001&idx=1&sn=abcdef0001"
@@ -84,7 +129,10 @@ def test_every_feed_shape_gives_candidates_in_a_sectioned_inbox(tmp_path, server
     assert set(keys[3:]) == {"github:tencent/ncnn", "web:https://blog.example.org/cook"}
     inbox = (tmp_path / "inbox.md").read_text(encoding="utf-8")
     assert inbox.index("## 论文") < inbox.index("## 开源项目") < inbox.index("## 博文")
-    assert "- [ ] [NPU 量化 in practice](https://blog.example.org/npu) · blog.rss · 2026-12-03\n  picked 2026-12-03: keywords: NPU, 量化\n" in inbox
+    assert (
+        "- [ ] [NPU 量化 in practice](https://blog.example.org/npu) · blog.rss · 2026-12-03\n  picked 2026-12-03: keywords: NPU, 量化\n"
+        in inbox
+    )
     assert "- [ ] [Tencent/ncnn 20261201](https://github.com/Tencent/ncnn/releases/tag/20261201) · releases.atom" in inbox
     assert "gather: 6 feeds, 8 items, 7 new, 5 to the inbox" in err
 
@@ -114,12 +162,15 @@ def test_a_second_run_asks_conditionally_and_leaves_the_inbox_byte_identical(tmp
 def test_a_ticked_item_moves_into_sources_with_its_note_exactly_once(tmp_path, server):
     server.route("/a.rss", Reply(body=docs.arxiv_listing([("2512.00009v1", "NPU scheduling", "new")]), headers=RSS))
     sources = tmp_path / "sources.txt"
-    sources.write_text("# my links\n[论文]\nhttps://arxiv.org/abs/1907.05550\n\n[博文]\nhttps://x.example.org/a\n", encoding="utf-8")
+    sources.write_text(
+        "# my links\n[论文]\nhttps://arxiv.org/abs/1907.05550\n\n[博文]\nhttps://x.example.org/a\n", encoding="utf-8"
+    )
     run_gather(tmp_path, server, ["/a.rss"])
     inbox = tmp_path / "inbox.md"
     text = inbox.read_text(encoding="utf-8")
     text = text.replace("- [ ] [NPU scheduling]", "- [x] [NPU scheduling]").replace(
-        "  picked 2026-12-03: keywords: NPU\n", "  picked 2026-12-03: keywords: NPU\n  check the ablation\n")
+        "  picked 2026-12-03: keywords: NPU\n", "  picked 2026-12-03: keywords: NPU\n  check the ablation\n"
+    )
     inbox.write_text(text + "\nmy own line\n", encoding="utf-8")
     code, doc, _ = run_gather(tmp_path, server, ["/a.rss"])
     assert code == 0 and doc["moved"] == ["https://arxiv.org/abs/2512.00009"]
@@ -156,11 +207,16 @@ def test_a_crash_between_the_two_writes_moves_the_item_once(tmp_path, server, mo
 
 
 def test_unticked_items_expire_but_noted_ones_stay(tmp_path, server):
-    server.route("/a.rss", Reply(body=docs.rss2([("NPU one", "https://e.example.org/1"), ("NPU two", "https://e.example.org/2")]), headers=RSS))
+    server.route(
+        "/a.rss",
+        Reply(body=docs.rss2([("NPU one", "https://e.example.org/1"), ("NPU two", "https://e.example.org/2")]), headers=RSS),
+    )
     run_gather(tmp_path, server, ["/a.rss"], extra="keep_days = 7")
     inbox = tmp_path / "inbox.md"
-    text = inbox.read_text(encoding="utf-8").replace("](https://e.example.org/2) · a.rss · 2026-12-03\n  picked 2026-12-03: keywords: NPU\n",
-                                                     "](https://e.example.org/2) · a.rss · 2026-12-03\n  picked 2026-12-03: keywords: NPU\n  maybe\n")
+    text = inbox.read_text(encoding="utf-8").replace(
+        "](https://e.example.org/2) · a.rss · 2026-12-03\n  picked 2026-12-03: keywords: NPU\n",
+        "](https://e.example.org/2) · a.rss · 2026-12-03\n  picked 2026-12-03: keywords: NPU\n  maybe\n",
+    )
     inbox.write_text(text, encoding="utf-8")
     run_gather(tmp_path, server, ["/a.rss"], extra="keep_days = 7", clock=lambda: THURSDAY + 6 * 86400)
     assert inbox.read_text(encoding="utf-8") == text
@@ -171,15 +227,33 @@ def test_unticked_items_expire_but_noted_ones_stay(tmp_path, server):
 
 def test_every_fault_is_named_and_none_stops_the_others(tmp_path, server):
     server.route("/good.rss", Reply(body=docs.rss2([("NPU good", "https://g.example.org/1")]), headers=RSS))
-    server.route("/malformed.rss", Reply(body=docs.rss2([("NPU half", "https://g.example.org/2")]).replace("</channel></rss>", "<item><title>x &amp"), headers=RSS))
+    server.route(
+        "/malformed.rss",
+        Reply(
+            body=docs.rss2([("NPU half", "https://g.example.org/2")]).replace("</channel></rss>", "<item><title>x &amp"),
+            headers=RSS,
+        ),
+    )
     server.route("/garbage.rss", Reply(body="<?xml version='1.0'?><rss><channel><title>x</chan", headers=RSS))
     server.route("/login", Reply(body="<!DOCTYPE html><html><body>log in</body></html>"))
-    server.route("/huge.rss", Reply(body=docs.rss2([(f"item {i}", f"https://h.example.org/{i}") for i in range(400)]), headers=RSS))
+    server.route(
+        "/huge.rss", Reply(body=docs.rss2([(f"item {i}", f"https://h.example.org/{i}") for i in range(400)]), headers=RSS)
+    )
     server.route("/private.rss", Reply(302, headers={"Location": f"http://127.0.0.2:{server.port}/good.rss"}))
     server.route("/hang.rss", Reply(raw=hang(3)))
     server.route("/bridge.rss", Reply(403, body="forbidden"))
     server.route("/gone.rss", Reply(404, body="no"))
-    paths = ["/good.rss", "/malformed.rss", "/garbage.rss", "/login", "/huge.rss", "/private.rss", "/hang.rss", "/bridge.rss", "/gone.rss"]
+    paths = [
+        "/good.rss",
+        "/malformed.rss",
+        "/garbage.rss",
+        "/login",
+        "/huge.rss",
+        "/private.rss",
+        "/hang.rss",
+        "/bridge.rss",
+        "/gone.rss",
+    ]
     code, doc, err = run_gather(tmp_path, server, paths, web="max_body = 20000")
     assert code == 1
     outcome = {f["name"]: (f["status"], f["error"]) for f in doc["feeds"]}
@@ -238,8 +312,11 @@ def test_an_access_key_in_a_feed_url_reaches_neither_report_logs_nor_cache(tmp_p
     secret = "k3y-SECRET-0123456789"
     monkeypatch.chdir(tmp_path)
     config = tmp_path / "enrich.toml"
-    config.write_text(f'[web]\ndeadline = 0.4\n[[gather.feeds]]\nurl = "{server.url("/key.rss")}?key={secret}"\n'
-                      f'[[gather.feeds]]\nurl = "http://127.0.0.1:9/closed.rss?token={secret}"\n', encoding="utf-8")
+    config.write_text(
+        f'[web]\ndeadline = 0.4\n[[gather.feeds]]\nurl = "{server.url("/key.rss")}?key={secret}"\n'
+        f'[[gather.feeds]]\nurl = "http://127.0.0.1:9/closed.rss?token={secret}"\n',
+        encoding="utf-8",
+    )
     code = main(["gather", "--config", str(config), "--allow-private-hosts", "--format", "json", "-v"])
     captured = capsys.readouterr()
     assert code == 1 and "/key.rss?…" in captured.out and "cookie expired?" in captured.err
@@ -251,8 +328,11 @@ def test_an_access_key_in_a_feed_url_reaches_neither_report_logs_nor_cache(tmp_p
 def test_feeds_without_a_name_are_named_by_host_and_path_and_never_share_one():
     from pipeline.gather.run import feed_names
 
-    feeds = [FeedSettings(url="https://github.com/Tencent/ncnn/releases.atom"), FeedSettings(url="https://a.example.org/f", name="X"),
-             FeedSettings(url="https://b.example.org/f?key=secret123456", name="X")]
+    feeds = [
+        FeedSettings(url="https://github.com/Tencent/ncnn/releases.atom"),
+        FeedSettings(url="https://a.example.org/f", name="X"),
+        FeedSettings(url="https://b.example.org/f?key=secret123456", name="X"),
+    ]
     assert feed_names(feeds) == ["github.com/Tencent/ncnn/releases.atom", "X", "X #2"]
 
 
@@ -271,21 +351,52 @@ PAST_ISSUE = """# 嵌入式AI简报 (2020-05-15)
 
 
 def test_the_archive_keeps_featured_links_out_and_ranks_by_featured_titles(tmp_path, server):
-    server.route("/arxiv", Reply(body=docs.arxiv_listing([("2512.00001v1", "Tiny NPU compilers", "new"),
-                                                          ("2512.00003v1", "Gardening at scale", "new")]), headers=RSS))
-    server.route("/wechat", Reply(body=docs.wechat_bridge("某号", [("园艺的乐趣", docs.wechat_url(7)),
-                                                                  ("端侧大模型量化部署新实践", docs.wechat_url(8))]),
-                                  headers={"Content-Type": "application/xml"}))
+    server.route(
+        "/arxiv",
+        Reply(
+            body=docs.arxiv_listing(
+                [("2512.00001v1", "Tiny NPU compilers", "new"), ("2512.00003v1", "Gardening at scale", "new")]
+            ),
+            headers=RSS,
+        ),
+    )
+    server.route(
+        "/wechat",
+        Reply(
+            body=docs.wechat_bridge(
+                "某号", [("园艺的乐趣", docs.wechat_url(7)), ("端侧大模型量化部署新实践", docs.wechat_url(8))]
+            ),
+            headers={"Content-Type": "application/xml"},
+        ),
+    )
     archive = tmp_path / "issues"
     archive.mkdir()
     (archive / "2020-05-15.md").write_text(PAST_ISSUE, encoding="utf-8")
-    config = parse_config(__import__("tomllib").loads(
-        write_config(tmp_path, server, ["/arxiv", "/wechat"]).read_text("utf-8").replace('keywords = ["NPU", "量化"]', "keywords = []")))
-    options = GatherOptions(sources=str(tmp_path / "sources.txt"), draft=str(tmp_path / "next.md"), format="json",
-                            cache_dir=str(tmp_path / "cache"), lock_wait=0, archive=str(archive))
+    config = parse_config(
+        __import__("tomllib").loads(
+            write_config(tmp_path, server, ["/arxiv", "/wechat"])
+            .read_text("utf-8")
+            .replace('keywords = ["NPU", "量化"]', "keywords = []")
+        )
+    )
+    options = GatherOptions(
+        sources=str(tmp_path / "sources.txt"),
+        draft=str(tmp_path / "next.md"),
+        format="json",
+        cache_dir=str(tmp_path / "cache"),
+        lock_wait=0,
+        archive=str(archive),
+    )
     out, err = io.StringIO(), io.StringIO()
-    code = gather(options, config, None, stdout=out, stderr=err,
-                  guard=AddressGuard(allowed_origins={("127.0.0.1", server.port)}), clock=lambda: THURSDAY)
+    code = gather(
+        options,
+        config,
+        None,
+        stdout=out,
+        stderr=err,
+        guard=AddressGuard(allowed_origins={("127.0.0.1", server.port)}),
+        clock=lambda: THURSDAY,
+    )
     assert code == 0, err.getvalue()
     candidates = json.loads(out.getvalue())["candidates"]
     keys = [c["key"] for c in candidates]
@@ -302,11 +413,14 @@ def test_a_plain_enrich_run_moves_ticked_candidates_first(tmp_path, server, monk
     (tmp_path / "sources.txt").write_text("[博文]\nhttps://x.example.org/a\n", encoding="utf-8")
     (tmp_path / "inbox.md").write_text(
         "## 论文\n\n- [x] [NPU scheduling](https://arxiv.org/abs/2512.00009) · a.rss · 2026-12-03\n"
-        "  picked 2026-12-03: keywords: NPU\n  check the ablation\n", encoding="utf-8")
+        "  picked 2026-12-03: keywords: NPU\n  check the ablation\n",
+        encoding="utf-8",
+    )
     out, err = io.StringIO(), io.StringIO()
     code = main(["sources.txt", "--offline", "--date", "2026-12-04"], io.BytesIO(b""), out, err)
     assert code == 1, err.getvalue()  # offline: nothing is cached, so both links fail
     assert (tmp_path / "sources.txt").read_text(encoding="utf-8") == (
-        "[博文]\nhttps://x.example.org/a\n\n[论文]\nhttps://arxiv.org/abs/2512.00009  check the ablation\n")
+        "[博文]\nhttps://x.example.org/a\n\n[论文]\nhttps://arxiv.org/abs/2512.00009  check the ablation\n"
+    )
     assert "https://arxiv.org/abs/2512.00009" in out.getvalue()
     assert "2512.00009" not in (tmp_path / "inbox.md").read_text(encoding="utf-8")

@@ -28,9 +28,7 @@ LAST_MODIFIED = "Fri, 24 Apr 2026 00:49:07 GMT"
 
 def link(full_name: str, **detail: str) -> Link:
     url = f"https://github.com/{full_name}"
-    return Link(
-        key=f"github:{full_name.lower()}", kind="github", url=url, original=url, detail=tuple(detail.items())
-    )
+    return Link(key=f"github:{full_name.lower()}", kind="github", url=url, original=url, detail=tuple(detail.items()))
 
 
 class FakeSleep:
@@ -49,14 +47,10 @@ def sleeps():
 @pytest.fixture
 def make_fetcher(server, sleeps):
     def make(token: str | None = None, **kwargs) -> GithubFetcher:
-        policy = RetryPolicy(
-            attempts=3, base_delay=1, max_delay=120, deadline=300, sleep=sleeps, jitter=lambda: 1.0
-        )
+        policy = RetryPolicy(attempts=3, base_delay=1, max_delay=120, deadline=300, sleep=sleeps, jitter=lambda: 1.0)
         kwargs.setdefault("retry_policy", policy)
         kwargs.setdefault("use_graphql", False)  # the REST path; GraphQL has its own tests
-        return GithubFetcher(
-            server.url(""), token, timeout=5, seconds_between_requests=0, clock=lambda: NOW, **kwargs
-        )
+        return GithubFetcher(server.url(""), token, timeout=5, seconds_between_requests=0, clock=lambda: NOW, **kwargs)
 
     return make
 
@@ -74,8 +68,10 @@ def test_repository_with_release(server, make_fetcher):
     server.route("/repos/PyGithub/PyGithub", repo)
     release = ok(release_json("PyGithub/PyGithub", "v2.10.0", "v2.10.0"))
     server.route("/repos/PyGithub/PyGithub/releases/latest", release)
-    readme = "# PyGithub\n\n[![PyPI](https://img.shields.io/pypi/v/PyGithub.svg)](https://pypi.org)\n\n" \
+    readme = (
+        "# PyGithub\n\n[![PyPI](https://img.shields.io/pypi/v/PyGithub.svg)](https://pypi.org)\n\n"
         "PyGithub is a Python library to access the [GitHub REST API](https://docs.github.com/rest).\n"
+    )
     server.route("/repos/PyGithub/PyGithub/readme", Reply(200, readme, {"Content-Type": "application/vnd.github.raw+json"}))
     fetcher = make_fetcher()
 
@@ -105,8 +101,7 @@ def test_repository_with_release(server, make_fetcher):
 
 def test_repository_without_releases_and_empty_fields(server, make_fetcher):
     unknown_licence = {"key": "other", "name": "Other", "spdx_id": "NOASSERTION", "url": None}
-    data = repo_json("edge/tiny", description="", homepage="", license=unknown_licence,
-                     language=None, topics=[], archived=True)
+    data = repo_json("edge/tiny", description="", homepage="", license=unknown_licence, language=None, topics=[], archived=True)
     server.route("/repos/edge/tiny", ok(data))
     server.route("/repos/edge/tiny/releases/latest", NOT_FOUND)
 
@@ -121,8 +116,11 @@ def test_repository_without_releases_and_empty_fields(server, make_fetcher):
 
 def test_renamed_repository_follows_301(server, make_fetcher):
     location = server.url("/repositories/112116543")
-    body = {"message": "Moved Permanently", "url": location,
-            "documentation_url": "https://developer.github.com/v3/#http-redirects"}
+    body = {
+        "message": "Moved Permanently",
+        "url": location,
+        "documentation_url": "https://developer.github.com/v3/#http-redirects",
+    }
     moved = Reply(301, json.dumps(body), {**gh_headers(), "Location": location})
     server.route("/repos/protoncoin/protoncoin", moved)
     server.route("/repositories/112116543", ok(repo_json("Proton-Coin/ProtonCore", repo_id=112116543)))
@@ -255,8 +253,14 @@ def test_cached_etag_revalidates_with_304(server, make_fetcher):
     server.route("/repos/PyGithub/PyGithub/releases/latest", ok(release_json("PyGithub/PyGithub")))
     fetcher = make_fetcher()
     first = fetch_all(fetcher, link("PyGithub/PyGithub"))["github:pygithub/pygithub"]
-    cached = Cached(key=first.key, kind="github", fetched_at=NOW - 86400, record=first.record.to_dict(),
-                    etag=first.etag, last_modified=first.last_modified)
+    cached = Cached(
+        key=first.key,
+        kind="github",
+        fetched_at=NOW - 86400,
+        record=first.record.to_dict(),
+        etag=first.etag,
+        last_modified=first.last_modified,
+    )
     requests_before = len(server.requests)
 
     second = fetch_all(fetcher, FetchRequest(link("PyGithub/PyGithub"), cached))["github:pygithub/pygithub"]
@@ -281,7 +285,10 @@ def test_release_tag_link_records_that_release(server, make_fetcher):
     missing = fetch_all(make_fetcher(), link("lmbxmu/HRank", release_tag="v9.9"))
 
     assert results["github:lmbxmu/hrank"].record.latest_release == {
-        "tag": "v0.9", "name": "First cut", "published_at": "2020-07-14T00:58:20Z"}
+        "tag": "v0.9",
+        "name": "First cut",
+        "published_at": "2020-07-14T00:58:20Z",
+    }
     assert not server.hits("/repos/lmbxmu/HRank/releases/latest")
     assert missing["github:lmbxmu/hrank"].error == "release v9.9 not found"
     assert missing["github:lmbxmu/hrank"].permanent is True
@@ -299,8 +306,12 @@ def test_rejected_token_fails_the_rest_without_requests(server, make_fetcher):
 
 
 def test_connection_refused_is_transient(make_fetcher, sleeps):
-    fetcher = GithubFetcher("http://127.0.0.1:9", None, seconds_between_requests=0,
-                            retry_policy=RetryPolicy(attempts=2, sleep=sleeps, jitter=lambda: 1.0))
+    fetcher = GithubFetcher(
+        "http://127.0.0.1:9",
+        None,
+        seconds_between_requests=0,
+        retry_policy=RetryPolicy(attempts=2, sleep=sleeps, jitter=lambda: 1.0),
+    )
 
     result = fetch_all(fetcher, link("a/one"))["github:a/one"]
 
@@ -340,12 +351,13 @@ def test_token_never_leaks(server, make_fetcher, caplog, sleeps):
     assert any("Validation failed for ***" in r.error for r in results)
     assert server.requests and all(r.headers["authorization"] == f"token {TOKEN}" for r in server.requests)
     everything = " ".join(
-        [repr(r) for r in results] + [rec.getMessage() for rec in caplog.records]
-        + [str(rec.args) for rec in caplog.records] + [caplog.text]
+        [repr(r) for r in results]
+        + [rec.getMessage() for rec in caplog.records]
+        + [str(rec.args) for rec in caplog.records]
+        + [caplog.text]
     )
     # PyGithub's own request log (bodies included) really was captured at DEBUG.
-    assert any(rec.name == "github.Requester" and "Validation failed" in rec.getMessage()
-               for rec in caplog.records)
+    assert any(rec.name == "github.Requester" and "Validation failed" in rec.getMessage() for rec in caplog.records)
     assert TOKEN not in everything
 
 
@@ -361,13 +373,18 @@ def test_secondary_limit_longer_than_we_may_wait_stops_the_stage(server, make_fe
 
 def test_enterprise_base_url_with_path_prefix_and_rename(server, sleeps):
     location = server.url("/api/v3/repositories/77")
-    moved = Reply(301, json.dumps({"message": "Moved Permanently", "url": location}),
-                  {**gh_headers(), "Location": location})
+    moved = Reply(301, json.dumps({"message": "Moved Permanently", "url": location}), {**gh_headers(), "Location": location})
     server.route("/api/v3/repos/team/old-name", moved)
     server.route("/api/v3/repositories/77", ok(repo_json("team/new-name", repo_id=77)))
     server.route("/api/v3/repos/team/new-name/releases/latest", NOT_FOUND)
-    fetcher = GithubFetcher(server.url("/api/v3/"), TOKEN, seconds_between_requests=0, clock=lambda: NOW,
-                            retry_policy=RetryPolicy(sleep=sleeps), use_graphql=False)
+    fetcher = GithubFetcher(
+        server.url("/api/v3/"),
+        TOKEN,
+        seconds_between_requests=0,
+        clock=lambda: NOW,
+        retry_policy=RetryPolicy(sleep=sleeps),
+        use_graphql=False,
+    )
 
     with fetcher:
         result = fetch_all(fetcher, link("team/old-name"))["github:team/old-name"]
@@ -421,7 +438,9 @@ def test_readme_is_read_once_and_revalidated_with_the_repository(server, make_fe
 
     server.route("/repos/edge/runtime", repo)
     server.route("/repos/edge/runtime/releases/latest", NOT_FOUND)
-    server.route("/repos/edge/runtime/readme", Reply(200, README_MD, {"Content-Type": "application/vnd.github.raw+json; charset=utf-8"}))
+    server.route(
+        "/repos/edge/runtime/readme", Reply(200, README_MD, {"Content-Type": "application/vnd.github.raw+json; charset=utf-8"})
+    )
     fetcher = make_fetcher()
     first = fetch_all(fetcher, link("edge/runtime"))["github:edge/runtime"]
     cached = Cached(key=first.key, kind="github", fetched_at=NOW - 86400, record=first.record.to_dict(), etag=first.etag)

@@ -61,26 +61,46 @@ def fetch_all(fetcher: GithubFetcher, *links: Link):
 
 def test_one_query_answers_found_missing_renamed_and_blocked_repositories(server, gql, make_fetcher):
     gql.add("PyGithub/PyGithub", readme=README)
-    gql.add("Proton-Coin/ProtonCore", description="Proton core", licenseInfo={"spdxId": "NOASSERTION"},
-            primaryLanguage=None, latestRelease=None, repositoryTopics={"nodes": []}, isArchived=True)
+    gql.add(
+        "Proton-Coin/ProtonCore",
+        description="Proton core",
+        licenseInfo={"spdxId": "NOASSERTION"},
+        primaryLanguage=None,
+        latestRelease=None,
+        repositoryTopics={"nodes": []},
+        isArchived=True,
+    )
     gql.renamed["protoncoin/protoncoin"] = "Proton-Coin/ProtonCore"
     gql.add("dmca/taken-down")
     gql.blocked.add("dmca/taken-down")
-    gql.add("lmbxmu/HRank", readme="Pytorch implementation of our CVPR 2020 (Oral) HRank pruning method.",
-            readme_path="readme.md")
+    gql.add(
+        "lmbxmu/HRank", readme="Pytorch implementation of our CVPR 2020 (Oral) HRank pruning method.", readme_path="readme.md"
+    )
     gql.releases["lmbxmu/hrank"] = [{"tagName": "v0.9", "name": "First cut", "publishedAt": "2020-07-14T00:58:20Z"}]
     fetcher = make_fetcher()
 
-    results = fetch_all(fetcher, link("PyGithub/PyGithub"), link("nobody/nothing"), link("protoncoin/protoncoin"),
-                        link("dmca/taken-down"), link("lmbxmu/HRank", release_tag="v0.9"),
-                        link("lmbxmu/HRank2", release_tag="v1"))
+    results = fetch_all(
+        fetcher,
+        link("PyGithub/PyGithub"),
+        link("nobody/nothing"),
+        link("protoncoin/protoncoin"),
+        link("dmca/taken-down"),
+        link("lmbxmu/HRank", release_tag="v0.9"),
+        link("lmbxmu/HRank2", release_tag="v1"),
+    )
 
     assert len(server.hits("/graphql")) == 1 and fetcher.requests_made == 1
-    assert gql.asked == [["PyGithub/PyGithub", "nobody/nothing", "protoncoin/protoncoin", "dmca/taken-down",
-                          "lmbxmu/HRank", "lmbxmu/HRank2"]]
+    assert gql.asked == [
+        ["PyGithub/PyGithub", "nobody/nothing", "protoncoin/protoncoin", "dmca/taken-down", "lmbxmu/HRank", "lmbxmu/HRank2"]
+    ]
     rec = results["github:pygithub/pygithub"].record
     assert rec.full_name == "PyGithub/PyGithub" and rec.renamed_from is None
-    assert (rec.description, rec.stars, rec.forks, rec.language) == ("Typed interactions with the GitHub API v3", 7701, 1874, "Python")
+    assert (rec.description, rec.stars, rec.forks, rec.language) == (
+        "Typed interactions with the GitHub API v3",
+        7701,
+        1874,
+        "Python",
+    )
     assert (rec.license, rec.homepage, rec.archived) == ("LGPL-3.0", "https://pygithub.readthedocs.io/", False)
     assert rec.topics == ["github", "github-api", "python"]
     assert (rec.created_at, rec.pushed_at) == ("2012-02-25T12:53:47Z", "2026-04-14T07:25:38Z")
@@ -96,7 +116,13 @@ def test_one_query_answers_found_missing_renamed_and_blocked_repositories(server
     moved = results["github:protoncoin/protoncoin"].record
     assert moved.full_name == "Proton-Coin/ProtonCore" and moved.renamed_from == "protoncoin/protoncoin"
     assert (moved.license, moved.language, moved.latest_release, moved.topics, moved.archived, moved.readme) == (
-        None, None, None, [], True, None)
+        None,
+        None,
+        None,
+        [],
+        True,
+        None,
+    )
 
     tagged = results["github:lmbxmu/hrank"].record
     assert tagged.latest_release == {"tag": "v0.9", "name": "First cut", "published_at": "2020-07-14T00:58:20Z"}
@@ -192,8 +218,7 @@ def test_budget_resetting_soon_is_waited_for(server, gql):
     gql.add("b/two")
     gql.points, gql.reset, gql.clock = 1, NOW + 30, clock
     policy = RetryPolicy(attempts=3, max_delay=120, deadline=300, sleep=clock.sleep, jitter=lambda: 1.0)
-    fetcher = GithubFetcher(server.url(""), TOKEN, seconds_between_requests=0, clock=clock,
-                            retry_policy=policy, batch_size=1)
+    fetcher = GithubFetcher(server.url(""), TOKEN, seconds_between_requests=0, clock=clock, retry_policy=policy, batch_size=1)
 
     results = fetch_all(fetcher, link("a/one"), link("b/two"))
 
@@ -256,8 +281,11 @@ def test_cli_batches_and_reports_points_and_never_leaks_the_token(tmp_path, monk
     gql.add("dmca/taken-down")
     gql.blocked.add("dmca/taken-down")
     sources = tmp_path / "sources.txt"
-    sources.write_text("https://github.com/PyGithub/PyGithub\nhttps://github.com/dmca/taken-down\n"
-                       "https://github.com/nobody/nothing\nhttps://github.com/saml/locked\n", encoding="utf-8")
+    sources.write_text(
+        "https://github.com/PyGithub/PyGithub\nhttps://github.com/dmca/taken-down\n"
+        "https://github.com/nobody/nothing\nhttps://github.com/saml/locked\n",
+        encoding="utf-8",
+    )
 
     code, stderr = run_cli(tmp_path, monkeypatch, server, str(sources), "-o", "draft.md", "--cache-dir", "cache", "-v")
 

@@ -34,8 +34,7 @@ def run(*argv: str) -> tuple[int, str, str]:
 
 
 def snapshot(directory: Path) -> dict[str, bytes | None]:
-    return {str(p.relative_to(directory)): (p.read_bytes() if p.is_file() else None)
-            for p in sorted(directory.rglob("*"))}
+    return {str(p.relative_to(directory)): (p.read_bytes() if p.is_file() else None) for p in sorted(directory.rglob("*"))}
 
 
 def test_a_new_directory_becomes_a_digest_that_drafts(server, tmp_path, monkeypatch):
@@ -127,8 +126,9 @@ def test_actionlint_finds_nothing_in_the_workflow(tmp_path):
 def test_systemd_units_verify(tmp_path):
     def verify() -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "HOME": str(tmp_path), "SYSTEMD_LOG_COLOR": "0"}
-        return subprocess.run(["systemd-analyze", "verify", "enrich.service", "enrich.timer"],
-                              cwd=tmp_path, env=env, capture_output=True, text=True)
+        return subprocess.run(
+            ["systemd-analyze", "verify", "enrich.service", "enrich.timer"], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
 
     for unit in ("enrich.service", "enrich.timer"):
         shutil.copy(SYSTEMD / unit, tmp_path / unit)

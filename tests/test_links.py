@@ -43,54 +43,154 @@ CASES = [
     ("https://arxiv.org/abs/0704.0001", "arxiv:0704.0001", "arxiv", "https://arxiv.org/abs/0704.0001"),
     ("https://arxiv.org/abs/abc", "arxiv:abc", "arxiv", "https://arxiv.org/abs/abc"),
     ("https://arxiv.org/abs/2104.1412", "arxiv:2104.1412", "arxiv", "https://arxiv.org/abs/2104.1412"),
-    ("https://arxiv.org/list/cs.CV/recent", "web:https://arxiv.org/list/cs.CV/recent", "web", "https://arxiv.org/list/cs.CV/recent"),
+    (
+        "https://arxiv.org/list/cs.CV/recent",
+        "web:https://arxiv.org/list/cs.CV/recent",
+        "web",
+        "https://arxiv.org/list/cs.CV/recent",
+    ),
     ("https://arxiv.org/", "web:https://arxiv.org/", "web", "https://arxiv.org/"),
     # --- GitHub: anything inside a repository is the repository
     ("https://github.com/lmbxmu/HRank", "github:lmbxmu/hrank", "github", "https://github.com/lmbxmu/HRank"),
     ("http://github.com/lmbxmu/HRank/", "github:lmbxmu/hrank", "github", "https://github.com/lmbxmu/HRank"),
     ("https://www.github.com/Tencent/ncnn.git", "github:tencent/ncnn", "github", "https://github.com/Tencent/ncnn"),
     ("github.com/Tencent/ncnn/tree/master/src/layer", "github:tencent/ncnn", "github", "https://github.com/Tencent/ncnn"),
-    ("https://github.com/Tencent/ncnn/blob/master/README.md#build", "github:tencent/ncnn", "github", "https://github.com/Tencent/ncnn"),
+    (
+        "https://github.com/Tencent/ncnn/blob/master/README.md#build",
+        "github:tencent/ncnn",
+        "github",
+        "https://github.com/Tencent/ncnn",
+    ),
     ("https://github.com/Tencent/ncnn/releases", "github:tencent/ncnn", "github", "https://github.com/Tencent/ncnn"),
     ("https://github.com/Tencent/ncnn/releases/tag/20200413", "github:tencent/ncnn", "github", "https://github.com/Tencent/ncnn"),
-    ("https://github.com/mindspore-ai/mindspore/issues/42", "github:mindspore-ai/mindspore", "github", "https://github.com/mindspore-ai/mindspore"),
+    (
+        "https://github.com/mindspore-ai/mindspore/issues/42",
+        "github:mindspore-ai/mindspore",
+        "github",
+        "https://github.com/mindspore-ai/mindspore",
+    ),
     ("https://github.com/apache/tvm/pull/5601/files", "github:apache/tvm", "github", "https://github.com/apache/tvm"),
     ("https://github.com/apache/tvm/wiki/Roadmap", "github:apache/tvm", "github", "https://github.com/apache/tvm"),
     ("https://github.com/apache/tvm/actions", "github:apache/tvm", "github", "https://github.com/apache/tvm"),
     ("https://github.com/google/ruy#readme", "github:google/ruy", "github", "https://github.com/google/ruy"),
     ("https://github.com/ysh329", "web:https://github.com/ysh329", "web", "https://github.com/ysh329"),
     ("https://github.com/", "web:https://github.com/", "web", "https://github.com/"),
-    ("https://github.com/orgs/tensorflow/repositories", "web:https://github.com/orgs/tensorflow/repositories", "web", "https://github.com/orgs/tensorflow/repositories"),
+    (
+        "https://github.com/orgs/tensorflow/repositories",
+        "web:https://github.com/orgs/tensorflow/repositories",
+        "web",
+        "https://github.com/orgs/tensorflow/repositories",
+    ),
     ("https://github.com/topics/edge-ai", "web:https://github.com/topics/edge-ai", "web", "https://github.com/topics/edge-ai"),
-    ("https://github.com/features/actions", "web:https://github.com/features/actions", "web", "https://github.com/features/actions"),
+    (
+        "https://github.com/features/actions",
+        "web:https://github.com/features/actions",
+        "web",
+        "https://github.com/features/actions",
+    ),
     ("https://github.com/sponsors/ysh329", "web:https://github.com/sponsors/ysh329", "web", "https://github.com/sponsors/ysh329"),
     ("https://github.com/settings/tokens", "web:https://github.com/settings/tokens", "web", "https://github.com/settings/tokens"),
-    ("https://github.com/marketplace/actions/checkout", "web:https://github.com/marketplace/actions/checkout", "web", "https://github.com/marketplace/actions/checkout"),
-    ("https://gist.github.com/ysh329/abc123", "web:https://gist.github.com/ysh329/abc123", "web", "https://gist.github.com/ysh329/abc123"),
+    (
+        "https://github.com/marketplace/actions/checkout",
+        "web:https://github.com/marketplace/actions/checkout",
+        "web",
+        "https://github.com/marketplace/actions/checkout",
+    ),
+    (
+        "https://gist.github.com/ysh329/abc123",
+        "web:https://gist.github.com/ysh329/abc123",
+        "web",
+        "https://gist.github.com/ysh329/abc123",
+    ),
     ("https://ysh329.github.io/notes/", "web:https://ysh329.github.io/notes/", "web", "https://ysh329.github.io/notes/"),
     # --- WeChat: the article id stays, everything per-reader goes
-    ("https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA", "web:https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA", "web", "https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA"),
-    ("http://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA?scene=21&from=timeline", "web:https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA", "web", "https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA"),
-    ("mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA#wechat_redirect", "web:https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA", "web", "https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA"),
+    (
+        "https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA",
+        "web:https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA",
+        "web",
+        "https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA",
+    ),
+    (
+        "http://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA?scene=21&from=timeline",
+        "web:https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA",
+        "web",
+        "https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA",
+    ),
+    (
+        "mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA#wechat_redirect",
+        "web:https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA",
+        "web",
+        "https://mp.weixin.qq.com/s/1YBqKcDQ9FQzCSnEVjZjvA",
+    ),
     (W + "&chksm=eaca5b2bddbdd23d&scene=21#wechat_redirect", "web:" + W, "web", W),
-    ("https://mp.weixin.qq.com/s?__biz=MzI3MDQ2MjA3OA%3D%3D&mid=2247485181&idx=1&sn=b2a6c5d1&chksm=ea&mpshare=1&scene=1&srcid=0520x&sharer_sharetime=1590&sharer_shareid=9f&key=abc&ascene=1&uin=MTA&devicetype=Windows+10&version=62090070&lang=zh_CN&exportkey=A1&pass_ticket=xyz&wx_header=0", "web:" + W, "web", W),
-    ("https://mp.weixin.qq.com/s/?sn=b2a6c5d1&idx=1&mid=2247485181&__biz=MzI3MDQ2MjA3OA==&clicktime=1&enterid=2", "web:" + W, "web", W),
-    ("http://mp.weixin.qq.com/mp/appmsg/show?__biz=MzI3MDQ2MjA3OA==&mid=2247485181&idx=1&sn=b2a6c5d1&isappinstalled=0&nettype=WIFI&abtest_cookie=AA&poc_token=HN&rd2werd=1", "web:" + W, "web", W),
+    (
+        "https://mp.weixin.qq.com/s?__biz=MzI3MDQ2MjA3OA%3D%3D&mid=2247485181&idx=1&sn=b2a6c5d1&chksm=ea&mpshare=1&scene=1&srcid=0520x&sharer_sharetime=1590&sharer_shareid=9f&key=abc&ascene=1&uin=MTA&devicetype=Windows+10&version=62090070&lang=zh_CN&exportkey=A1&pass_ticket=xyz&wx_header=0",
+        "web:" + W,
+        "web",
+        W,
+    ),
+    (
+        "https://mp.weixin.qq.com/s/?sn=b2a6c5d1&idx=1&mid=2247485181&__biz=MzI3MDQ2MjA3OA==&clicktime=1&enterid=2",
+        "web:" + W,
+        "web",
+        W,
+    ),
+    (
+        "http://mp.weixin.qq.com/mp/appmsg/show?__biz=MzI3MDQ2MjA3OA==&mid=2247485181&idx=1&sn=b2a6c5d1&isappinstalled=0&nettype=WIFI&abtest_cookie=AA&poc_token=HN&rd2werd=1",
+        "web:" + W,
+        "web",
+        W,
+    ),
     # --- Zhihu and ordinary pages
-    ("http://zhuanlan.zhihu.com/p/141025166?utm_source=wechat_session&utm_medium=social&utm_oi=12&share_code=abc&utm_psn=1", "web:https://zhuanlan.zhihu.com/p/141025166", "web", "https://zhuanlan.zhihu.com/p/141025166"),
-    ("http://www.zhihu.com/question/3?utm_id=0", "web:https://www.zhihu.com/question/3", "web", "https://www.zhihu.com/question/3"),
-    ("https://ai.googleblog.com/2020/05/speeding-up-neural-network-training.html", "web:https://ai.googleblog.com/2020/05/speeding-up-neural-network-training.html", "web", "https://ai.googleblog.com/2020/05/speeding-up-neural-network-training.html"),
-    ("HTTPS://News.MIT.edu:443/2020/x?fbclid=IwAR0&a=1&gclid=9&b=&spm=1.2#top", "web:https://news.mit.edu/2020/x?a=1&b=", "web", "https://news.mit.edu/2020/x?a=1&b="),
+    (
+        "http://zhuanlan.zhihu.com/p/141025166?utm_source=wechat_session&utm_medium=social&utm_oi=12&share_code=abc&utm_psn=1",
+        "web:https://zhuanlan.zhihu.com/p/141025166",
+        "web",
+        "https://zhuanlan.zhihu.com/p/141025166",
+    ),
+    (
+        "http://www.zhihu.com/question/3?utm_id=0",
+        "web:https://www.zhihu.com/question/3",
+        "web",
+        "https://www.zhihu.com/question/3",
+    ),
+    (
+        "https://ai.googleblog.com/2020/05/speeding-up-neural-network-training.html",
+        "web:https://ai.googleblog.com/2020/05/speeding-up-neural-network-training.html",
+        "web",
+        "https://ai.googleblog.com/2020/05/speeding-up-neural-network-training.html",
+    ),
+    (
+        "HTTPS://News.MIT.edu:443/2020/x?fbclid=IwAR0&a=1&gclid=9&b=&spm=1.2#top",
+        "web:https://news.mit.edu/2020/x?a=1&b=",
+        "web",
+        "https://news.mit.edu/2020/x?a=1&b=",
+    ),
     ("http://example.com:8080", "web:http://example.com:8080/", "web", "http://example.com:8080/"),
     ("http://example.com/?utm_source=x", "web:http://example.com/", "web", "http://example.com/"),
     ("https://example.com/a/./b/../c?", "web:https://example.com/a/c", "web", "https://example.com/a/c"),
-    ("https://example.com/%7euser/%e4%b8%ad%2fx", "web:https://example.com/~user/%E4%B8%AD%2Fx", "web", "https://example.com/~user/%E4%B8%AD%2Fx"),
-    ("https://example.com/中文 ".strip(), "web:https://example.com/%E4%B8%AD%E6%96%87", "web", "https://example.com/%E4%B8%AD%E6%96%87"),
+    (
+        "https://example.com/%7euser/%e4%b8%ad%2fx",
+        "web:https://example.com/~user/%E4%B8%AD%2Fx",
+        "web",
+        "https://example.com/~user/%E4%B8%AD%2Fx",
+    ),
+    (
+        "https://example.com/中文 ".strip(),
+        "web:https://example.com/%E4%B8%AD%E6%96%87",
+        "web",
+        "https://example.com/%E4%B8%AD%E6%96%87",
+    ),
     ("https://example.com/100%", "web:https://example.com/100%25", "web", "https://example.com/100%25"),
     ("https://bücher.example/", "web:https://xn--bcher-kva.example/", "web", "https://xn--bcher-kva.example/"),
     ("www.infoq.cn/article/x", "web:https://www.infoq.cn/article/x", "web", "https://www.infoq.cn/article/x"),
     ("https://user:secret@example.com/p", "web:https://example.com/p", "web", "https://example.com/p"),
-    ("https://www.researchgate.net/publication/340523407_DynaBERT", "web:https://www.researchgate.net/publication/340523407_DynaBERT", "web", "https://www.researchgate.net/publication/340523407_DynaBERT"),
+    (
+        "https://www.researchgate.net/publication/340523407_DynaBERT",
+        "web:https://www.researchgate.net/publication/340523407_DynaBERT",
+        "web",
+        "https://www.researchgate.net/publication/340523407_DynaBERT",
+    ),
 ]
 
 
@@ -214,15 +314,44 @@ def test_arbitrary_text_only_raises_link_error(text):
 
 _host = st.one_of(
     st.sampled_from(
-        ["arxiv.org", "export.arxiv.org", "github.com", "www.github.com", "mp.weixin.qq.com",
-         "zhuanlan.zhihu.com", "doi.org", "example.com", "EXAMPLE.com", "例子.中国", "[::1]", "127.0.0.1"]
+        [
+            "arxiv.org",
+            "export.arxiv.org",
+            "github.com",
+            "www.github.com",
+            "mp.weixin.qq.com",
+            "zhuanlan.zhihu.com",
+            "doi.org",
+            "example.com",
+            "EXAMPLE.com",
+            "例子.中国",
+            "[::1]",
+            "127.0.0.1",
+        ]
     ),
     st.from_regex(r"[a-zA-Z0-9-]{1,10}(\.[a-zA-Z0-9-]{1,10}){0,2}", fullmatch=True),
 )
 _piece = st.lists(
-    st.sampled_from(list("aZ09-._~%/?#&=+;:@!$'()*,[] ") + ["%2e", "%7E", "%41", "%3D", "中", "..", "."]
-                             + ["abs", "pdf", "2104.14129", "v2", ".pdf", "tree", "releases", "tag", "s", "__biz=",
-                                "utm_source=", "mid=", "cs/0112017", ".git"]),
+    st.sampled_from(
+        list("aZ09-._~%/?#&=+;:@!$'()*,[] ")
+        + ["%2e", "%7E", "%41", "%3D", "中", "..", "."]
+        + [
+            "abs",
+            "pdf",
+            "2104.14129",
+            "v2",
+            ".pdf",
+            "tree",
+            "releases",
+            "tag",
+            "s",
+            "__biz=",
+            "utm_source=",
+            "mid=",
+            "cs/0112017",
+            ".git",
+        ]
+    ),
     max_size=12,
 ).map(lambda parts: "".join(parts).replace(" ", ""))
 _urlish = st.builds(
@@ -290,29 +419,34 @@ def test_parentheses_escaped_or_not_are_one_link():
 # --- link identity beyond canonicalize: ids in text, identity keys, GitHub's own pages
 
 
-@pytest.mark.parametrize("texts, expected", [
-    (("code for arXiv: 2104.14129v2 and https://arxiv.org/pdf/cs/0112017",), ["2104.14129v2", "cs/0112017"]),
-    (("see arxiv.org/abs/2104.14129v2", "again ARXIV:2104.14129v2 and arXiv:2104.14129"),
-     ["2104.14129v2", "2104.14129"]),
-    (("arXiv:2113.00001 has no 13th month, arXiv:0612.1234 predates new-style ids",), []),
-    (("math.GT/0309136 with arxiv:math.GT/0309136v2",), ["math/0309136v2"]),
-    (("2104.14129 alone is not a citation", None), []),
-])
+@pytest.mark.parametrize(
+    "texts, expected",
+    [
+        (("code for arXiv: 2104.14129v2 and https://arxiv.org/pdf/cs/0112017",), ["2104.14129v2", "cs/0112017"]),
+        (("see arxiv.org/abs/2104.14129v2", "again ARXIV:2104.14129v2 and arXiv:2104.14129"), ["2104.14129v2", "2104.14129"]),
+        (("arXiv:2113.00001 has no 13th month, arXiv:0612.1234 predates new-style ids",), []),
+        (("math.GT/0309136 with arxiv:math.GT/0309136v2",), ["math/0309136v2"]),
+        (("2104.14129 alone is not a citation", None), []),
+    ],
+)
 def test_arxiv_ids_in_text(texts, expected):
     assert arxiv_ids_in(*texts) == expected
 
 
-@pytest.mark.parametrize("key, expected", [
-    ("arxiv:2104.14129v2", "arxiv:2104.14129"),
-    ("arxiv:cs/0112017v1", "arxiv:cs/0112017"),
-    ("arxiv:not-an-idv2", "arxiv:not-an-idv2"),  # a malformed id is only itself
-    ("github:Foo/Bar", "github:foo/bar"),
-    ("web:https://www.zhihu.com/question/1/answer/42", "zhihu:answer:42"),
-    ("web:https://zhihu.com/answer/42/", "zhihu:answer:42"),
-    ("web:https://zhuanlan.zhihu.com/p/7", "zhihu:article:7"),
-    ("web:https://example.com/Path", "web:https://example.com/Path"),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("arxiv:2104.14129v2", "arxiv:2104.14129"),
+        ("arxiv:cs/0112017v1", "arxiv:cs/0112017"),
+        ("arxiv:not-an-idv2", "arxiv:not-an-idv2"),  # a malformed id is only itself
+        ("github:Foo/Bar", "github:foo/bar"),
+        ("web:https://www.zhihu.com/question/1/answer/42", "zhihu:answer:42"),
+        ("web:https://zhihu.com/answer/42/", "zhihu:answer:42"),
+        ("web:https://zhuanlan.zhihu.com/p/7", "zhihu:article:7"),
+        ("web:https://example.com/Path", "web:https://example.com/Path"),
+        (None, None),
+    ],
+)
 def test_identity_key(key, expected):
     assert identity_key(key) == expected
 

@@ -34,13 +34,13 @@ from tests.localserver import Reply, hang
 KEY = "sk-proj-Plant3dKeyThatMustNeverLeak0123456789"
 
 
-def client_for(server, chat: FakeChat | None = None, *, key: str | None = None, timeout: float = 5.0,
-               sleeps: list[float] | None = None) -> ChatClient:
+def client_for(
+    server, chat: FakeChat | None = None, *, key: str | None = None, timeout: float = 5.0, sleeps: list[float] | None = None
+) -> ChatClient:
     if chat is not None:
         server.route(PATH, chat)
     slept = sleeps if sleeps is not None else []
-    retry = RetryPolicy(attempts=3, base_delay=1.0, max_delay=60.0, deadline=300.0,
-                        sleep=slept.append, jitter=lambda: 1.0)
+    retry = RetryPolicy(attempts=3, base_delay=1.0, max_delay=60.0, deadline=300.0, sleep=slept.append, jitter=lambda: 1.0)
     return ChatClient(server.url("/v1"), "fake-model", api_key=key, timeout=timeout, retry=retry)
 
 
@@ -53,8 +53,7 @@ def test_request_and_answer_have_the_documented_shapes(server):
     client = client_for(server, chat, key=KEY)
     answer = client.complete(MESSAGES, max_tokens=300)
     body, headers = chat.bodies[0], chat.headers[0]
-    assert body == {"model": "fake-model", "messages": MESSAGES, "max_tokens": 300, "temperature": 0.2,
-                    "stream": False}
+    assert body == {"model": "fake-model", "messages": MESSAGES, "max_tokens": 300, "temperature": 0.2, "stream": False}
     assert headers["authorization"] == f"Bearer {KEY}" and headers["content-type"] == "application/json"
     assert answer.text == "一段摘要。" and answer.finish_reason == "stop" and answer.model == "fake-model"
     assert answer.prompt_tokens and answer.completion_tokens == 5
@@ -68,10 +67,11 @@ def test_a_local_server_gets_no_authorization_header(server):
 
 
 def test_429_is_retried_after_the_time_the_server_asks(server):
-    server.sequence(PATH, error(429, "Rate limit reached", type_="requests", code="rate_limit_exceeded",
-                                headers={"Retry-After": "7"}),
-                    Reply(200, json.dumps({"model": "m", "choices": [{"message": {"content": "好的摘要"},
-                                                                      "finish_reason": "stop"}]})))
+    server.sequence(
+        PATH,
+        error(429, "Rate limit reached", type_="requests", code="rate_limit_exceeded", headers={"Retry-After": "7"}),
+        Reply(200, json.dumps({"model": "m", "choices": [{"message": {"content": "好的摘要"}, "finish_reason": "stop"}]})),
+    )
     sleeps: list[float] = []
     answer = client_for(server, sleeps=sleeps).complete(MESSAGES, max_tokens=50)
     assert answer.text == "好的摘要" and answer.prompt_tokens is None  # no usage: unknown, not zero
@@ -118,8 +118,9 @@ def test_redirects_are_not_followed_so_the_key_stays_with_the_endpoint(server):
         client_for(server, key=KEY).complete(MESSAGES, max_tokens=50)
 
 
-@pytest.mark.parametrize("endpoint", ["http://127.0.0.1:11434/v1", "http://localhost:8080/v1",
-                                      "http://[::1]:8000/v1", "https://api.example.com/v1"])
+@pytest.mark.parametrize(
+    "endpoint", ["http://127.0.0.1:11434/v1", "http://localhost:8080/v1", "http://[::1]:8000/v1", "https://api.example.com/v1"]
+)
 def test_local_and_https_endpoints_are_accepted(endpoint):
     assert check_endpoint(endpoint + "/", allow_insecure_http=False) == endpoint
 
@@ -184,13 +185,16 @@ def test_numbers_the_input_does_not_hold_are_named():
     assert numbers_in("1,000 个样本，3.5 倍，v2") == {"1000", "3.5", "2"}
 
 
-@pytest.mark.parametrize(("answer", "problem"), [
-    ("ActNN 用低比特激活训练。\n\n第二段：显存降低。", "more than one paragraph"),
-    ("## ActNN\nActNN 用低比特激活训练神经网络。", "more than one paragraph"),
-    ("ActNN 用低比特激活训练，详见 [论文](https://arxiv.org/abs/2104.14129)。", "a Markdown link"),
-    ("- [ActNN] 用低比特激活训练神经网络，显存占用大幅下降。", "a heading, quote or list"),
-    ("ActNN 用低比特激活训练神经网络，代码见 https://github.com/ucbrise/actnn 。", "a URL"),
-])
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ("ActNN 用低比特激活训练。\n\n第二段：显存降低。", "more than one paragraph"),
+        ("## ActNN\nActNN 用低比特激活训练神经网络。", "more than one paragraph"),
+        ("ActNN 用低比特激活训练，详见 [论文](https://arxiv.org/abs/2104.14129)。", "a Markdown link"),
+        ("- [ActNN] 用低比特激活训练神经网络，显存占用大幅下降。", "a heading, quote or list"),
+        ("ActNN 用低比特激活训练神经网络，代码见 https://github.com/ucbrise/actnn 。", "a URL"),
+    ],
+)
 def test_markdown_that_would_break_the_entry_is_refused(answer, problem):
     assert any(problem in p for p in check(answer).problems), check(answer).problems
 
@@ -198,7 +202,8 @@ def test_markdown_that_would_break_the_entry_is_refused(answer, problem):
 def test_length_and_cut_off_answers_are_refused():
     assert check("显存" * 200).problems == ["the answer has 400 characters, more than 300"]
     assert check("ActNN 用低比特激活训练神经网络，显", finish_reason="length").problems == [
-        "the answer was cut off at max_tokens"]
+        "the answer was cut off at max_tokens"
+    ]
     assert check("好").problems == ["the answer is empty or too short"]
 
 
@@ -230,10 +235,15 @@ def past(date: str, kind: str, title: str, length: int) -> PastEntry:
 
 
 def test_examples_are_the_latest_entries_of_the_same_kind_and_a_usable_length():
-    archive = [past("2020-01-06", "arxiv", "old", 200), past("2021-07-18", "arxiv", "newest", 220),
-               past("2021-06-01", "github", "a repo", 200), past("2021-05-01", "arxiv", "too short", 20),
-               past("2021-04-01", "arxiv", "too long", 900), past("2021-03-01", "arxiv", "middle", 250),
-               past("2021-07-19", "arxiv", "The Same Paper", 240)]
+    archive = [
+        past("2020-01-06", "arxiv", "old", 200),
+        past("2021-07-18", "arxiv", "newest", 220),
+        past("2021-06-01", "github", "a repo", 200),
+        past("2021-05-01", "arxiv", "too short", 20),
+        past("2021-04-01", "arxiv", "too long", 900),
+        past("2021-03-01", "arxiv", "middle", 250),
+        past("2021-07-19", "arxiv", "The Same Paper", 240),
+    ]
     picked = pick_examples(archive, "arxiv", length=240, count=2, exclude_title="the same paper")
     assert [e.title for e in picked] == ["newest", "middle"]
     assert [e.title for e in pick_examples(archive, "github", length=240)] == ["a repo"]
@@ -249,8 +259,9 @@ def test_the_request_shows_examples_and_keeps_the_window():
     assert "标题：ActNN" in user and "编辑备注：check the numbers" in user and "来源：arXiv" in user
     assert request.trimmed_from == len(item.text) and user.endswith("A sentence.…")
     assert request.estimated_prompt_tokens + 400 <= 2048
-    short = build_request(SummaryInput("arxiv:1", "arxiv", "ActNN", "arXiv", None, "Short."), prompt, [],
-                          context_tokens=2048, max_tokens=400)
+    short = build_request(
+        SummaryInput("arxiv:1", "arxiv", "ActNN", "arXiv", None, "Short."), prompt, [], context_tokens=2048, max_tokens=400
+    )
     assert short.trimmed_from is None and short.fingerprint != request.fingerprint
 
 
@@ -273,8 +284,10 @@ def test_a_repositorys_model_summary_keeps_its_facts_line_and_says_where_it_come
     from pipeline.draft import render_json, render_markdown
     from tests.draft_builders import entry, github_link
 
-    repo = entry(github_link("o/fastnet"), {"full_name": "o/fastnet", "description": "Fast inference.",
-                                            "language": "C++", "stars": 1200, "license": "MIT"})
+    repo = entry(
+        github_link("o/fastnet"),
+        {"full_name": "o/fastnet", "description": "Fast inference.", "language": "C++", "stars": 1200, "license": "MIT"},
+    )
     repo.model_summary, repo.summary_source, repo.numbers_unchecked = "一个快速推理框架，支持多种后端。", "model", True
     text = render_markdown([repo], date="2026-11-23")
     assert "摘要：一个快速推理框架，支持多种后端。〔AI 草稿·待编辑〕〔数字待核〕  \nC++ · ★ 1.2k · MIT  \n" in text

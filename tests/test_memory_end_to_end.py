@@ -69,7 +69,10 @@ def test_featured_links_are_marked_and_a_paper_with_new_code_is_a_follow_up(site
     code, out, err = site.run("sources.txt", "--archive", "issues")
     assert code == 0, err
     assert_golden("featured.md", _body(out, site))
-    assert "- [lmbxmu/HRank: Pytorch implementation of our CVPR 2020 (Oral) -- HRank](https://github.com/lmbxmu/HRank)〔已收录：2020-05-15 期〕  " in out
+    assert (
+        "- [lmbxmu/HRank: Pytorch implementation of our CVPR 2020 (Oral) -- HRank](https://github.com/lmbxmu/HRank)〔已收录：2020-05-15 期〕  "
+        in out
+    )
     assert "〔后续：论文已收录于 2020-05-15 期，代码为新〕" in out
     assert out.count("〔已收录") == 1 and out.count("〔后续") == 1
     # The page calls its site "Example AI Blog"; the editor always printed 示例博客 for this host.
@@ -96,8 +99,9 @@ def test_without_an_archive_nothing_is_marked_and_the_page_names_itself(site):
 def test_the_config_sites_table_wins_over_learned_names(site):
     site.sources(SOURCES)
     config = Path(os.environ["ENRICH_CONFIG"])
-    config.write_text(config.read_text(encoding="utf-8") + '\n[archive]\npath = "issues"\n\n[sites]\n"127.0.0.1" = "本地"\n',
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8") + '\n[archive]\npath = "issues"\n\n[sites]\n"127.0.0.1" = "本地"\n', encoding="utf-8"
+    )
     code, out, err = site.run("sources.txt")
     assert code == 0, err
     assert "| 本地]" in out and "〔已收录：2020-05-15 期〕" in out
@@ -106,18 +110,19 @@ def test_the_config_sites_table_wins_over_learned_names(site):
 def test_skip_leaves_featured_entries_out_and_lists_them(site):
     site.sources(SOURCES)
     config = Path(os.environ["ENRICH_CONFIG"])
-    config.write_text(config.read_text(encoding="utf-8") + '\n[archive]\npath = "issues"\nfeatured = "skip"\n',
-                      encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + '\n[archive]\npath = "issues"\nfeatured = "skip"\n', encoding="utf-8")
     code, out, err = site.run("sources.txt")
     assert code == 0, err
-    tool_block = out[out.index("<!-- enrich:failed"):]
+    tool_block = out[out.index("<!-- enrich:failed") :]
     assert "](https://github.com/lmbxmu/HRank)" not in out[: out.index("<!-- enrich:failed")]
     assert "第 4 行：https://github.com/lmbxmu/HRank — 已收录于 2020-05-15 期「开源项目」" in tool_block
     assert "〔后续：论文已收录于 2020-05-15 期，代码为新〕" in out  # a follow-up is never skipped
     code, out, _ = site.run("sources.txt", "--format", "json")
     document = json.loads(out)
     assert "github:lmbxmu/hrank" not in {e["key"] for e in document["entries"]}
-    assert {"line": 4, "message": "已收录于 2020-05-15 期「开源项目」，按 [archive] featured = \"skip\" 略过"} in document["diagnostics"]
+    assert {"line": 4, "message": '已收录于 2020-05-15 期「开源项目」，按 [archive] featured = "skip" 略过'} in document[
+        "diagnostics"
+    ]
 
 
 def test_a_link_only_in_a_published_summary_is_new(site):
@@ -236,6 +241,7 @@ def test_json_carries_the_runs_diagnostics(site):
 
 
 # -- the real archive --------------------------------------------------------------------------
+
 
 def test_a_sources_file_mixing_featured_and_new_links_gets_the_right_marks(site, published):
     site.sources(

@@ -17,25 +17,24 @@ DATE = "2020-05-15"
 
 def paper(n: int, **kw):
     pid = f"2001.{10000 + n}"
-    return entry(arxiv_link(pid), {"id": pid, "title": f"Paper {n}", "abstract": f"Paper {n} does things."},
-                 line=n, **kw)
+    return entry(arxiv_link(pid), {"id": pid, "title": f"Paper {n}", "abstract": f"Paper {n} does things."}, line=n, **kw)
 
 
 def repo(n: int, **kw):
-    return entry(github_link(f"o/r{n}"), {"full_name": f"o/r{n}", "description": f"repo {n}", "stars": n},
-                 line=n, **kw)
+    return entry(github_link(f"o/r{n}"), {"full_name": f"o/r{n}", "description": f"repo {n}", "stars": n}, line=n, **kw)
 
 
 def post(n: int, **kw):
-    return entry(web_link(f"https://example.com/post/{n}"), {"title": f"Post {n}", "site_name": "Site"},
-                 line=n, **kw)
+    return entry(web_link(f"https://example.com/post/{n}"), {"title": f"Post {n}", "site_name": "Site"}, line=n, **kw)
 
 
 def merge(existing, entries, **kw):
     return merge_draft(existing, list(entries), canonical_key=canonical_key, date=DATE, **kw)
 
 
-TOOL_INTRO = re.compile(r"^> 导读：本期\d+条。【新闻】〔待编辑〕；【论文】〔待编辑〕；【开源】〔待编辑〕；【博文】〔待编辑〕。  $")
+TOOL_INTRO = re.compile(
+    r"^> 导读：本期\d+条。【新闻】〔待编辑〕；【论文】〔待编辑〕；【开源】〔待编辑〕；【博文】〔待编辑〕。  $"
+)
 
 
 def is_subsequence(needle: list[str], haystack: list[str]) -> bool:
@@ -60,7 +59,7 @@ def test_new_entries_go_to_the_end_of_their_section():
     base = render_markdown([paper(1), post(2)], date=DATE)
     merged = merge(base, [paper(1), post(2), paper(3), repo(4)])
     assert is_subsequence(base.split("\n"), merged.split("\n"))
-    papers = merged[merged.index("## 论文"): merged.index("## 开源项目")]
+    papers = merged[merged.index("## 论文") : merged.index("## 开源项目")]
     assert papers.index("Paper 1") < papers.index("Paper 3")
     assert papers.endswith("〔待编辑〕  \n\n")  # blank line kept before the next heading
     assert section_of(merged, "https://github.com/o/r4") == "## 开源项目"
@@ -72,9 +71,9 @@ def test_entries_the_editor_moved_are_left_alone_and_links_only_mentioned_are_ad
     base = render_markdown([paper(1), post(2)], date=DATE)
     lines = base.split("\n")
     start = next(i for i, line in enumerate(lines) if "Paper 1" in line)
-    block = lines[start:start + 2]
-    del lines[start:start + 2]
-    lines[lines.index("## 博文  ") + 1: lines.index("## 博文  ") + 1] = ["", *block]
+    block = lines[start : start + 2]
+    del lines[start : start + 2]
+    lines[lines.index("## 博文  ") + 1 : lines.index("## 博文  ") + 1] = ["", *block]
     lines.insert(3, "我的笔记：see https://github.com/o/r5 and https://arxiv.org/pdf/2001.10006v2.pdf。")
     edited = "\n".join(lines)
     assert merge(edited, [paper(1), post(2)]) == edited
@@ -178,10 +177,15 @@ def scenarios(draw):
     in_base = draw(st.lists(st.booleans(), min_size=len(pool), max_size=len(pool)))
     failed_before = draw(st.lists(st.booleans(), min_size=len(pool), max_size=len(pool)))
     failed_now = draw(st.lists(st.booleans(), min_size=len(pool), max_size=len(pool)))
-    base_entries = [make(n, section=s, status="failed" if f else "ok", error="HTTP 404" if f else None)
-                    for (n, make, s), b, f in zip(pool, in_base, failed_before) if b]
-    run_entries = [make(n, section=s, status="failed" if f else "ok", error="HTTP 500" if f else None)
-                   for (n, make, s), f in zip(pool, failed_now)]
+    base_entries = [
+        make(n, section=s, status="failed" if f else "ok", error="HTTP 404" if f else None)
+        for (n, make, s), b, f in zip(pool, in_base, failed_before)
+        if b
+    ]
+    run_entries = [
+        make(n, section=s, status="failed" if f else "ok", error="HTTP 500" if f else None)
+        for (n, make, s), f in zip(pool, failed_now)
+    ]
     lines = render_markdown(base_entries, date=DATE).split("\n")
     for _ in range(draw(st.integers(0, 8))):
         op = draw(st.sampled_from(["rewrite", "delete_entry", "move_entry", "insert", "delete_line"]))
@@ -208,7 +212,7 @@ def scenarios(draw):
 def outside_block(text: str) -> list[str]:
     lines = text.split("\n")
     block = find_failures_block(lines)
-    return lines if not block else lines[: block[0]] + lines[block[1] + 1:]
+    return lines if not block else lines[: block[0]] + lines[block[1] + 1 :]
 
 
 def entry_line_count(lines: list[str], url: str) -> int:

@@ -94,9 +94,10 @@ def _apply(text: str, op: tuple, deleted: set[str]) -> str:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(first=st.sets(st.integers(0, 11), min_size=1, max_size=6),
-       rounds=st.lists(st.tuples(st.lists(operation, max_size=5), st.sets(st.integers(0, 11), max_size=3)),
-                       min_size=1, max_size=3))
+@given(
+    first=st.sets(st.integers(0, 11), min_size=1, max_size=6),
+    rounds=st.lists(st.tuples(st.lists(operation, max_size=5), st.sets(st.integers(0, 11), max_size=3)), min_size=1, max_size=3),
+)
 def test_random_editing_then_runs_with_new_links(first, rounds):
     keys = [UNIVERSE[n].source.main.key for n in sorted(first)]
     result = _run("", keys, set())
@@ -109,8 +110,7 @@ def test_random_editing_then_runs_with_new_links(first, rounds):
         keys += [UNIVERSE[n].source.main.key for n in sorted(new) if UNIVERSE[n].source.main.key not in keys]
         result = _run(text, keys, remembered)
         merged = result.text
-        editor = [line for i, line in enumerate(text.split("\n")) if not TOOL_INTRO.match(line)
-                  and not _in_block(text, i)]
+        editor = [line for i, line in enumerate(text.split("\n")) if not TOOL_INTRO.match(line) and not _in_block(text, i)]
         assert is_subsequence(editor, merged.split("\n")), "an editor line was changed or reordered"
         for key in keys:
             count = _entry_count(merged, URL_OF[key])
@@ -134,25 +134,29 @@ def _in_block(text: str, index: int) -> bool:
 # -- merge identity over generated drafts ------------------------------------------------------
 
 LINKS = [URL_OF[e.source.main.key] for e in UNIVERSE]
-prose = st.sampled_from([
-    "摘要：本文引用了 {url} 的结果。  ",
-    "编辑的话：见 {url}",
-    "> 导读：本期3条，见{url}。",
-    "    - 列表里的 {url}",
-    "  1. [一篇相关文章]({url})  ",
-    "备注：{url}",
-    "更多评价见知乎：很好，{url}  ",
-    "# 标题 {url}",
-])
-identity = st.sampled_from([
-    "- [标题 | 来源]({url})  ",
-    "- [2001.00001] [Title]({url})  ",
-    "* [x]({url})",
-    "论文：{url}  ",
-    "代码: {url}",
-    "Github 项目链接：{url}  ",
-    "标题：[Paper]({url})  ",
-])
+prose = st.sampled_from(
+    [
+        "摘要：本文引用了 {url} 的结果。  ",
+        "编辑的话：见 {url}",
+        "> 导读：本期3条，见{url}。",
+        "    - 列表里的 {url}",
+        "  1. [一篇相关文章]({url})  ",
+        "备注：{url}",
+        "更多评价见知乎：很好，{url}  ",
+        "# 标题 {url}",
+    ]
+)
+identity = st.sampled_from(
+    [
+        "- [标题 | 来源]({url})  ",
+        "- [2001.00001] [Title]({url})  ",
+        "* [x]({url})",
+        "论文：{url}  ",
+        "代码: {url}",
+        "Github 项目链接：{url}  ",
+        "标题：[Paper]({url})  ",
+    ]
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -217,19 +221,25 @@ def test_marks_in_both_templates():
 def test_a_link_only_on_another_entrys_link_line_is_listed_not_lost():
     from tests.draft_builders import arxiv_link, entry, github_link
 
-    with_code = entry(arxiv_link("2001.10001"), {"id": "2001.10001", "title": "Paper",
-                                                 "code_urls": ["https://github.com/o/code"]}, line=1)
+    with_code = entry(
+        arxiv_link("2001.10001"), {"id": "2001.10001", "title": "Paper", "code_urls": ["https://github.com/o/code"]}, line=1
+    )
     first = merge("", [with_code], canonical_key=canonical_key, date=DATE)
     assert "代码：https://github.com/o/code  " in first.text
-    repo_entry = entry(github_link("o/code"), {"full_name": "o/code", "description": "code"}, line=2,
-                       note="its own entry, please")
-    second = merge(first.text, [with_code, repo_entry], canonical_key=canonical_key, date=DATE,
-                   remembered=first.in_draft)
+    repo_entry = entry(
+        github_link("o/code"), {"full_name": "o/code", "description": "code"}, line=2, note="its own entry, please"
+    )
+    second = merge(first.text, [with_code, repo_entry], canonical_key=canonical_key, date=DATE, remembered=first.in_draft)
     assert _entry_count(second.text, "https://github.com/o/code") == 0
     assert "第 2 行：https://github.com/o/code — 已是稿中另一条目的链接行，未单独加入" in second.text
     assert "github:o/code" not in second.in_draft  # deleting the paper's entry would bring it in on its own
     lines = second.text.split("\n")
     start, end = _blocks(lines)[0]
-    third = merge("\n".join(lines[:start] + lines[end:]), [repo_entry], canonical_key=canonical_key, date=DATE,
-                  remembered=first.in_draft | second.in_draft)
+    third = merge(
+        "\n".join(lines[:start] + lines[end:]),
+        [repo_entry],
+        canonical_key=canonical_key,
+        date=DATE,
+        remembered=first.in_draft | second.in_draft,
+    )
     assert _entry_count(third.text, "https://github.com/o/code") == 1

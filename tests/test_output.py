@@ -74,8 +74,14 @@ def test_a_fifo_is_refused_without_blocking(workdir):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     started = time.monotonic()
     # A child process, so a regression that opened the FIFO would hang only it (and time out).
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "--offline", "-o", "pipe.md", URL], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--offline", "-o", "pipe.md", URL],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == "enrich: -o pipe.md is a FIFO (named pipe), not a regular file"
     assert time.monotonic() - started < 20
@@ -180,7 +186,10 @@ def test_a_full_disk_on_o_is_exit_4_and_the_old_draft_is_whole(workdir, monkeypa
     monkeypatch.setattr(output.os, "fsync", full)
     code, _, err = run("-o", "next.md", URL)
     assert code == 4
-    assert err.strip().splitlines()[-1] == f"enrich: could not finish: cannot write the draft {draft}: the disk is full; nothing was replaced"
+    assert (
+        err.strip().splitlines()[-1]
+        == f"enrich: could not finish: cannot write the draft {draft}: the disk is full; nothing was replaced"
+    )
     assert draft.read_text(encoding="utf-8") == "# my draft\n"
     assert [p.name for p in workdir.iterdir() if p.name.endswith(".tmp")] == []
 
@@ -192,5 +201,8 @@ def test_a_folder_that_refuses_the_temp_file_is_exit_4_naming_the_draft(workdir,
     monkeypatch.setattr(output.tempfile, "mkstemp", denied)
     code, _, err = run("-o", "next.md", URL)
     assert code == 4
-    assert err.strip().splitlines()[-1] == f"enrich: could not finish: cannot write the draft {workdir / 'next.md'}: Permission denied"
+    assert (
+        err.strip().splitlines()[-1]
+        == f"enrich: could not finish: cannot write the draft {workdir / 'next.md'}: Permission denied"
+    )
     assert not (workdir / "next.md").exists()

@@ -36,17 +36,22 @@ def healthy_page(n: int) -> str:
 
 def nested_divs(depth: int) -> bytes:
     """About 1 MB for 200,000: the page that took 103 s to parse on the event loop."""
-    return ("<html><head><title>Deep page</title></head><body>" + "<div>" * depth + "x"
-            + "</div>" * depth + "</body></html>").encode()
+    return (
+        "<html><head><title>Deep page</title></head><body>" + "<div>" * depth + "x" + "</div>" * depth + "</body></html>"
+    ).encode()
 
 
 def json_ld_array(items: int) -> bytes:
     """About 4.8 MB for 1,600,000 empty objects: the page that took 117 s in the JSON-LD walk."""
-    return ('<html><head><title>Many objects</title><script type="application/ld+json">['
-            + ",".join(["{}"] * items) + "]</script></head><body><p>x</p></body></html>").encode()
+    return (
+        '<html><head><title>Many objects</title><script type="application/ld+json">['
+        + ",".join(["{}"] * items)
+        + "]</script></head><body><p>x</p></body></html>"
+    ).encode()
 
 
 # -- the nesting bound, on its own ---------------------------------------------------------------
+
 
 def test_a_page_nested_deeper_than_the_limit_is_cut_at_the_tag_that_goes_too_deep():
     body = nested_divs(200_000)
@@ -55,8 +60,9 @@ def test_a_page_nested_deeper_than_the_limit_is_cut_at_the_tag_that_goes_too_dee
     assert body[:cut].count(b"<div>") == MAX_NESTING
     kept, note = bound_page(body)
     assert kept == body[:cut]
-    assert note == (f"page too complex to parse in full (nested deeper than {MAX_NESTING} elements); "
-                    f"only its first {cut:,} bytes were read")
+    assert note == (
+        f"page too complex to parse in full (nested deeper than {MAX_NESTING} elements); only its first {cut:,} bytes were read"
+    )
 
 
 def test_a_list_of_more_options_than_any_form_needs_is_cut():
@@ -73,9 +79,11 @@ def test_a_list_of_more_options_than_any_form_needs_is_cut():
 def test_sloppy_but_shallow_markup_is_not_counted_as_deep():
     # Unclosed <p>, <li> and <td>, void elements, self-closing SVG, stray end tags and markup
     # inside scripts and comments: none of it nests, and none of it may look deep.
-    piece = ("<p>para<li>item<td>cell<br><img src=x><input><meta name=a content=b>"
-             "<svg><path d='M0'/><g/></svg></span></b>"
-             "<script>if (a<b && c<d) { html = '<div><div><div>'; }</script><!-- <div><div> -->")
+    piece = (
+        "<p>para<li>item<td>cell<br><img src=x><input><meta name=a content=b>"
+        "<svg><path d='M0'/><g/></svg></span></b>"
+        "<script>if (a<b && c<d) { html = '<div><div><div>'; }</script><!-- <div><div> -->"
+    )
     body = ("<html><body><div>" + piece * 2_000 + "</div></body></html>").encode()
     assert body.count(b"<") > FEW_TAGS  # so the scan really runs
     assert complexity_cut(body) is None
@@ -123,6 +131,7 @@ def test_a_page_with_few_tags_is_not_scanned(monkeypatch):
 
 # -- JSON-LD -----------------------------------------------------------------------------------
 
+
 def test_a_huge_json_ld_array_is_walked_in_linear_time_and_capped():
     started = time.monotonic()
     page = ParsedPage(json_ld_array(1_600_000).decode(), "https://example.com/")
@@ -134,8 +143,10 @@ def test_a_huge_json_ld_array_is_walked_in_linear_time_and_capped():
 def test_json_ld_nested_too_deep_costs_only_that_object(depth):
     deep = '{"@type": "NewsArticle", "author": ' + "[" * depth + '"A"' + "]" * depth + "}"
     good = '{"@type": "NewsArticle", "headline": "Headline from JSON-LD"}'
-    html = (f'<html><head><script type="application/ld+json">{deep}</script>'
-            f'<script type="application/ld+json">{good}</script></head><body><p>x</p></body></html>')
+    html = (
+        f'<html><head><script type="application/ld+json">{deep}</script>'
+        f'<script type="application/ld+json">{good}</script></head><body><p>x</p></body></html>'
+    )
     record = extract_page(html.encode(), "https://example.com/a")
     assert record.title == "Headline from JSON-LD"
 
@@ -150,6 +161,7 @@ def test_json_ld_graphs_nested_past_the_depth_cap_are_not_followed():
 
 
 # -- scheduling: off the loop, inside the deadline -----------------------------------------------
+
 
 def _fetch(fetcher: WebFetcher, urls: list[str]):
     requests = [FetchRequest(Link(key=f"web:{u}", kind="web", url=u, original=u)) for u in urls]

@@ -76,17 +76,22 @@ def self_signed(tmp_path, host: str) -> tuple[ssl.SSLContext, str]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert_path, key_path)
     return server_context, str(cert_path)
@@ -155,8 +160,7 @@ def test_no_proxy_exempts_a_host(server, proxy_env):
     server.route("/page", PAGE)
     proxy_env.setenv("HTTP_PROXY", server.url("/"))
     proxy_env.setenv("NO_PROXY", "news.example")
-    fetcher = WebFetcher(resolve=public, retry=RetryPolicy(attempts=1),
-                         limits=http.HttpLimits(connect_timeout=0.5, deadline=1.0))
+    fetcher = WebFetcher(resolve=public, retry=RetryPolicy(attempts=1), limits=http.HttpLimits(connect_timeout=0.5, deadline=1.0))
     [result] = fetch(fetcher, "http://news.example/page").values()
     assert not result.ok and server.requests == []  # went (or tried to go) to 93.184.216.34 directly
 

@@ -12,6 +12,7 @@ import pipeline
 PACKAGE = Path(pipeline.__file__).parent
 OWN = {"self", "cls"}  # an object's own private attributes are its business
 
+
 def private_accesses(source: str) -> list[str]:
     """`x._name` for any x but self/cls, and getattr/setattr/hasattr/delattr with a `_name`."""
     found = []
@@ -20,10 +21,14 @@ def private_accesses(source: str) -> list[str]:
             if not (isinstance(node.value, ast.Name) and node.value.id in OWN):
                 found.append(ast.unparse(node))
         elif (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id in ("getattr", "setattr", "hasattr", "delattr") and len(node.args) > 1
-            and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
-            and node.args[1].value.startswith("_") and not node.args[1].value.startswith("__")
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+            and node.args[1].value.startswith("_")
+            and not node.args[1].value.startswith("__")
         ):
             found.append(ast.unparse(node))
     return found

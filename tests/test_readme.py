@@ -64,7 +64,9 @@ def help_of(*argv: str) -> str:
 
 
 # Other programs' commands that the README shows (their options are theirs, not enrich's).
-OTHER_COMMANDS = re.compile(r"`(?:systemctl|journalctl|cp|pip|python3?) [^`]*`|^(?:systemctl|journalctl|cp|pip|python3?) .*$", re.MULTILINE)
+OTHER_COMMANDS = re.compile(
+    r"`(?:systemctl|journalctl|cp|pip|python3?) [^`]*`|^(?:systemctl|journalctl|cp|pip|python3?) .*$", re.MULTILINE
+)
 
 
 def test_every_option_the_readme_names_is_in_help(capsys):
@@ -122,4 +124,5 @@ def test_the_inbox_sample_is_what_gather_reads(tmp_path):
     (tmp_path / "inbox.md").write_text(sample, encoding="utf-8")
     settle(tmp_path / "inbox.md", tmp_path / "sources.txt", [], today=date(2026, 12, 5), keep_days=14)
     assert (tmp_path / "sources.txt").read_text(encoding="utf-8") == (
-        "[论文]\nhttps://arxiv.org/abs/2512.00002  check the energy numbers against the MCUNet paper\n")
+        "[论文]\nhttps://arxiv.org/abs/2512.00002  check the energy numbers against the MCUNet paper\n"
+    )

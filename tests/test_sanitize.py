@@ -60,8 +60,11 @@ def test_every_field_of_every_kind_is_cleaned_and_capped():
     redact = Redactor([TOKEN])
     web = clean_record(
         WebRecord(
-            url="https://x.org/a?token=abcdef123456", title=f"A{BIDI}B {TOKEN}" + "t" * (2 * SHORT_CAP),
-            site_name="\u202eSite", description="d" * (2 * LONG_CAP), author=f"me {OTHER_TOKEN}",
+            url="https://x.org/a?token=abcdef123456",
+            title=f"A{BIDI}B {TOKEN}" + "t" * (2 * SHORT_CAP),
+            site_name="\u202eSite",
+            description="d" * (2 * LONG_CAP),
+            author=f"me {OTHER_TOKEN}",
             image="https://x.org/" + "i" * URL_CAP,
         ),
         redact,
@@ -73,15 +76,25 @@ def test_every_field_of_every_kind_is_cleaned_and_capped():
     assert web.author == "me ***"
     assert web.image is None  # a cut URL would point elsewhere: dropped
     paper = clean_record(
-        ArxivRecord(id="2104.14129", title=f"T{BIDI}", authors=[f"A{i}\u200b" for i in range(2 * LIST_CAP)],
-                    abstract=f"see {TOKEN}", code_urls=["https://github.com/a/b", "https://x.org/" + "u" * URL_CAP]),
+        ArxivRecord(
+            id="2104.14129",
+            title=f"T{BIDI}",
+            authors=[f"A{i}\u200b" for i in range(2 * LIST_CAP)],
+            abstract=f"see {TOKEN}",
+            code_urls=["https://github.com/a/b", "https://x.org/" + "u" * URL_CAP],
+        ),
         redact,
     )
     assert paper.title == "T" and len(paper.authors) == LIST_CAP and paper.authors[1] == "A1"
     assert paper.abstract == "see ***" and paper.code_urls == ["https://github.com/a/b"]
     repo = clean_record(
-        GithubRecord(full_name="o/r", description=f"key {TOKEN}", stars=3, topics=[f"t{BIDI}"],
-                     latest_release={"tag": f"v1{BIDI}", "name": TOKEN, "published_at": None}),
+        GithubRecord(
+            full_name="o/r",
+            description=f"key {TOKEN}",
+            stars=3,
+            topics=[f"t{BIDI}"],
+            latest_release={"tag": f"v1{BIDI}", "name": TOKEN, "published_at": None},
+        ),
         redact,
     )
     assert (repo.description, repo.stars, repo.topics) == ("key ***", 3, ["t"])

@@ -101,7 +101,11 @@ def test_a_crlf_split_between_two_reads_is_one_line_end():
 @pytest.mark.parametrize("codec", ["utf-16", "utf-32", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "utf-8-sig"])
 def test_utf16_and_utf32_are_read_with_or_without_a_bom(codec):
     text = "[论文]\r\nhttps://arxiv.org/abs/1907.05550 好文\rhttps://example.com/\n"
-    assert list(decode_lines(text.encode(codec), "f")) == ["[论文]", "https://arxiv.org/abs/1907.05550 好文", "https://example.com/"]
+    assert list(decode_lines(text.encode(codec), "f")) == [
+        "[论文]",
+        "https://arxiv.org/abs/1907.05550 好文",
+        "https://example.com/",
+    ]
 
 
 def test_utf16_read_in_odd_pieces_decodes_the_same():
@@ -149,11 +153,20 @@ def test_several_urls_on_one_line_keep_their_order():
 @pytest.mark.parametrize(
     ("header", "section"),
     [
-        ("[论文]", "论文"), ("[papers]", "论文"), ("[Paper]", "论文"),
-        ("[news]", "业界新闻"), ("[业界新闻]", "业界新闻"),
-        ("[open source]", "开源项目"), ("[OpenSource]", "开源项目"), ("[open-source]", "开源项目"),
-        ("[projects]", "开源项目"), ("[code]", "开源项目"),
-        ("[blog]", "博文"), ("[Blogs]", "博文"), ("[posts]", "博文"), ("  [ 博文 ]  ", "博文"),
+        ("[论文]", "论文"),
+        ("[papers]", "论文"),
+        ("[Paper]", "论文"),
+        ("[news]", "业界新闻"),
+        ("[业界新闻]", "业界新闻"),
+        ("[open source]", "开源项目"),
+        ("[OpenSource]", "开源项目"),
+        ("[open-source]", "开源项目"),
+        ("[projects]", "开源项目"),
+        ("[code]", "开源项目"),
+        ("[blog]", "博文"),
+        ("[Blogs]", "博文"),
+        ("[posts]", "博文"),
+        ("  [ 博文 ]  ", "博文"),
         ("【论文】", "论文"),
     ],
 )
@@ -200,8 +213,11 @@ def test_line_without_url_is_reported_and_skipped():
         ("https://example.com/a。", ["https://example.com/a"], None),
         ("（https://example.com/a）", ["https://example.com/a"], None),
         ("https://example.com/a；https://example.com/b！", ["https://example.com/a", "https://example.com/b"], None),
-        ("链接：https://arxiv.org/abs/2002.10179 项目：https://github.com/lmbxmu/HRank",
-         ["https://arxiv.org/abs/2002.10179", "https://github.com/lmbxmu/HRank"], None),
+        (
+            "链接：https://arxiv.org/abs/2002.10179 项目：https://github.com/lmbxmu/HRank",
+            ["https://arxiv.org/abs/2002.10179", "https://github.com/lmbxmu/HRank"],
+            None,
+        ),
         ("好文：https://example.com/a？", ["https://example.com/a"], "好文"),
         ("https://en.wikipedia.org/wiki/Mali_(GPU)", ["https://en.wikipedia.org/wiki/Mali_(GPU)"], None),
         ("(https://en.wikipedia.org/wiki/Mali_(GPU))", ["https://en.wikipedia.org/wiki/Mali_(GPU)"], None),
@@ -278,7 +294,9 @@ def test_line_with_only_bad_urls_is_skipped():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.text(), st.sampled_from(["[论文]", "[x]", "# c", "https://a.b/ c", "arxiv:1", "www.", "https://[::1"]))))
+@given(
+    st.lists(st.one_of(st.text(), st.sampled_from(["[论文]", "[x]", "# c", "https://a.b/ c", "arxiv:1", "www.", "https://[::1"])))
+)
 def test_arbitrary_text_only_yields_diagnostics(lines):
     items = list(parse_lines(lines))
     assert all(isinstance(i, (SourceLine, Diagnostic)) for i in items)

@@ -22,19 +22,24 @@ KEY = "sk-proj-Plant3dKeyThatMustNeverLeak0123456789"
 
 
 def page(title: str, description: str) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-            f'<meta property="og:site_name" content="Example AI Blog">'
-            f'<meta name="description" content="{description}"></head>'
-            f"<body><article><h1>{title}</h1><p>{description}</p></article></body></html>")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<meta property="og:site_name" content="Example AI Blog">'
+        f'<meta name="description" content="{description}"></head>'
+        f"<body><article><h1>{title}</h1><p>{description}</p></article></body></html>"
+    )
 
 
 PAGES = {
-    "/blog/echo": ("Data Echoing", ("Data echoing reuses outputs of the input pipeline. It speeds up training "
-                                   "when the accelerator waits for data.")),
-    "/blog/quant": ("Quantization on phones", ("Post-training quantization to 8 bits keeps accuracy within 1% "
-                                              "on MobileNetV2. The post shows how.")),
-    "/blog/npu": ("A new edge NPU", ("The chip runs transformer models at the edge. Tools convert models "
-                                    "from PyTorch.")),
+    "/blog/echo": (
+        "Data Echoing",
+        ("Data echoing reuses outputs of the input pipeline. It speeds up training when the accelerator waits for data."),
+    ),
+    "/blog/quant": (
+        "Quantization on phones",
+        ("Post-training quantization to 8 bits keeps accuracy within 1% on MobileNetV2. The post shows how."),
+    ),
+    "/blog/npu": ("A new edge NPU", ("The chip runs transformer models at the edge. Tools convert models from PyTorch.")),
 }
 
 
@@ -144,8 +149,12 @@ def test_an_answer_in_the_wrong_language_is_retried_once_then_the_extractive_dra
 
 
 def test_traditional_characters_are_retried_and_a_fixed_answer_is_used(site):
-    answers = iter(["這個方法讓開發者在邊緣設備上訓練網絡，對於資源受限的場景很實用。",
-                    "这个方法让开发者在边缘设备上训练网络，对于资源受限的场景很实用。"])
+    answers = iter(
+        [
+            "這個方法讓開發者在邊緣設備上訓練網絡，對於資源受限的場景很實用。",
+            "这个方法让开发者在边缘设备上训练网络，对于资源受限的场景很实用。",
+        ]
+    )
     site.chat.answer = lambda messages: next(answers)
     (site.dir / "sources.txt").write_text(site.server.url("/blog/echo") + "\n", encoding="utf-8")
     site.configure()
@@ -205,12 +214,31 @@ def test_a_hanging_endpoint_falls_back_quickly_and_never_fails_the_run(site):
 
 
 def test_429_is_retried_honouring_retry_after(site):
-    site.server.sequence(PATH, error(429, "Rate limit reached for requests", type_="requests",
-                                     code="rate_limit_exceeded", headers={"Retry-After": "20"}),
-                         Reply(200, json.dumps({"model": "fake-model", "choices": [
-                             {"index": 0, "message": {"role": "assistant", "content": "数据回显复用输入流水线的输出，"
-                                                      "在加速器等待数据时加快训练。"}, "finish_reason": "stop"}],
-                             "usage": {"prompt_tokens": 600, "completion_tokens": 30, "total_tokens": 630}})))
+    site.server.sequence(
+        PATH,
+        error(
+            429, "Rate limit reached for requests", type_="requests", code="rate_limit_exceeded", headers={"Retry-After": "20"}
+        ),
+        Reply(
+            200,
+            json.dumps(
+                {
+                    "model": "fake-model",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {
+                                "role": "assistant",
+                                "content": "数据回显复用输入流水线的输出，在加速器等待数据时加快训练。",
+                            },
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 600, "completion_tokens": 30, "total_tokens": 630},
+                }
+            ),
+        ),
+    )
     (site.dir / "sources.txt").write_text(site.server.url("/blog/echo") + "\n", encoding="utf-8")
     site.configure()
     entries = site.json()
@@ -281,14 +309,17 @@ def test_offline_uses_cached_answers_only(site):
     assert len(rows) == 3 and {model for _, model in rows} == {"fake-model"}
 
 
-@pytest.mark.parametrize(("settings", "args", "message"), [
-    ({}, ["--summarize"], "--summarize needs an endpoint"),
-    ({"endpoint": "http://10.1.2.3:11434/v1", "model": "m"}, [], "allow_insecure_http"),
-    ({"endpoint": "https://api.example.com/v1"}, [], "[summarize] model is not set"),
-    ({"endpoint": "https://api.example.com/v1", "model": "m", "prompt": "missing.txt"}, [], "cannot read it"),
-    ({"endpoint": "ftp://example.com", "model": "m"}, [], "must be an http(s) address"),
-    ({"endpoint": "https://api.example.com/v1", "model": "m", "budget_tokens": -1}, [], "must be 0 or more"),
-])
+@pytest.mark.parametrize(
+    ("settings", "args", "message"),
+    [
+        ({}, ["--summarize"], "--summarize needs an endpoint"),
+        ({"endpoint": "http://10.1.2.3:11434/v1", "model": "m"}, [], "allow_insecure_http"),
+        ({"endpoint": "https://api.example.com/v1"}, [], "[summarize] model is not set"),
+        ({"endpoint": "https://api.example.com/v1", "model": "m", "prompt": "missing.txt"}, [], "cannot read it"),
+        ({"endpoint": "ftp://example.com", "model": "m"}, [], "must be an http(s) address"),
+        ({"endpoint": "https://api.example.com/v1", "model": "m", "budget_tokens": -1}, [], "must be 0 or more"),
+    ],
+)
 def test_settings_that_cannot_work_stop_the_run_before_anything_is_fetched(site, settings, args, message):
     lines = ["[summarize]", *(f"{k} = {json.dumps(v)}" for k, v in settings.items())]
     (site.dir / "enrich.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -347,10 +378,12 @@ def test_every_summarize_setting_is_documented_and_checked():
 
     assert all(doc for _name, _default, doc in documented_settings(SummarizeSettings))
     assert parse_config({"summarize": {"timeout": 5}}).summarize.timeout == 5.0
-    for bad, named in [({"concurrency": 0}, "[summarize] concurrency = 0: must be greater than 0"),
-                       ({"language": " "}, "[summarize] language = ' ': must not be empty"),
-                       ({"allow_insecure_http": "yes"}, "must be true or false"),
-                       ({"api_key": "sk-..."}, "[summarize] has no key 'api_key'")]:
+    for bad, named in [
+        ({"concurrency": 0}, "[summarize] concurrency = 0: must be greater than 0"),
+        ({"language": " "}, "[summarize] language = ' ': must not be empty"),
+        ({"allow_insecure_http": "yes"}, "must be true or false"),
+        ({"api_key": "sk-..."}, "[summarize] has no key 'api_key'"),
+    ]:
         with pytest.raises(ConfigError, match=re.escape(named)):
             parse_config({"summarize": bad})
 

@@ -21,9 +21,19 @@ CREATE TABLE records (
     fetched_at REAL NOT NULL, etag TEXT, last_modified TEXT, last_used REAL NOT NULL, schema INTEGER NOT NULL
 )"""
 WEB_KEY = "web:https://chips.example/news/npu"
-V1_WEB = {"url": "https://chips.example/news/npu", "canonical_url": None, "title": "Tiny NPU ships in hearing aids",
-          "site_name": "Chip Weekly", "description": "A tiny NPU.", "author": None, "published": None,
-          "language": "en", "image": None, "content_type": "text/html", "note": None}
+V1_WEB = {
+    "url": "https://chips.example/news/npu",
+    "canonical_url": None,
+    "title": "Tiny NPU ships in hearing aids",
+    "site_name": "Chip Weekly",
+    "description": "A tiny NPU.",
+    "author": None,
+    "published": None,
+    "language": "en",
+    "image": None,
+    "content_type": "text/html",
+    "note": None,
+}
 V1_REPO = {"full_name": "ucbrise/actnn", "description": "Activation Compressed Training", "stars": 190}
 
 
@@ -33,8 +43,10 @@ def make_v1_cache(folder: Path, rows: list[tuple[str, str, dict, str | None]], f
     db = sqlite3.connect(folder / "enrich.sqlite3")
     db.execute(V1_TABLE)
     for key, kind, record, etag in rows:
-        db.execute("INSERT INTO records VALUES (?, ?, ?, NULL, NULL, ?, ?, NULL, ?, 1)",
-                   (key, kind, json.dumps(record), fetched_at, etag, fetched_at))
+        db.execute(
+            "INSERT INTO records VALUES (?, ?, ?, NULL, NULL, ?, ?, NULL, ?, 1)",
+            (key, kind, json.dumps(record), fetched_at, etag, fetched_at),
+        )
     db.execute("PRAGMA user_version=1")
     db.commit()
     db.close()
@@ -45,8 +57,11 @@ def make_v1_cache(folder: Path, rows: list[tuple[str, str, dict, str | None]], f
 
 def test_schema_1_records_keep_serving_and_old_web_records_are_due_for_an_unconditional_refetch(tmp_path):
     now = time.time()
-    make_v1_cache(tmp_path / "cache", [(WEB_KEY, "web", V1_WEB, 'W/"v1"'), ("github:ucbrise/actnn", "github", V1_REPO, 'W/"r"')],
-                  fetched_at=now - 3600)
+    make_v1_cache(
+        tmp_path / "cache",
+        [(WEB_KEY, "web", V1_WEB, 'W/"v1"'), ("github:ucbrise/actnn", "github", V1_REPO, 'W/"r"')],
+        fetched_at=now - 3600,
+    )
     cache = Cache(tmp_path / "cache")
     assert cache.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 

@@ -75,8 +75,9 @@ def test_conditional_request_answered_304_is_not_modified(server):
         return Reply(body=PAGE)
 
     server.route("/c", handler)
-    cached = Cached(key="web:x", kind="web", fetched_at=0, record={"title": "old"}, etag='"v1"',
-                    last_modified="Mon, 02 Nov 2026 10:00:00 GMT")
+    cached = Cached(
+        key="web:x", kind="web", fetched_at=0, record={"title": "old"}, etag='"v1"', last_modified="Mon, 02 Nov 2026 10:00:00 GMT"
+    )
     result = fetch_one(server, "/c", cached=cached)
     assert result.ok and result.not_modified and result.record is None and result.etag == '"v1"'
     assert server.hits("/c")[0].headers["if-modified-since"] == "Mon, 02 Nov 2026 10:00:00 GMT"
@@ -94,8 +95,11 @@ def test_malformed_html_and_binary_served_as_html_do_not_crash(server):
 def test_pdf_gets_a_record_from_its_headers_without_downloading_it(server):
     sent: list[int] = []
     size = 40 * MB
-    headers = {"Content-Type": "application/pdf", "Content-Length": str(size),
-               "Content-Disposition": 'attachment; filename="tiny-ml.pdf"'}
+    headers = {
+        "Content-Type": "application/pdf",
+        "Content-Length": str(size),
+        "Content-Disposition": 'attachment; filename="tiny-ml.pdf"',
+    }
     server.route("/paper", Reply(raw=streamed(lambda: (b"%PDF" + b"\0" * (MB - 4) for _ in range(40)), headers, sent)))
     result = fetch_one(server, "/paper")
     assert result.ok
@@ -146,8 +150,12 @@ def test_429_forever_says_rate_limited(server):
 
 @pytest.mark.parametrize(
     ("status", "reason"),
-    [(404, "HTTP 404"), (410, "HTTP 410 (gone)"), (451, "HTTP 451 (unavailable for legal reasons)"),
-     (403, "HTTP 403 (access denied)")],
+    [
+        (404, "HTTP 404"),
+        (410, "HTTP 410 (gone)"),
+        (451, "HTTP 451 (unavailable for legal reasons)"),
+        (403, "HTTP 403 (access denied)"),
+    ],
 )
 def test_permanent_statuses_are_not_retried(server, status, reason):
     server.route("/gone", Reply(status, b"no"))
@@ -170,8 +178,7 @@ def test_connection_refused():
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    fetcher = WebFetcher(allowed_origins={("127.0.0.1", port)},
-                         retry=RetryPolicy(attempts=2, async_sleep=FakeSleep()))
+    fetcher = WebFetcher(allowed_origins={("127.0.0.1", port)}, retry=RetryPolicy(attempts=2, async_sleep=FakeSleep()))
     [result] = fetcher.fetch([FetchRequest(link(f"http://127.0.0.1:{port}/"))])
     assert result.error == "could not connect (connection refused)"
     assert fetcher.requests_made == 2
@@ -179,7 +186,12 @@ def test_connection_refused():
 
 def test_hang_without_bytes_hits_the_read_timeout(server):
     server.route("/hang", Reply(raw=hang(3)))
-    result = fetch_one(server, "/hang", read_timeout=0.2, deadline=1.5,)
+    result = fetch_one(
+        server,
+        "/hang",
+        read_timeout=0.2,
+        deadline=1.5,
+    )
     assert result.error == "timed out after 0.2 s (no data)"
 
 
@@ -300,11 +312,28 @@ def test_allow_private_hosts_lets_redirects_reach_localhost(server):
 
 @pytest.mark.parametrize(
     ("address", "public"),
-    [("8.8.8.8", True), ("2606:4700::1111", True), ("127.0.0.1", False), ("10.1.2.3", False),
-     ("172.16.0.1", False), ("192.168.1.1", False), ("169.254.169.254", False), ("0.0.0.0", False),
-     ("100.64.0.1", False), ("224.0.0.1", False), ("240.0.0.1", False), ("::1", False), ("::", False),
-     ("fe80::1", False), ("fc00::1", False), ("::ffff:127.0.0.1", False), ("::ffff:10.0.0.1", False),
-     ("::127.0.0.1", False), ("2002:7f00:1::", False), ("::ffff:8.8.8.8", True)],
+    [
+        ("8.8.8.8", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("0.0.0.0", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("::1", False),
+        ("::", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("::127.0.0.1", False),
+        ("2002:7f00:1::", False),
+        ("::ffff:8.8.8.8", True),
+    ],
 )
 def test_address_classification(address, public):
     assert is_public_address(address) is public
@@ -352,8 +381,7 @@ def test_injected_transport_runs_without_any_network():
     async def resolve(host, port):
         return ["93.184.216.34"]
 
-    fetcher = WebFetcher(transport=httpx.MockTransport(answer), resolve=resolve,
-                         retry=RetryPolicy(async_sleep=FakeSleep()))
+    fetcher = WebFetcher(transport=httpx.MockTransport(answer), resolve=resolve, retry=RetryPolicy(async_sleep=FakeSleep()))
     [result] = fetcher.fetch([FetchRequest(link("https://sho.rt/short"))])
     assert result.ok and result.record.url == "https://blog.example.com/post"
     assert seen == ["https://sho.rt/short", "https://blog.example.com/post"] and fetcher.requests_made == 2
@@ -421,8 +449,10 @@ def test_one_crashing_extraction_does_not_stop_the_others(server, monkeypatch):
     monkeypatch.setattr(web, "extract_page", flaky)
     server.route("/bad", Reply(body=PAGE))
     server.route("/good", Reply(body=PAGE))
-    results = {r.key: r for r in make_fetcher(server).fetch(
-        [FetchRequest(link(server.url("/bad"))), FetchRequest(link(server.url("/good")))])}
+    results = {
+        r.key: r
+        for r in make_fetcher(server).fetch([FetchRequest(link(server.url("/bad"))), FetchRequest(link(server.url("/good")))])
+    }
     assert results[f"web:{server.url('/good')}"].ok
     assert results[f"web:{server.url('/bad')}"].error == "internal error: ValueError: boom"
 
@@ -437,16 +467,23 @@ def _wait_for(condition, seconds: float = 2.0) -> None:
 def test_a_cookie_set_on_a_redirect_is_sent_to_its_target(server):
     """Sites that set a session cookie and redirect (consent and login gates) see it come back."""
     server.route("/gate", Reply(302, headers={"Location": "/article", "Set-Cookie": "session=abc; Path=/"}))
-    server.route("/article", lambda req: Reply(body=PAGE) if "session=abc" in req.headers.get("cookie", "")
-                 else Reply(403, b"no session"))
+    server.route(
+        "/article", lambda req: Reply(body=PAGE) if "session=abc" in req.headers.get("cookie", "") else Reply(403, b"no session")
+    )
     result = fetch_one(server, "/gate")
     assert result.ok and result.record.url == server.url("/article")
     assert "cookie" not in server.requests[0].headers  # nothing is sent before a site sets it
 
 
 def test_a_page_that_sets_a_cookie_and_reloads_itself_is_not_a_loop(server):
-    server.route("/consent", lambda req: Reply(body=PAGE) if "consent=yes" in req.headers.get("cookie", "")
-                 else Reply(302, headers={"Location": "/consent", "Set-Cookie": "consent=yes; Path=/"}))
+    server.route(
+        "/consent",
+        lambda req: (
+            Reply(body=PAGE)
+            if "consent=yes" in req.headers.get("cookie", "")
+            else Reply(302, headers={"Location": "/consent", "Set-Cookie": "consent=yes; Path=/"})
+        ),
+    )
     result = fetch_one(server, "/consent")
     assert result.ok and len(server.requests) == 2
 

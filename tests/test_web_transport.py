@@ -38,19 +38,22 @@ def fetcher_for(server, **limits) -> WebFetcher:
     )
 
 
-@pytest.mark.parametrize(("raised", "expected"), [
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.ProxyError, httpx.ProxyError),
-])
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+        (httpcore.ReadTimeout, httpx.ReadTimeout),
+        (httpcore.WriteTimeout, httpx.WriteTimeout),
+        (httpcore.PoolTimeout, httpx.PoolTimeout),
+        (httpcore.ConnectError, httpx.ConnectError),
+        (httpcore.ReadError, httpx.ReadError),
+        (httpcore.WriteError, httpx.WriteError),
+        (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+        (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+        (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+        (httpcore.ProxyError, httpx.ProxyError),
+    ],
+)
 def test_httpcore_failures_become_the_matching_httpx_ones(raised, expected):
     with pytest.raises(httpx.TransportError) as caught, httpx_errors():
         raise raised("what happened")
@@ -130,7 +133,8 @@ def test_stopping_early_cancels_what_is_in_flight(server):
     server.route("/slow", slow)
     server.route("/fast", Reply(body=PAGE))
     results = fetcher_for(server, deadline=10).fetch(
-        [FetchRequest(link(server.url("/slow"))), FetchRequest(link(server.url("/fast")))])
+        [FetchRequest(link(server.url("/slow"))), FetchRequest(link(server.url("/fast")))]
+    )
     try:
         first = next(results)
         started = time.monotonic()

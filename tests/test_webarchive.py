@@ -9,8 +9,10 @@ from pipeline.webarchive import original_url, unwrap, without_chrome
 @pytest.mark.parametrize(
     "url, expected",
     [
-        ("https://web.archive.org/web/20170102030405/http://blog.example.de/2010/05/post/",
-         "http://blog.example.de/2010/05/post/"),
+        (
+            "https://web.archive.org/web/20170102030405/http://blog.example.de/2010/05/post/",
+            "http://blog.example.de/2010/05/post/",
+        ),
         ("https://web.archive.org/web/20170102030405id_/https://example.com/a?b=1", "https://example.com/a?b=1"),
         ("http://web.archive.org/web/2016/example.com/x", "http://example.com/x"),  # no scheme, short stamp
         ("https://web.archive.org/web/20140506070809/the-site.net/2008/05/a.html", "http://the-site.net/2008/05/a.html"),
@@ -31,7 +33,9 @@ def test_original_url(url, expected):
 
 
 def test_archive_today_short_address_reads_the_canonical_link():
-    html = b'<html><head><link rel="canonical" href="https://archive.ph/2021.03.04-120000/https://news.example.org/s"></head></html>'
+    html = (
+        b'<html><head><link rel="canonical" href="https://archive.ph/2021.03.04-120000/https://news.example.org/s"></head></html>'
+    )
     assert original_url("https://archive.ph/AbCd1", html) == "https://news.example.org/s"
 
 

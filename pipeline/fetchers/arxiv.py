@@ -46,6 +46,7 @@ MIN_INTERVAL = 3.0  # arXiv's terms of use: no more than one request every three
 # ---------------------------------------------------------------------------------------------
 # Pure helpers: no I/O, testable on strings.
 
+
 def normalize_ws(text: str | None) -> str | None:
     """Collapses hard wraps and runs of whitespace into single spaces; None stays None."""
     if text is None:

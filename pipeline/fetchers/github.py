@@ -191,7 +191,9 @@ class GithubFetcher:
             if before is None and self.rate_limit_remaining is not None and needed > self.rate_limit_remaining and not self.token:
                 log.warning(
                     "GitHub: the other repositories need about %d requests but only %d are left before %s; "
-                    "set GITHUB_TOKEN to read them in batches", needed, self.rate_limit_remaining,
+                    "set GITHUB_TOKEN to read them in batches",
+                    needed,
+                    self.rate_limit_remaining,
                     reset_clock_time(self.rate_limit_reset) if self.rate_limit_reset else "the hour is over",
                 )
 
@@ -201,13 +203,18 @@ class GithubFetcher:
         if self.token:
             return 0
         # A stored validator makes an unchanged repository a free 304; the rest cost three.
-        new = sum(1 for r in requests_ if r.cached is None or r.cached.record is None or not (r.cached.etag or r.cached.last_modified))
+        new = sum(
+            1 for r in requests_ if r.cached is None or r.cached.record is None or not (r.cached.etag or r.cached.last_modified)
+        )
         needed = new * REST_REQUESTS_PER_REPOSITORY
         if needed > UNAUTHENTICATED_LIMIT:
             log.warning(
                 "GitHub: %d repositories need about %d requests, more than the %d an hour GitHub allows "
-                "without a token; set GITHUB_TOKEN to read them in batches of %d", new, needed,
-                UNAUTHENTICATED_LIMIT, MAX_BATCH,
+                "without a token; set GITHUB_TOKEN to read them in batches of %d",
+                new,
+                needed,
+                UNAUTHENTICATED_LIMIT,
+                MAX_BATCH,
             )
         return needed
 
@@ -296,7 +303,7 @@ class GithubFetcher:
     # -- batches (GraphQL) -------------------------------------------------------------------
 
     def _fetch_batched(self, requests_: Sequence[FetchRequest]) -> Iterator[FetchResult]:
-        pending = [list(requests_[i:i + self.batch_size]) for i in range(0, len(requests_), self.batch_size)]
+        pending = [list(requests_[i : i + self.batch_size]) for i in range(0, len(requests_), self.batch_size)]
         while pending:
             batch = pending.pop(0)
             if self._halted:
@@ -328,8 +335,9 @@ class GithubFetcher:
                         log.info("github %s was renamed to %s", outcome.renamed_from, outcome.full_name)
                     yield FetchResult(key=request.link.key, record=outcome)
                 else:
-                    yield FetchResult(key=request.link.key, error=self.redact(outcome.reason),
-                                      permanent=isinstance(outcome, PermanentError))
+                    yield FetchResult(
+                        key=request.link.key, error=self.redact(outcome.reason), permanent=isinstance(outcome, PermanentError)
+                    )
 
     def _query(self, items: Sequence[BatchItem]) -> BatchAnswer:
         """One GraphQL query through the retry policy. Raises BatchTooHeavy (not retried: the
@@ -343,9 +351,11 @@ class GithubFetcher:
         def attempt() -> BatchAnswer:
             self._check_points()
             try:
-                status, headers, body = self.breaker.call(lambda: self._send(
-                    self.gh.requester.graphql_url, {}, verb="POST", input={"query": query, "variables": variables}
-                ))
+                status, headers, body = self.breaker.call(
+                    lambda: self._send(
+                        self.gh.requester.graphql_url, {}, verb="POST", input={"query": query, "variables": variables}
+                    )
+                )
             except TimedOut as exc:
                 if heavy_possible:
                     raise BatchTooHeavy(exc.reason) from None

@@ -32,18 +32,19 @@ README_NAMES = ("README.md", "readme.md", "Readme.md", "README.markdown")
 README_READ_LIMIT = 100_000
 
 _RELEASE = "tagName name publishedAt"
-_FRAGMENT = "\n".join([
-    "fragment Repo on Repository {",
-    "  nameWithOwner url description homepageUrl stargazerCount forkCount isArchived",
-    "  createdAt pushedAt updatedAt",
-    "  primaryLanguage { name }",
-    "  licenseInfo { spdxId }",
-    f"  repositoryTopics(first: {TOPICS}) {{ nodes {{ topic {{ name }} }} }}",
-    f"  latestRelease {{ {_RELEASE} }}",
-    *(f'  readme{i}: object(expression: "HEAD:{name}") {{ ... on Blob {{ text }} }}'
-      for i, name in enumerate(README_NAMES)),
-    "}",
-])
+_FRAGMENT = "\n".join(
+    [
+        "fragment Repo on Repository {",
+        "  nameWithOwner url description homepageUrl stargazerCount forkCount isArchived",
+        "  createdAt pushedAt updatedAt",
+        "  primaryLanguage { name }",
+        "  licenseInfo { spdxId }",
+        f"  repositoryTopics(first: {TOPICS}) {{ nodes {{ topic {{ name }} }} }}",
+        f"  latestRelease {{ {_RELEASE} }}",
+        *(f'  readme{i}: object(expression: "HEAD:{name}") {{ ... on Blob {{ text }} }}' for i, name in enumerate(README_NAMES)),
+        "}",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,14 @@ def record_of(node: Mapping[str, Any], item: BatchItem) -> GithubRecord:
     ]
     language = node.get("primaryLanguage") or {}
     release = node.get("tagged") if item.release_tag else node.get("latestRelease")
-    readme = next((blob["text"] for i in range(len(README_NAMES))
-                   if isinstance(blob := node.get(f"readme{i}"), Mapping) and isinstance(blob.get("text"), str)), None)
+    readme = next(
+        (
+            blob["text"]
+            for i in range(len(README_NAMES))
+            if isinstance(blob := node.get(f"readme{i}"), Mapping) and isinstance(blob.get("text"), str)
+        ),
+        None,
+    )
     return GithubRecord(
         full_name=full_name,
         description=node.get("description") or None,

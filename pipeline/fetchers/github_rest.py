@@ -92,9 +92,7 @@ def int_header(headers: Mapping[str, Any], name: str) -> int | None:
         return None
 
 
-def classify_failure(
-    status: int, headers: Mapping[str, Any], body: str, *, now: float, max_wait: float
-) -> FetchError:
+def classify_failure(status: int, headers: Mapping[str, Any], body: str, *, now: float, max_wait: float) -> FetchError:
     """The error for a non-success answer, in an editor's words. `headers` have lower-case
     names; `now` is Unix time, to turn `X-RateLimit-Reset` into a wait.
 

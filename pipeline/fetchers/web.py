@@ -188,7 +188,10 @@ class WebFetcher:
             parsers.close()
 
     async def _work_through(
-        self, client: HttpClient, line: deque[FetchRequest], parsers: ParseThreads,
+        self,
+        client: HttpClient,
+        line: deque[FetchRequest],
+        parsers: ParseThreads,
         deliver: Callable[[FetchResult], None],
     ) -> None:
         """Works through a host's line as one of its connections: downloads a link, then the next,
@@ -212,7 +215,11 @@ class WebFetcher:
                 parsing.create_task(self._parse(*parked, parsers, deliver))
 
     async def _download(
-        self, client: HttpClient, request: FetchRequest, links_left: int, deliver: Callable[[FetchResult], None],
+        self,
+        client: HttpClient,
+        request: FetchRequest,
+        links_left: int,
+        deliver: Callable[[FetchResult], None],
         on_sent: Callable[[], None],
     ) -> Page | None:
         """The page to parse, or None when the link's result is already known (and handed on)."""
@@ -221,22 +228,32 @@ class WebFetcher:
         etag = cached.etag if cached and cached.record is not None else None
         last_modified = cached.last_modified if cached and cached.record is not None else None
         try:
-            page = await client.get(request.link.url, etag=etag, last_modified=last_modified, links_left=links_left,
-                                   on_sent=on_sent)
+            page = await client.get(
+                request.link.url, etag=etag, last_modified=last_modified, links_left=links_left, on_sent=on_sent
+            )
         except Exception as exc:  # noqa: BLE001 - one bad link must not cost the others
             deliver(_failure(request, exc))
             return None
         if page.not_modified:
-            deliver(FetchResult(
-                key=request.link.key, not_modified=True,
-                etag=page.etag or etag, last_modified=page.last_modified or last_modified,
-            ))
+            deliver(
+                FetchResult(
+                    key=request.link.key,
+                    not_modified=True,
+                    etag=page.etag or etag,
+                    last_modified=page.last_modified or last_modified,
+                )
+            )
             return None
         return page
 
     async def _parse(
-        self, request: FetchRequest, page: Page, deadline_at: float, parsers: ParseThreads,
-        deliver: Callable[[FetchResult], None], after: asyncio.Event | None = None,
+        self,
+        request: FetchRequest,
+        page: Page,
+        deadline_at: float,
+        parsers: ParseThreads,
+        deliver: Callable[[FetchResult], None],
+        after: asyncio.Event | None = None,
     ) -> None:
         """Parses the page on a worker thread, so the loop goes on serving the other links
         meanwhile, within what is left of the link's deadline; not before `after` is set."""

@@ -68,8 +68,11 @@ def parse_inbox(text: str, canonical_key: Callable[[str], str | None]) -> list[I
                 notes.append(extra.strip())
         url_match = _URL.search(line)
         url = url_match.group(0) if url_match else None
-        items.append(InboxItem(i, end, url, canonical_key(url) if url else None, match.group(1) != " ",
-                               section, " ".join(notes) or None, picked))
+        items.append(
+            InboxItem(
+                i, end, url, canonical_key(url) if url else None, match.group(1) != " ", section, " ".join(notes) or None, picked
+            )
+        )
         i = end
     return items
 
@@ -83,8 +86,7 @@ def _date(text: str) -> date | None:
 
 def expired(item: InboxItem, today: date, keep_days: float) -> bool:
     """An unticked item without a note, picked more than `keep_days` ago."""
-    return (not item.ticked and item.note is None and item.picked is not None
-            and (today - item.picked).days > keep_days)
+    return not item.ticked and item.note is None and item.picked is not None and (today - item.picked).days > keep_days
 
 
 def _markdown_title(title: str) -> str:
@@ -106,8 +108,9 @@ def _section_order(name: str) -> int:
     return SECTIONS.index(name) if name in SECTIONS else len(SECTIONS)
 
 
-def merge_inbox(existing: str | None, candidates: Sequence[Candidate], remove: Iterable[InboxItem], *,
-                today: date, keep_days: float) -> str:
+def merge_inbox(
+    existing: str | None, candidates: Sequence[Candidate], remove: Iterable[InboxItem], *, today: date, keep_days: float
+) -> str:
     """The inbox with `remove`d items taken out and `candidates` appended to the end of their
     section (created in the digest's order when missing). Nothing else changes: with nothing to
     remove or add, the text comes back byte for byte."""
@@ -171,8 +174,11 @@ def add_to_sources(text: str, moves: Sequence[Move]) -> str:
 
 
 def _add_source_line(lines: list[str], section: str | None, line: str) -> list[str]:
-    headers = [(i, section_name(m.group(1)) or m.group(1)) for i, text in enumerate(lines)
-               if (m := _SOURCES_HEADER.match(text)) and "://" not in m.group(1)]
+    headers = [
+        (i, section_name(m.group(1)) or m.group(1))
+        for i, text in enumerate(lines)
+        if (m := _SOURCES_HEADER.match(text)) and "://" not in m.group(1)
+    ]
     if section is None:
         # No section: the link's kind decides, as for any line before the first header.
         at = headers[0][0] if headers else len(lines)

@@ -123,8 +123,15 @@ def prepare(batch: FeedBatch, keywords: Sequence[str], likeness: Likeness) -> Pr
         title = _title(item, link)
         # A release is offered as its release page; sources.txt reads that as the repository.
         url = item.url if link.get("release_tag") and item.url else link.url
-        candidate = Candidate(link.key, url, title, batch.name, section_of_feed or DEFAULT_SECTION[link.kind],
-                              item.published, score(title, item.summary, keywords, likeness))
+        candidate = Candidate(
+            link.key,
+            url,
+            title,
+            batch.name,
+            section_of_feed or DEFAULT_SECTION[link.kind],
+            item.published,
+            score(title, item.summary, keywords, likeness),
+        )
         prepared.append(Prepared(seen_id(link), candidate))
     return PreparedFeed(batch.name, len(batch.items), prepared)
 

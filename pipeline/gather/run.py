@@ -48,8 +48,10 @@ from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entrie
 
 log = logging.getLogger("pipeline")
 
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-               "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
 DEFAULT_WEEKEND = frozenset({"saturday", "sunday"})
 try:
     ARXIV_TIME: tzinfo = ZoneInfo("America/New_York")
@@ -129,8 +131,9 @@ class Scoring:
     likeness: Likeness
 
 
-def read_items(body: bytes, content_type: str | None, feed: FeedSettings, name: str,
-               scoring: Scoring) -> tuple[ParsedFeed, PreparedFeed]:
+def read_items(
+    body: bytes, content_type: str | None, feed: FeedSettings, name: str, scoring: Scoring
+) -> tuple[ParsedFeed, PreparedFeed]:
     """Parse, canonicalize, filter and score one feed: all of it CPU work, done in a worker
     thread while the other feeds download (feedparser takes ~0.2 ms an item)."""
     parsed = parse_feed(body, content_type)
@@ -144,8 +147,9 @@ def _is_arxiv(url: str) -> bool:
 
 
 # -- fetching ----------------------------------------------------------------------------------
-async def fetch_feed(http: HttpClient, feed: FeedSettings, name: str, memory: FeedMemory, scoring: Scoring,
-                     now: float) -> Fetched:
+async def fetch_feed(
+    http: HttpClient, feed: FeedSettings, name: str, memory: FeedMemory, scoring: Scoring, now: float
+) -> Fetched:
     """One feed, never raising: every failure becomes the report's error."""
     report = FeedReport(name, public_url(feed.url))
     try:
@@ -176,12 +180,12 @@ async def fetch_feed(http: HttpClient, feed: FeedSettings, name: str, memory: Fe
     return Fetched(report, prepared, remembered, parsed.skip_days or DEFAULT_WEEKEND)
 
 
-async def fetch_feeds(feeds: list[FeedSettings], memories: list[FeedMemory], http: HttpClient, scoring: Scoring,
-                      now: float) -> list[Fetched]:
+async def fetch_feeds(
+    feeds: list[FeedSettings], memories: list[FeedMemory], http: HttpClient, scoring: Scoring, now: float
+) -> list[Fetched]:
     names = feed_names(feeds)
     async with http:
-        return list(await asyncio.gather(*(fetch_feed(http, f, n, m, scoring, now)
-                                           for f, n, m in zip(feeds, names, memories))))
+        return list(await asyncio.gather(*(fetch_feed(http, f, n, m, scoring, now) for f, n, m in zip(feeds, names, memories))))
 
 
 def health_warnings(fetched: Fetched, feed: FeedSettings, memory: FeedMemory | None, now: float, silent_days: float) -> list[str]:
@@ -192,7 +196,9 @@ def health_warnings(fetched: Fetched, feed: FeedSettings, memory: FeedMemory | N
     # run at 02:30 UTC on a Monday still sees the weekend's empty feed.
     weekday = WEEKDAYS[datetime.fromtimestamp(now, ARXIV_TIME).weekday()]
     if report.status == "ok" and report.items == 0 and _is_arxiv(feed.url) and weekday not in fetched.skip_days:
-        warnings.append(f"no items on a {weekday.title()} (arXiv lists papers every weekday: a wrong category, or arXiv is down?)")
+        warnings.append(
+            f"no items on a {weekday.title()} (arXiv lists papers every weekday: a wrong category, or arXiv is down?)"
+        )
     newest = (fetched.memory or memory or FeedMemory()).newest_at
     if report.status != "failed" and newest is not None and now - newest > silent_days * DAY:
         warnings.append(f"no new item for {int((now - newest) // DAY)} days")
@@ -239,8 +245,16 @@ class Settled:
     inbox_written: bool = False
 
 
-def settle(inbox_path: Path, sources_path: Path, candidates: list[Candidate], *, today: date, keep_days: float,
-           inbox_text: str | None = None, sources_text: str | None = None) -> Settled:
+def settle(
+    inbox_path: Path,
+    sources_path: Path,
+    candidates: list[Candidate],
+    *,
+    today: date,
+    keep_days: float,
+    inbox_text: str | None = None,
+    sources_text: str | None = None,
+) -> Settled:
     """Moves ticked items into sources.txt, then rewrites the inbox without them and the expired
     ones, with `candidates` added. sources.txt is written first: after a crash between the two
     writes, the next run finds the ticked links in sources.txt and only drops them from the inbox."""
@@ -285,8 +299,7 @@ class GatherResult:
     def line(self) -> str:
         items = sum(r.items for r in self.reports)
         new = sum(r.new for r in self.reports)
-        text = (f"gather: {len(self.reports)} feeds, {items} items, {new} new, {self.settled.added} to the inbox"
-                f" ({self.inbox})")
+        text = f"gather: {len(self.reports)} feeds, {items} items, {new} new, {self.settled.added} to the inbox ({self.inbox})"
         failed = [f"{r.name} ({r.error})" for r in self.reports if r.status == "failed"]
         warned = [f"{r.name} ({'; '.join(r.warnings)})" for r in self.reports if r.warnings]
         parts = [text]
@@ -304,9 +317,17 @@ class GatherResult:
         return {
             "feeds": [asdict(r) for r in self.reports],
             "candidates": [
-                {"key": c.key, "url": c.url, "title": c.title, "source": c.source, "section": c.section,
-                 "score": c.score.value, "why": c.why, "keywords": c.score.keywords,
-                 "likes": [asdict(like) for like in c.score.likes]}
+                {
+                    "key": c.key,
+                    "url": c.url,
+                    "title": c.title,
+                    "source": c.source,
+                    "section": c.section,
+                    "score": c.score.value,
+                    "why": c.why,
+                    "keywords": c.score.keywords,
+                    "likes": [asdict(like) for like in c.score.likes],
+                }
                 for c in self.picked.candidates
             ],
             "moved": self.settled.moved,
@@ -315,8 +336,16 @@ class GatherResult:
         }
 
 
-def gather(options: GatherOptions, config: Config, archive: ArchiveLike | None, *, stdout: TextIO, stderr: TextIO,
-           guard: AddressGuard | None = None, clock: Callable[[], float] = time.time) -> int:
+def gather(
+    options: GatherOptions,
+    config: Config,
+    archive: ArchiveLike | None,
+    *,
+    stdout: TextIO,
+    stderr: TextIO,
+    guard: AddressGuard | None = None,
+    clock: Callable[[], float] = time.time,
+) -> int:
     settings = config.gather
     if not settings.feeds:
         raise UsageError("no feeds to gather: add [[gather.feeds]] tables to enrich.toml (see the README)")
@@ -328,8 +357,10 @@ def gather(options: GatherOptions, config: Config, archive: ArchiveLike | None, 
     handlers = logging.getLogger().handlers
     for handler in handlers:
         handler.addFilter(log_filter)
-    locks = [FileLock(Path(options.cache_dir) / "enrich.lock", f"the cache {options.cache_dir}"),
-             FileLock(inbox_path.with_name(f".{inbox_path.name}.lock"), f"the inbox {inbox_path}")]
+    locks = [
+        FileLock(Path(options.cache_dir) / "enrich.lock", f"the cache {options.cache_dir}"),
+        FileLock(inbox_path.with_name(f".{inbox_path.name}.lock"), f"the inbox {inbox_path}"),
+    ]
     held: list[FileLock] = []
     try:
         for lock in locks:
@@ -366,8 +397,15 @@ def _load_archive(folder: str, cache: Cache) -> ArchiveLike | None:
         raise UsageError(str(exc)) from exc
 
 
-def _gather_locked(options: GatherOptions, config: Config, archive: ArchiveLike | None, inbox_path: Path,
-                   sources_path: Path, guard: AddressGuard | None, clock: Callable[[], float]) -> GatherResult:
+def _gather_locked(
+    options: GatherOptions,
+    config: Config,
+    archive: ArchiveLike | None,
+    inbox_path: Path,
+    sources_path: Path,
+    guard: AddressGuard | None,
+    clock: Callable[[], float],
+) -> GatherResult:
     settings = config.gather
     now = clock()
     today = datetime.fromtimestamp(now, UTC).date()
@@ -381,20 +419,34 @@ def _gather_locked(options: GatherOptions, config: Config, archive: ArchiveLike 
             archive = _load_archive(options.archive or config.archive.path, cache)
         state = GatherState(cache.db)
         memories = [state.feed(f.url) for f in settings.feeds]
-        http = HttpClient(limits=config.web, guard=guard or AddressGuard(allow_private=options.allow_private_hosts),
-                          body_types=None, accept=FEED_ACCEPT)
+        http = HttpClient(
+            limits=config.web,
+            guard=guard or AddressGuard(allow_private=options.allow_private_hosts),
+            body_types=None,
+            accept=FEED_ACCEPT,
+        )
         scoring = Scoring(list(settings.keywords), Likeness(featured_titles(archive)))
         fetched = asyncio.run(fetch_feeds(list(settings.feeds), memories, http, scoring, now))
         seen = state.seen_items()
         # Every link in the inbox, ticked or not, is known: never offered twice.
         inbox_items: list[InboxItem] = parse_inbox(inbox_text or "", canonical_key)
-        known = sources_keys(sources_text, str(sources_path)) | draft_keys(draft) | {
-            i.key for i in inbox_items if i.key
-        }
-        picked = choose([f.prepared for f in fetched if f.prepared is not None], seen=seen.__contains__,
-                        known=known.__contains__, archive=archive, limit=settings.max_candidates)
-        settled = settle(inbox_path, sources_path, picked.candidates, today=today, keep_days=settings.keep_days,
-                         inbox_text=inbox_text, sources_text=sources_text)
+        known = sources_keys(sources_text, str(sources_path)) | draft_keys(draft) | {i.key for i in inbox_items if i.key}
+        picked = choose(
+            [f.prepared for f in fetched if f.prepared is not None],
+            seen=seen.__contains__,
+            known=known.__contains__,
+            archive=archive,
+            limit=settings.max_candidates,
+        )
+        settled = settle(
+            inbox_path,
+            sources_path,
+            picked.candidates,
+            today=today,
+            keep_days=settings.keep_days,
+            inbox_text=inbox_text,
+            sources_text=sources_text,
+        )
         reports = []
         for f, feed, memory in zip(fetched, settings.feeds, memories):
             count = picked.counts.get(f.report.name)
@@ -402,8 +454,9 @@ def _gather_locked(options: GatherOptions, config: Config, archive: ArchiveLike 
                 f.report.new, f.report.kept = count.new, count.kept
             f.report.warnings += health_warnings(f, feed, memory, now, settings.silent_days)
             reports.append(f.report)
-        state.remember([(feed.url, f.memory) for f, feed in zip(fetched, settings.feeds) if f.memory is not None],
-                       picked.seen, now)
+        state.remember(
+            [(feed.url, f.memory) for f, feed in zip(fetched, settings.feeds) if f.memory is not None], picked.seen, now
+        )
     finally:
         cache.close()
     return GatherResult(reports, picked, settled, str(inbox_path))

@@ -15,7 +15,45 @@ from typing import Any, Protocol
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[a-z0-9](?:[a-z0-9+#.\-]*[a-z0-9+#])?")
 STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "into", "is", "it", "its", "of", "on", "or", "our", "the", "their", "this", "to", "via", "we", "what", "when", "why", "with", "you", "your", "new", "using", "based", "towards", "toward"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "how",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "their",
+        "this",
+        "to",
+        "via",
+        "we",
+        "what",
+        "when",
+        "why",
+        "with",
+        "you",
+        "your",
+        "new",
+        "using",
+        "based",
+        "towards",
+        "toward",
+    ]
 )
 KEYWORD_TITLE, KEYWORD_SUMMARY = 1.0, 0.5  # a keyword in the title says more than one in the summary
 LIKENESS_WEIGHT = 3.0  # a cosine of 0.5 to a featured title weighs like one and a half title keywords

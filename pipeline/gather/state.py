@@ -65,5 +65,4 @@ class GatherState:
                 "newest_at = excluded.newest_at, checked_at = excluded.checked_at",
                 [(feed_id(url), m.etag, m.last_modified, m.newest_at, now) for url, m in feeds],
             )
-            self.db.executemany("INSERT OR IGNORE INTO gather_seen (item, seen_at) VALUES (?, ?)",
-                                [(item, now) for item in seen])
+            self.db.executemany("INSERT OR IGNORE INTO gather_seen (item, seen_at) VALUES (?, ?)", [(item, now) for item in seen])

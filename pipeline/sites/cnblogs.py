@@ -24,8 +24,11 @@ def recognizes(page: ParsedPage) -> bool:
 def extract(page: ParsedPage) -> dict[str, str | None]:
     """Fields from the post's markup; the <title> is "<post> - <blog> - 博客园"."""
     parts = _TITLE_PARTS.match(page.title_tag or "")
-    title = (page.select_text("#cb_post_title_url") or page.select_text("a.postTitle2")
-             or (clean_text(parts.group("post")) if parts else None))
+    title = (
+        page.select_text("#cb_post_title_url")
+        or page.select_text("a.postTitle2")
+        or (clean_text(parts.group("post")) if parts else None)
+    )
     # The blog's name is what readers know the author by; the first <h1> links it.
     author = page.select_text("#Header1_HeaderTitle") or (clean_text(parts.group("blog")) if parts else None)
     published = None

@@ -184,8 +184,18 @@ def to_iso_date(value: str | None, default_tz: timezone | None = None) -> str | 
         return _as_iso(parsedate_to_datetime(text), default_tz)
     except (TypeError, ValueError, IndexError):
         pass
-    for fmt in ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M",
-                "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y%m%d"):
+    for fmt in (
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M",
+        "%Y/%m/%d %H:%M:%S",
+        "%d.%m.%Y",
+        "%d.%m.%Y %H:%M",
+        "%B %d, %Y",
+        "%b %d, %Y",
+        "%d %B %Y",
+        "%d %b %Y",
+        "%Y%m%d",
+    ):
         try:
             moment = datetime.strptime(text, fmt)
         except ValueError:

@@ -54,12 +54,12 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
     """The blog's own markup and JS variables; news pages give author and time only in their info bar."""
     text = page.text
     if page.host == "blog.csdn.net" or page.tree.css_first("h1#articleContentId") is not None:
-        title = (page.select_text("h1#articleContentId")
-                 or clean_text(js_var(text, r"(?<![\w$.])", "var articleTitle", r"\s*=\s*{s}")))
+        title = page.select_text("h1#articleContentId") or clean_text(
+            js_var(text, r"(?<![\w$.])", "var articleTitle", r"\s*=\s*{s}")
+        )
         if not title and page.title_tag:
             title = clean_text(_TITLE_SUFFIX.sub("", page.title_tag))
-        author = (clean_text(js_var(text, r"(?<![\w$.])", "var nickName", r"\s*=\s*{s}"))
-                  or page.select_text(".follow-nickName"))
+        author = clean_text(js_var(text, r"(?<![\w$.])", "var nickName", r"\s*=\s*{s}")) or page.select_text(".follow-nickName")
         if not author:
             node = page.tree.css_first("#uid")
             author = clean_text(node.attributes.get("title")) if node is not None else None

@@ -35,7 +35,9 @@ def recognizes(page: ParsedPage) -> bool:
     if "res.wx.qq.com" not in text:
         return False
     return "res.wx.qq.com/mmbizwap" in text or (
-        "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES)
+        "rich_media" in text or "weui-msg" in text or (page.title_tag or "") in _ABOUT_TITLES
+    )
+
 
 def _decoded(value: str | None) -> str | None:
     """A value from the page's JS or meta tags: JS escapes and HTML entities undone, spaces collapsed."""
@@ -164,7 +166,9 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
 # --- main text --------------------------------------------------------------------------------
 
 # Lines after which a WeChat article only advertises: the account's sign-off and its link lists.
-_END_MARKER = re.compile(r"^[-—–=·\s]*(end|往期推荐|推荐阅读|往期回顾|往期精选|精彩推荐|热门推荐|更多精彩|相关阅读)[-—–=·\s]*$", re.I)
+_END_MARKER = re.compile(
+    r"^[-—–=·\s]*(end|往期推荐|推荐阅读|往期回顾|往期精选|精彩推荐|热门推荐|更多精彩|相关阅读)[-—–=·\s]*$", re.I
+)
 _SHARE_KINDS = ("8", "10")  # item_show_type of 图片分享 and 文本分享 posts
 _MIN_BODY_CHARS = 50
 
@@ -185,7 +189,8 @@ def article_text(page: ParsedPage) -> list[str]:
             paragraphs = fragment_paragraphs(data, _END_MARKER)
     if not paragraphs:
         description = page.first_meta("og:description") or _js_var(
-            text, r"(?<![\w$.])", "var msg_desc", r"\s*=\s*(?:htmlDecode\(\s*)?{s}")
+            text, r"(?<![\w$.])", "var msg_desc", r"\s*=\s*(?:htmlDecode\(\s*)?{s}"
+        )
         if description:
             paragraphs = fragment_paragraphs(html.unescape(js_unescape(description)))
     return paragraphs

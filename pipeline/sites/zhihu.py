@@ -16,6 +16,7 @@ def recognizes(page: ParsedPage) -> bool:
     """A Zhihu page saved or served under another address."""
     return "zhihu" in page.text[:5000] and page.tree.css_first("script#js-initialData") is not None
 
+
 _INBOX_PREFIX = re.compile(r"^\(\s*[\d+]+\s*封私信\s*(?:/\s*[\d+]+\s*条消息\s*)?\)\s*|^\(\s*[\d+]+\s*条消息\s*\)\s*")
 _SITE_SUFFIX = re.compile(r"\s*[-–—|｜]\s*知乎(?:专栏)?\s*$")
 _ANSWERER_SUFFIX = re.compile(r"\s*-\s*(.+?)的回答\s*$")
@@ -127,8 +128,12 @@ def extract(page: ParsedPage) -> dict[str, str | None]:
 # --- main text --------------------------------------------------------------------------------
 
 # Rendered bodies, most specific first: a column post, the answer of an answer page, a legacy answer.
-_BODY_SELECTORS = (".Post-RichText", ".AnswerCard .RichContent-inner", ".AnswerItem .RichContent-inner",
-                   ".zm-item-answer .zm-editable-content")
+_BODY_SELECTORS = (
+    ".Post-RichText",
+    ".AnswerCard .RichContent-inner",
+    ".AnswerItem .RichContent-inner",
+    ".zm-item-answer .zm-editable-content",
+)
 
 
 def article_text(page: ParsedPage) -> list[str] | None:
