@@ -82,6 +82,14 @@ def test_every_option_the_readme_names_is_in_help(capsys):
         assert option in help_text, option
 
 
+@pytest.mark.parametrize("command", [[], ["cache"], ["init"], ["gather"]], ids=lambda c: " ".join(["enrich", *c]))
+def test_every_option_of_help_is_in_the_readme(command):
+    """The other way round: nothing the command offers is missing from the README."""
+    offered = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", help_of(*command))) - {"--help"}
+    assert offered
+    assert sorted(o for o in offered if o not in README) == []
+
+
 def test_summarizer_samples_load_and_the_key_table_is_complete(tmp_path):
     from pipeline.config import SummarizeSettings, documented_settings
     from pipeline.llm import check_endpoint
