@@ -4,17 +4,11 @@ reporting a refused certificate as such, without retrying it."""
 
 from __future__ import annotations
 
-import datetime
 import io
-import ipaddress
 import ssl
 import time
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from pipeline.breaker import TIMEOUTS_IN_A_ROW, StageBreaker
 from pipeline.fetchers.arxiv import ArxivFetcher
@@ -23,6 +17,7 @@ from pipeline.fetchers.github import GithubFetcher
 from pipeline.models import Link
 from pipeline.retry import FetchError, RetryPolicy, TimedOut, TransientError
 from pipeline.trust import certificate_reason
+from tests.certs import self_signed
 from tests.fakes import API_PATH, ATOM, NOW, FakeArxiv, FakeClock, ok, repo_json, simple_paper
 from tests.localserver import LocalServer, Reply, hang, streamed
 
@@ -166,38 +161,10 @@ def test_an_api_that_answers_again_resets_the_count(server):
 # -- one trust store --------------------------------------------------------------------------------
 
 
-def certificate_for_127_0_0_1(folder) -> tuple[ssl.SSLContext, str]:
-    """A server context with a self-signed certificate for 127.0.0.1, and that certificate's path."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder.mkdir(exist_ok=True)
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_path, key_path)
-    return context, str(cert_path)
-
-
 @pytest.fixture
 def tls_api(tmp_path):
     """An HTTPS server speaking both APIs, and the path of its certificate."""
-    context, cert_path = certificate_for_127_0_0_1(tmp_path / "server")
+    context, cert_path = self_signed(tmp_path / "server", "127.0.0.1")
     srv = LocalServer(tls=context).start()
     api = FakeArxiv(FakeClock())
     api.add(simple_paper("2104.14129", "A paper over TLS"))
@@ -220,7 +187,7 @@ def test_the_api_stages_trust_the_certificate_ssl_cert_file_names(tls_api, monke
 
 def test_an_untrusted_certificate_is_reported_as_such_and_not_retried(tls_api, tmp_path, monkeypatch):
     srv, _ = tls_api
-    _, other_authority = certificate_for_127_0_0_1(tmp_path / "other")
+    _, other_authority = self_signed(tmp_path / "other", "127.0.0.1")
     monkeypatch.setenv("SSL_CERT_FILE", other_authority)
     clock = FakeClock()
     arxiv = arxiv_fetcher(srv.url(API_PATH), clock)

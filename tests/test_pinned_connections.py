@@ -3,21 +3,16 @@ send it elsewhere), over TLS verified against the link's own host name."""
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
-import ssl
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from pipeline import http
 from pipeline.fetchers.base import FetchRequest
 from pipeline.fetchers.web import WebFetcher
 from pipeline.models import Link
 from pipeline.retry import RetryPolicy
+from tests.certs import self_signed
 from tests.localserver import LocalServer
 
 PAGE = "<html><head><title>Pinned</title></head><body><h1>Pinned</h1></body></html>"
@@ -67,34 +62,6 @@ def test_a_private_first_answer_is_refused_before_connecting(server, loopback_co
 
 
 # --- TLS ----------------------------------------------------------------------------------------
-
-
-def self_signed(tmp_path, host: str) -> tuple[ssl.SSLContext, str]:
-    """A server context with a certificate for `host`, and the path of that certificate (which
-    the client is told to trust)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(cert_path, key_path)
-    return server_context, str(cert_path)
 
 
 @pytest.fixture
