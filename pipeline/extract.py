@@ -19,7 +19,7 @@ from pipeline.sites.common import (
     clean_text,
     resolve_url,
 )
-from pipeline.sites.names import known_site_name, register_site_names
+from pipeline.sites.names import known_site_name
 from pipeline.titles import (
     pick_title,
     site_headings,
@@ -29,7 +29,7 @@ from pipeline.titles import (
 )
 from pipeline.webarchive import original_url, unwrap, without_chrome
 
-__all__ = ["PageUnavailable", "extract_page", "extract_text", "register_site_names", "strip_site_affix"]
+__all__ = ["PageUnavailable", "extract_page", "extract_text", "strip_site_affix"]
 
 # --- bot walls ------------------------------------------------------------------------------
 

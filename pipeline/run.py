@@ -513,10 +513,6 @@ def execute(
         draft.load_template(options.template)  # a bad template costs nothing: checked before fetching
     except (ValueError, OSError, jinja2.TemplateError) as exc:
         raise UsageError(f"template: {exc}") from exc
-    if config.sites:
-        from pipeline.sites.names import register_site_names
-
-        register_site_names(config.sites)
     if not options.offline:
         from pipeline.trust import check_trust_store
 

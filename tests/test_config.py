@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import tomllib
 
@@ -130,3 +132,24 @@ def test_the_commented_feed_example_that_init_writes_loads():
     sample = re.sub(r"^# (\[\[.*|  \w+ = .*)$", r"\1", text[text.index("[gather]") : text.index("[sites]")], flags=re.MULTILINE)
     [feed] = parse_config(tomllib.loads(sample)).gather.feeds
     assert feed.url.startswith("https://rss.arxiv.org/") and feed.section == "论文"
+
+
+def test_the_sites_table_names_the_source_in_the_draft_and_leaves_the_record_alone(server, tmp_path, monkeypatch):
+    page = (
+        '<html><head><title>Chips | Example</title><meta property="og:site_name" content="U.S.">'
+        '<meta property="og:title" content="Chips"></head><body><h1>Chips</h1></body></html>'
+    )
+    server.route("/news/chips", page)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENRICH_ALLOW_PRIVATE_HOSTS", "1")
+    config = tmp_path / "enrich.toml"
+    config.write_text('[sites]\n"127.0.0.1" = "Example Daily"\n', encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--config", str(config), server.url("/news/chips")], io.BytesIO(b""), out, err) == 0, err.getvalue()
+    assert f"- [Chips | Example Daily]({server.url('/news/chips')})  " in out.getvalue()
+    out = io.StringIO()
+    assert (
+        main(["--config", str(config), "--format", "json", "--offline", server.url("/news/chips")], io.BytesIO(b""), out, err)
+        == 0
+    )
+    assert json.loads(out.getvalue())["entries"][0]["record"]["site_name"] != "Example Daily"  # the page's own words

@@ -68,30 +68,13 @@ _BUILTIN: dict[str, str] = {
     "sciencedirect.com": "ScienceDirect",
 }
 
-_names: dict[str, str] = dict(_BUILTIN)
-
-
-def register_site_names(mapping: dict[str, str]) -> None:
-    """Add or override domain -> name pairs (e.g. from the editor's config file, loaded by the caller)."""
-    for domain, name in mapping.items():
-        domain = domain.strip().lower().removeprefix("www.")
-        name = name.strip()
-        if domain and name:
-            _names[domain] = name
-
-
 def known_site_name(host: str) -> str | None:
-    """The registered name of the most specific domain `host` belongs to, if any."""
+    """The known name of the most specific domain `host` belongs to, if any. (The editor's own
+    names, the config's `[sites]`, are applied where the draft is written: pipeline.sourcenames.)"""
     labels = host.lower().removeprefix("www.").split(".")
     # Longest suffix first: "blog.csdn.net" before "csdn.net".
     for start in range(len(labels)):
-        name = _names.get(".".join(labels[start:]))
+        name = _BUILTIN.get(".".join(labels[start:]))
         if name:
             return name
     return None
-
-
-def reset_site_names() -> None:
-    """Forget registered names (for tests)."""
-    _names.clear()
-    _names.update(_BUILTIN)
