@@ -208,3 +208,14 @@ class Entry:
     drafted_summary: str | None = None
     featured_in: list[dict[str, str]] = field(default_factory=list)
     follow_up: bool = False  # a paper featured before whose code is new since: worth a new entry
+
+
+@dataclass
+class Outcome:
+    """What the run knows about one link after the cache and the fetchers had their say."""
+
+    status: Status
+    record: dict | None = None
+    error: str | None = None
+    cached: bool = False
+    fetched_at: float | None = None

@@ -23,8 +23,9 @@ from pipeline.config import Config
 from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
 from pipeline.links import LinkError, canonicalize, looks_like_url
 from pipeline.lock import FileLock
-from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Kind, Link, SourceEntry, SourceLine, Status
+from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Kind, Link, Outcome, SourceEntry, SourceLine, Status
 from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
+from pipeline.report import Progress, rate_limit_note, summarize
 from pipeline.sanitize import clean_record
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
@@ -107,15 +108,6 @@ def _closing(handle, lines):
 
 
 # -- fetching ----------------------------------------------------------------------------------
-@dataclass
-class Outcome:
-    """What the run knows about one link after the cache and the fetchers had their say."""
-
-    status: Status
-    record: dict | None = None
-    error: str | None = None
-    cached: bool = False
-    fetched_at: float | None = None
 
 
 def _outcome_from_cache(lookup: Lookup, offline: bool) -> Outcome | None:
@@ -350,41 +342,6 @@ def remember_draft(options: Options, freshness: Freshness, output: Path, keys: s
         cache.close()
 
 
-@dataclass
-class Summary:
-    entries: int = 0
-    fetched: int = 0
-    from_cache: int = 0
-    stale: int = 0
-    failed: int = 0
-    extra_failed: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        noun = "entry" if self.entries == 1 else "entries"
-        text = f"{self.entries} {noun}: {self.fetched} fetched, {self.from_cache} from cache, {self.failed} failed"
-        if self.stale:
-            text += f", {self.stale} stale"
-        if self.extra_failed:
-            text += f"; {self.extra_failed} extra link{'s' if self.extra_failed > 1 else ''} failed"
-        return "; ".join([text, *self.notes])
-
-
-def summarize(entries: list[Entry], outcomes: dict[str, Outcome]) -> Summary:
-    summary = Summary(entries=len(entries))
-    for entry in entries:
-        if entry.status == Status.FAILED:
-            summary.failed += 1
-        elif entry.status == Status.STALE:
-            summary.stale += 1
-        elif entry.cached:
-            summary.from_cache += 1
-        else:
-            summary.fetched += 1
-        summary.extra_failed += sum(outcomes[link.key].status == Status.FAILED for link in entry.source.extras)
-    return summary
-
-
 # -- the whole run -----------------------------------------------------------------------------
 def make_fetchers(kinds: set[str], options: Options, config: Config) -> dict[str, Fetcher]:
     """Builds only the stages this run needs: a warm run imports no HTTP library at all."""
@@ -408,44 +365,6 @@ def make_fetchers(kinds: set[str], options: Options, config: Config) -> dict[str
 
         fetchers["web"] = WebFetcher(allow_private_hosts=options.allow_private_hosts, limits=config.web)
     return fetchers
-
-
-def rate_limit_note(fetchers: dict[str, Fetcher]) -> str | None:
-    """What the summary says about GitHub's budget, when the run asked GitHub anything."""
-    github = fetchers.get("github")
-    points = getattr(github, "points_used", None)
-    if points is not None:  # GraphQL: the budget is in points, not requests
-        left, reset = getattr(github, "points_remaining", None), getattr(github, "points_reset", None)
-        when = f", resets at {time.strftime('%H:%M', time.gmtime(reset))} UTC" if reset else ""
-        return f"GitHub: {points} points used, {left if left is not None else 'unknown'} left{when}"
-    remaining = getattr(github, "rate_limit_remaining", None)
-    if remaining is None:
-        return None
-    reset = getattr(github, "rate_limit_reset", None)
-    when = f", resets at {time.strftime('%H:%M', time.gmtime(reset))} UTC" if reset else ""
-    return f"GitHub: {remaining} requests left{when}"
-
-
-class Progress:
-    """A one-line counter on a terminal; plain log lines elsewhere (cron mails stay readable)."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool):
-        self.total, self.done, self.stream, self.enabled = total, 0, stream, enabled and total > 0
-
-    def __call__(self, key: str, outcome: Outcome) -> None:
-        self.done += 1
-        if self.enabled:
-            self.stream.write(f"\r\x1b[K[{self.done}/{self.total}] {outcome.status:6} {key[:70]}")
-            self.stream.flush()
-        elif outcome.status != Status.OK:
-            log.warning("%s %s: %s", outcome.status, key, outcome.error)
-        else:
-            log.info("ok %s", key)
-
-    def finish(self) -> None:
-        if self.enabled and self.done:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
 
 
 def _summarizer(options: Options, config: Config) -> Summarizer | None:

@@ -292,7 +292,8 @@ def test_cache_commands_look_inside(site):
 
 
 def test_progress_is_a_counter_on_a_terminal_and_log_lines_elsewhere(caplog):
-    from pipeline.run import Outcome, Progress
+    from pipeline.models import Outcome
+    from pipeline.report import Progress
 
     class Terminal(io.StringIO):
         def isatty(self):

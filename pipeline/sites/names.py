@@ -68,6 +68,7 @@ _BUILTIN: dict[str, str] = {
     "sciencedirect.com": "ScienceDirect",
 }
 
+
 def known_site_name(host: str) -> str | None:
     """The known name of the most specific domain `host` belongs to, if any. (The editor's own
     names, the config's `[sites]`, are applied where the draft is written: pipeline.sourcenames.)"""
