@@ -12,6 +12,7 @@ from selectolax.lexbor import LexborNode
 from pipeline.decode import decode_html
 from pipeline.sites import rules_for
 from pipeline.sites.common import ParsedPage
+from pipeline.summary import cut_at_sentence
 from pipeline.textblocks import INVISIBLE_TAGS, fragment_paragraphs, node_paragraphs
 
 # How much of the text a record keeps: the lead a summary is drawn from, in whole paragraphs.
@@ -355,20 +356,6 @@ def extract_text(html: bytes, url: str, *, content_type: str | None = None) -> s
     return text_of(ParsedPage(decode_html(html, content_type), url))
 
 
-_LEAD_SENTENCE_END = re.compile(r"[。！？!?]|[.](?=\s)")
-
-
-def _cut(paragraph: str, limit: int) -> str:
-    """A paragraph longer than the limit, cut at its last sentence end within it, else at a space
-    (marked with "…"): a page that is one huge block of text must not fill the cache."""
-    head = paragraph[:limit]
-    ends = [match.end() for match in _LEAD_SENTENCE_END.finditer(head)]
-    if ends and ends[-1] > limit // 2:
-        return head[: ends[-1]]
-    space = head.rfind(" ")
-    return (head[:space] if space > limit // 2 else head).rstrip() + "…"
-
-
 def lead(text: str | None, limit: int = LEAD_CHARS) -> str | None:
     """The first whole paragraphs of a text, up to about `limit` characters; a first paragraph
     longer than that is cut at a sentence end."""
@@ -380,7 +367,7 @@ def lead(text: str | None, limit: int = LEAD_CHARS) -> str | None:
         if kept and size + len(paragraph) > limit:
             break
         if len(paragraph) > limit:
-            kept.append(_cut(paragraph, limit))
+            kept.append(cut_at_sentence(paragraph, limit))  # one huge block must not fill the cache
             break
         kept.append(paragraph)
         size += len(paragraph) + 2

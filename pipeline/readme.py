@@ -7,6 +7,8 @@ from __future__ import annotations
 import html
 import re
 
+from pipeline.summary import cut_at_sentence
+
 # What the record keeps: a lead, not the README. Long leads are cut at a sentence end.
 README_LEAD_LIMIT = 800
 # A paragraph shorter than this once flattened is a language switcher, a caption or a label.
@@ -43,7 +45,6 @@ _STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
 _ESCAPE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")
-_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|[。！？]")
 
 
 def readme_lead(markdown: str) -> str | None:
@@ -55,7 +56,7 @@ def readme_lead(markdown: str) -> str | None:
         text = flatten_inline(block)
         if _is_too_thin(text):
             continue
-        return _cap(text, README_LEAD_LIMIT)
+        return cut_at_sentence(text, README_LEAD_LIMIT, at_least=1 / 3)
     return None
 
 
@@ -185,14 +186,3 @@ def flatten_inline(lines: list[str] | str) -> str:
     text = _SPACES.sub(" ", text).strip()
     # Separators left behind by removed badges or links, at either end.
     return text.strip(" |·•/-–—,;")
-
-
-def _cap(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    head = text[:limit]
-    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
-    if ends and ends[-1] >= limit // 3:
-        return head[: ends[-1]].rstrip()
-    cut = head.rsplit(" ", 1)[0] if " " in head[limit // 2 :] else head[: limit - 1]
-    return cut.rstrip(" ,;:") + "…"

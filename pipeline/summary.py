@@ -30,6 +30,7 @@ from pipeline.textclean import (
     drop_title,
     latex_to_text,
     markdown_to_text,
+    squash,
     strip_markup,
 )
 
@@ -146,6 +147,22 @@ def _wordish(char: str) -> bool:
 _TRAILING = " ,;:，；：、([{“‘「『（《【\"'-"
 
 
+def cut_at_sentence(text: str, limit: int, *, at_least: float = 0.5) -> str:
+    """`text` capped at `limit` characters: at its last sentence end within them when that keeps
+    `at_least` of the limit, else between words with `…`. For the stored leads (an article's text,
+    a README's paragraph), which must be bounded without ending in the middle of a word."""
+    if len(text) <= limit:
+        return text
+    end = 0
+    for candidate in _ends(text):
+        if candidate > limit:
+            break
+        end = candidate
+    if end >= limit * at_least:
+        return text[:end].rstrip()
+    return cut_words(text, limit)
+
+
 def cut_words(text: str, budget: int, ellipsis: str = "…") -> str:
     """At most `budget` characters (ellipsis included), cut between words (or CJK characters)."""
     return text if len(text) <= budget else _cut(text, budget, ellipsis)
@@ -208,10 +225,6 @@ def _whole_sentences(text: str, budget: int | None, complete: bool) -> str:
 # The material of each kind
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text).casefold()
-
-
 # WeChat fills the digest an author left empty with the article's first 54 characters, cut
 # wherever they end.
 _AUTO_DIGEST_HOSTS = ("mp.weixin.qq.com",)
@@ -231,9 +244,9 @@ def is_cut_short(description: str, text: str | None, url: str | None = None) -> 
         return True
     if not text:
         return False
-    start = _squash(description)
+    start = squash(description)
     # The text may open with the headline or a credit line before the words the description took.
-    return len(start) >= 8 and 0 <= _squash(text[: len(description) * 2 + 400]).find(start) <= _LEAD_SLACK
+    return len(start) >= 8 and 0 <= squash(text[: len(description) * 2 + 400]).find(start) <= _LEAD_SLACK
 
 
 def _paragraphs(text: str) -> Iterator[str]:
@@ -254,12 +267,10 @@ def lead_summary(text: str | None, *, title: str | None = None) -> str:
         return ""
     chosen: list[str] = []
     size = 0
-    title_squashed = _squash(title) if title else None
+    title_squashed = squash(title) if title else None
     for paragraph in _paragraphs(text):
         cleaned = clean_text(paragraph, title=title)
-        if not cleaned or (
-            title_squashed and len(cleaned) <= 2 * len(title_squashed) + 20 and _squash(cleaned) == title_squashed
-        ):
+        if not cleaned or (title_squashed and len(cleaned) <= 2 * len(title_squashed) + 20 and squash(cleaned) == title_squashed):
             continue
         # A short line without a sentence end is a heading or a caption, not the lead.
         if next(_ends(cleaned), None) is None and len(cleaned) < (30 if is_mostly_cjk(cleaned) else 60):
@@ -325,8 +336,8 @@ def repository_summary(record: dict[str, Any]) -> list[str]:
     paragraphs = [description] if description else []
     if readme:
         about = draft_summary(markdown_to_text(str(readme)))
-        said = _squash(description)
-        if about and not (said and (_squash(about).startswith(said) or said.startswith(_squash(about)))):
+        said = squash(description)
+        if about and not (said and (squash(about).startswith(said) or said.startswith(squash(about)))):
             paragraphs.append(about)
     return paragraphs
 

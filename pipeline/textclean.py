@@ -173,12 +173,13 @@ def drop_prompts(text: str) -> str:
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """Word characters only, case-folded: for comparing a text with a title however punctuated."""
     return _NOT_WORD.sub("", text).casefold()
 
 
 # A title is squashed once for all the paragraphs of its page.
-_squash_title = lru_cache(maxsize=1024)(_squash)
+_squash_title = lru_cache(maxsize=1024)(squash)
 
 
 # What follows a title that stands as a heading rather than as the start of a sentence.
@@ -192,7 +193,7 @@ def drop_title(text: str, title: str | None) -> str:
     wanted = _squash_title(title)
     # Most texts do not repeat the title: their first letter says so, else their squashed start.
     first = next((char for char in text[:64] if char.isalnum() and char != "_"), "")
-    if len(wanted) < 4 or first.casefold()[:1] != wanted[:1] or not _squash(text[: len(title) * 2 + 20]).startswith(wanted):
+    if len(wanted) < 4 or first.casefold()[:1] != wanted[:1] or not squash(text[: len(title) * 2 + 20]).startswith(wanted):
         return text
     # Walk the text until as many word characters as the title has are consumed.
     consumed, end = "", 0
