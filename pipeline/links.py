@@ -133,6 +133,14 @@ def looks_like_url(token: str) -> bool:
     return _URL_TOKEN.match(token) is not None
 
 
+def canonical_key(url: str) -> str | None:
+    """The key of `url`, or None when it is no usable link (text an editor wrote, say)."""
+    try:
+        return canonicalize(url).key
+    except LinkError:
+        return None
+
+
 def canonicalize(url: str) -> Link:
     """The canonical `Link` of `url`; raises LinkError (only) when it is not a usable link."""
     original = url

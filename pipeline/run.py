@@ -21,7 +21,7 @@ from pipeline import draft
 from pipeline.cache import Cache, Freshness, Lookup, cache_is_read_only
 from pipeline.config import Config
 from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
-from pipeline.links import LinkError, canonicalize, looks_like_url
+from pipeline.links import canonical_key, looks_like_url
 from pipeline.lock import FileLock
 from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Kind, Link, Outcome, SourceEntry, SourceLine, Status
 from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
@@ -237,13 +237,6 @@ def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cac
     cache.store_drafted_summaries(new, RULES)
 
 
-def _canonical_key(url: str) -> str | None:
-    try:
-        return canonicalize(url).key
-    except LinkError:
-        return None
-
-
 @dataclass
 class Memory:
     """What the archive and the draft's history say for this run."""
@@ -291,7 +284,7 @@ def render(
     return merge(
         existing or "",
         entries,
-        canonical_key=_canonical_key,
+        canonical_key=canonical_key,
         template=options.template,
         date=issue_date,
         diagnostics=diagnostics,
@@ -389,7 +382,7 @@ def _summarize(summarizer: Summarizer | None, entries: list[Entry], options: Opt
     from pipeline.merge import keys_present
     from pipeline.summarize import summarize_entries
 
-    skip = keys_present(existing, _canonical_key) if existing is not None and options.format == "md" else set()
+    skip = keys_present(existing, canonical_key) if existing is not None and options.format == "md" else set()
     return summarize_entries(summarizer, entries, options.cache_dir, skip).line()
 
 

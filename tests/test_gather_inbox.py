@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from pipeline.gather import run as gather_run
 from pipeline.gather.inbox import Move, add_to_sources, merge_inbox, parse_inbox
 from pipeline.gather.pick import Candidate
-from pipeline.gather.run import canonical_key, settle
+from pipeline.gather.run import settle
 from pipeline.gather.score import Score
+from pipeline.links import canonical_key
 from pipeline.models import SECTIONS
 
 TODAY = date(2026, 12, 3)

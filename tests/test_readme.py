@@ -123,7 +123,8 @@ def test_the_inbox_sample_is_what_gather_reads(tmp_path):
     from datetime import date
 
     from pipeline.gather.inbox import parse_inbox
-    from pipeline.gather.run import canonical_key, settle
+    from pipeline.gather.run import settle
+    from pipeline.links import canonical_key
 
     sample = block_after("## Gather candidates", "markdown")
     first, second = parse_inbox(sample, canonical_key)

@@ -39,7 +39,7 @@ from pipeline.gather.pick import (
 from pipeline.gather.score import ArchiveLike, Likeness, featured_titles
 from pipeline.gather.state import FeedMemory, GatherState
 from pipeline.http import AddressGuard, HttpClient
-from pipeline.links import LinkError, canonicalize
+from pipeline.links import canonical_key
 from pipeline.lock import FileLock
 from pipeline.retry import FetchError
 from pipeline.run import EXIT_OK, EXIT_SOME_FAILED, UsageError, write_atomically
@@ -213,13 +213,6 @@ def _read(path: Path, what: str) -> str | None:
         return path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {what} {path}: {exc}") from exc
-
-
-def canonical_key(url: str) -> str | None:
-    try:
-        return canonicalize(url).key
-    except LinkError:
-        return None
 
 
 def sources_keys(text: str | None, name: str) -> set[str]:
