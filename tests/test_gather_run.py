@@ -68,11 +68,13 @@ def serve_shapes(server) -> None:
     )
 
 
-def write_config(tmp_path: Path, server, paths: list[str], extra: str = "", web: str = "") -> Path:
+def write_config(
+    tmp_path: Path, server, paths: list[str], extra: str = "", web: str = "", keywords: str = '["NPU", "量化"]'
+) -> Path:
     feeds = "".join(f'[[gather.feeds]]\nurl = "{server.url(p)}"\nname = "{p.strip("/")}"\n' for p in paths)
     path = tmp_path / "enrich.toml"
     path.write_text(
-        f'[gather]\nkeywords = ["NPU", "量化"]\ninbox = "{tmp_path / "inbox.md"}"\n{extra}\n'
+        f'[gather]\nkeywords = {keywords}\ninbox = "{tmp_path / "inbox.md"}"\n{extra}\n'
         f"[web]\nconnect_timeout = 1\nread_timeout = 0.5\ndeadline = 1.0\n{web}\n{feeds}",
         encoding="utf-8",
     )
@@ -80,15 +82,26 @@ def write_config(tmp_path: Path, server, paths: list[str], extra: str = "", web:
 
 
 def run_gather(
-    tmp_path: Path, server, paths: list[str], *, extra: str = "", web: str = "", clock=lambda: THURSDAY, fmt: str = "json"
+    tmp_path: Path,
+    server,
+    paths: list[str],
+    *,
+    extra: str = "",
+    web: str = "",
+    clock=lambda: THURSDAY,
+    fmt: str = "json",
+    keywords: str = '["NPU", "量化"]',
+    archive: str | None = None,
 ) -> tuple[int, dict, str]:
-    config = parse_config(__import__("tomllib").loads(write_config(tmp_path, server, paths, extra, web).read_text("utf-8")))
+    config_file = write_config(tmp_path, server, paths, extra, web, keywords)
+    config = parse_config(__import__("tomllib").loads(config_file.read_text("utf-8")))
     options = GatherOptions(
         sources=str(tmp_path / "sources.txt"),
         draft=str(tmp_path / "drafts" / "next.md"),
         format=fmt,
         cache_dir=str(tmp_path / "cache"),
         lock_wait=0,
+        archive=archive,
     )
     out, err = io.StringIO(), io.StringIO()
     code = gather(
@@ -372,33 +385,9 @@ def test_the_archive_keeps_featured_links_out_and_ranks_by_featured_titles(tmp_p
     archive = tmp_path / "issues"
     archive.mkdir()
     (archive / "2020-05-15.md").write_text(PAST_ISSUE, encoding="utf-8")
-    config = parse_config(
-        __import__("tomllib").loads(
-            write_config(tmp_path, server, ["/arxiv", "/wechat"])
-            .read_text("utf-8")
-            .replace('keywords = ["NPU", "量化"]', "keywords = []")
-        )
-    )
-    options = GatherOptions(
-        sources=str(tmp_path / "sources.txt"),
-        draft=str(tmp_path / "next.md"),
-        format="json",
-        cache_dir=str(tmp_path / "cache"),
-        lock_wait=0,
-        archive=str(archive),
-    )
-    out, err = io.StringIO(), io.StringIO()
-    code = gather(
-        options,
-        config,
-        None,
-        stdout=out,
-        stderr=err,
-        guard=AddressGuard(allowed_origins={("127.0.0.1", server.port)}),
-        clock=lambda: THURSDAY,
-    )
-    assert code == 0, err.getvalue()
-    candidates = json.loads(out.getvalue())["candidates"]
+    code, doc, err = run_gather(tmp_path, server, ["/arxiv", "/wechat"], keywords="[]", archive=str(archive))
+    assert code == 0, err
+    candidates = doc["candidates"]
     keys = [c["key"] for c in candidates]
     assert "arxiv:2512.00001" not in keys  # featured in 2020-05-15
     assert keys[0].endswith("sn=abcdef0008")  # most like a featured title
