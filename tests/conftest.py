@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import pipeline.cli
+import pipeline.secrets
 from tests.localserver import LocalServer
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -190,6 +191,9 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("ENRICH_ARXIV_API", "http://127.0.0.1:9/api/query")
     monkeypatch.setenv("ENRICH_GITHUB_API", "http://127.0.0.1:9")
     monkeypatch.setenv("ENRICH_CONFIG", str(tmp_path / "no-config.toml"))
+    # Secrets a run registers (a token, an API key, a feed's access key) are the process's: each
+    # test starts without any.
+    monkeypatch.setattr(pipeline.secrets, "_REGISTERED", set())
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
@@ -43,7 +42,7 @@ from pipeline.links import canonical_key
 from pipeline.lock import FileLock
 from pipeline.retry import FetchError
 from pipeline.run import EXIT_OK, EXIT_SOME_FAILED, UsageError, write_atomically
-from pipeline.secrets import TOKEN_VARIABLES, RedactingFilter, Redactor
+from pipeline.secrets import Redactor, register_secret
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
 
 log = logging.getLogger("pipeline")
@@ -344,12 +343,11 @@ def gather(
         raise UsageError("no feeds to gather: add [[gather.feeds]] tables to enrich.toml (see the README)")
     inbox_path = Path(options.inbox or settings.inbox)
     sources_path = Path(options.sources)
-    redact = Redactor([*(os.environ.get(name) for name in TOKEN_VARIABLES), *feed_secrets(settings.feeds)])
-    # Request logs (-v) print feed URLs whole: the run's log lines are redacted too.
-    log_filter = RedactingFilter(redact)
-    handlers = logging.getLogger().handlers
-    for handler in handlers:
-        handler.addFilter(log_filter)
+    # Request logs (-v) print feed URLs whole: registered, a feed's credentials are hidden by every
+    # redactor of the run, the log handler's included.
+    for secret in feed_secrets(settings.feeds):
+        register_secret(secret)
+    redact = Redactor()
     locks = [
         FileLock(Path(options.cache_dir) / "enrich.lock", f"the cache {options.cache_dir}"),
         FileLock(inbox_path.with_name(f".{inbox_path.name}.lock"), f"the inbox {inbox_path}"),
@@ -363,8 +361,6 @@ def gather(
     finally:
         for lock in reversed(held):
             lock.release()
-        for handler in handlers:
-            handler.removeFilter(log_filter)
     for report in result.reports:
         if report.status == "failed":
             log.warning("feed %s: %s", report.name, redact(report.error or ""))
