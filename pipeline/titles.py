@@ -51,11 +51,11 @@ _BRACKETED_SUFFIX = re.compile(r"\s*[\(\[（【]([^\)\]）】]{2,60})[\)\]）】
 _ARCHIVE_LABELS = frozenset(("blogarchive", "blogarchives", "archive", "archives"))
 
 
-def strip_site_affix(title: str, site_names: list[str], host: str, headings: Sequence[str] = ()) -> str:
+def strip_site_affix(title: str, site_names: list[str], host: str) -> str:
     """The headline of a "Headline | Site" (or "Site - Headline") title.
 
     A part is removed only when it names the site (its name or its host); a title with no such
-    part keeps its separators, unless one side of it is exactly the page's main heading.
+    part keeps its separators.
     """
     for _ in range(4):
         changed = False
@@ -96,13 +96,22 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: Seq
     bracketed = _BRACKETED_SUFFIX.search(title)
     if bracketed and is_site_part(bracketed.group(1), site_names, host) and title[: bracketed.start()].strip():
         title = title[: bracketed.start()].strip()
+    return title
+
+
+def cut_to_heading(title: str, headings: Sequence[str]) -> str:
+    """The side of a "Headline - Whatever" title that is exactly one of the page's main headings,
+    whatever the other side is; a title with no such side is returned as it is."""
     heading_keys = {squash(h) for h in headings if h}
     if heading_keys and squash(title) not in heading_keys:
         for sep in _HEADING_SEPARATORS:
             if sep in title:
                 parts = title.split(sep)
                 for cut in range(1, len(parts)):
-                    for piece in (sep.join(parts[:cut]), sep.join(parts[cut:])):
+                    pieces = (sep.join(parts[:cut]), sep.join(parts[cut:]))
+                    if squash(pieces[0]) == squash(pieces[1]):
+                        continue  # "X: X" (an artist and an album of one name) has no affix to cut
+                    for piece in pieces:
                         if squash(piece) in heading_keys:
                             return clean_text(piece) or title
     return title
@@ -111,7 +120,9 @@ def strip_site_affix(title: str, site_names: list[str], host: str, headings: Seq
 def _abbreviates_host(part: str, host: str) -> bool:
     """True for "Deutsche Welle (DW)" on dw.com: the bracketed abbreviation is the host's brand."""
     bracketed = _BRACKETED_SUFFIX.search(part)
-    return bracketed is not None and squash(bracketed.group(1)) == squash(host_key(host)) != ""
+    if bracketed is None or " " in bracketed.group(1).strip():  # "Title [Site Name]" is no abbreviation
+        return False
+    return squash(bracketed.group(1)) == squash(host_key(host)) != ""
 
 
 def _without_site_and_slogan(title: str, site_names: list[str], host: str) -> str:
@@ -333,7 +344,11 @@ _KICKER_MAX_WORDS = 4
 
 def _title_site_parts(title: str | None, site_names: list[str], host: str) -> list[str]:
     """The squashed pieces of a "Site - Headline" (or "Headline : Site | Slogan") <title> that name the site."""
-    pieces = _ANY_SPACED_SEPARATOR.split(title) if title else []
+    text = title or ""
+    pieces = _ANY_SPACED_SEPARATOR.split(text) if text else []
+    bracketed = _BRACKETED_SUFFIX.search(text)
+    if bracketed:  # "Headline [Site]"
+        pieces = [*pieces, text[: bracketed.start()], bracketed.group(1)]
     return [
         squash(piece) for piece in pieces if len(pieces) > 1 and is_site_part(piece, site_names, host) and len(squash(piece)) >= 4
     ]
@@ -446,8 +461,9 @@ def pick_title(
     for source, text in texts:
         if not text:
             continue
-        headline = strip_site_affix(without_decorations(text), site_names, page.host, headings)
+        headline = strip_site_affix(without_decorations(text), site_names, page.host)
         headline = _without_page_type(headline, [other for s, other in texts if s != source and other])
+        headline = cut_to_heading(headline, headings)
         # A title that is only the site's name (home-page style og:title) is no headline, except
         # on the home page, where the site's name is the title.
         if not headline or (

@@ -182,6 +182,23 @@ TITLE_CASES = [
         URL,
         "Tiny NPU ships",
     ),
+    (
+        "a logo <h1> naming the site in brackets",
+        _page(title="Chapter 3: The Lighthouse [Story Harbor]", body="<h1>Story Harbor beta</h1>"),
+        "https://storyharbor.example/works/12/chapters/3",
+        "Chapter 3: The Lighthouse",
+    ),
+    (
+        "a repeated name is no kicker, whatever the page-type word",
+        _page(
+            og="Nightfall: Nightfall",
+            title="Nightfall: Nightfall Album Review | Soundpage",
+            site="Soundpage",
+            body="<h1>Nightfall</h1>",
+        ),
+        "https://soundpage.example/reviews/albums/nightfall-nightfall/",
+        "Nightfall: Nightfall",
+    ),
     # archived copy
     (
         "wayback copy",
