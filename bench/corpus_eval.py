@@ -9,6 +9,12 @@ folder), `url`, `expected` (field -> value; `date` is read as `published`) and o
 A field counts as right when it equals the expected value after NFKC, HTML-entity, curly-quote and
 whitespace normalization, ignoring case; `published` counts as right when it names the same
 instant (or the same day, when either side has no time).
+
+Every title miss is put in one of three kinds, so a figure can be read against what the corpus
+asks: "keeps an affix" (the expected title is a signal's text with the site's name, a section or
+a kicker still set off from the headline by a separator, where the extractor's title is that
+headline; the corpus's own definition of a title leaves the site's name out), "no signal has it" (no <title>, Open Graph, Twitter, JSON-LD, citation or heading text
+of the page equals the expected title) and "signals disagree" (one signal has it, another won).
 """
 
 from __future__ import annotations
@@ -25,11 +31,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pipeline.decode import decode_html  # noqa: E402
 from pipeline.extract import PageUnavailable, extract_page  # noqa: E402
-from pipeline.sites.common import to_iso_date  # noqa: E402
+from pipeline.sites.common import ParsedPage, to_iso_date  # noqa: E402
+from pipeline.titles import first_h2  # noqa: E402
 
 FIELDS = ("title", "site_name", "description", "author", "published")
 NEGATIVE_KINDS = {"wechat-deleted", "wechat-violation", "wechat-unavailable", "wechat-account-about", "wechat-verify"}
+# What sets a site's name, a section or a kicker off from the headline.
+_AFFIX_JOINTS = frozenset("|-–—_:：·»›~")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
 
 
@@ -73,6 +83,29 @@ def field_matches(field: str, expected: object, got: str | None) -> bool:
     return normalize(expected) == normalize(got)
 
 
+def title_signals(body: bytes, url: str) -> list[str]:
+    """Every text the page offers as its title, as written: <title>, Open Graph, Twitter,
+    citation and Dublin Core titles, JSON-LD headlines, its <h1>s and, without one, its first <h2>."""
+    page = ParsedPage(decode_html(body, None), url)
+    texts = [page.title_tag, *page.h1_texts(), first_h2(page)]
+    texts += [value for name in ("og:title", "twitter:title", "citation_title", "dc.title") for value in page.meta_values(name)]
+    texts += [obj.get("headline") for obj in page.json_ld if isinstance(obj, dict)]
+    return [text for text in texts if isinstance(text, str) and text.strip()]
+
+
+def title_miss_kind(expected: str, got: str | None, signals: list[str]) -> str:
+    """Why a title is a miss: "keeps an affix", "no signal has it" or "signals disagree"."""
+    wanted, mine = normalize(expected), normalize(got)
+    if wanted not in {normalize(text) for text in signals}:
+        return "no signal has it"
+    if mine and mine != wanted:
+        rest = wanted[len(mine) :] if wanted.startswith(mine) else wanted[: -len(mine)] if wanted.endswith(mine) else ""
+        joint = rest.lstrip()[:1] if wanted.startswith(mine) else rest.rstrip()[-1:]
+        if joint and joint in _AFFIX_JOINTS and 0 < len(rest.split()) <= 7:
+            return "keeps an affix"
+    return "signals disagree"
+
+
 def load_corpus(folder: Path) -> list[dict]:
     """Manifest entries with their file bytes read in (so timing measures parsing only)."""
     entries = []
@@ -100,6 +133,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
     parse_seconds = 0.0
     cpu_seconds = 0.0
     trafilatura_titles = [0, 0]
+    title_misses: dict[str, int] = defaultdict(int)
 
     # Warm up once so lazily imported modules do not count as parse time.
     extract_page(b"<html><head><title>warm-up</title></head></html>", "https://example.invalid/")
@@ -139,7 +173,11 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
                 bucket[0] += right
                 bucket[1] += 1
             if not right:
-                failures.append({"file": entry["file"], "field": field, "expected": expected, "got": record.get(field)})
+                failure = {"file": entry["file"], "field": field, "expected": expected, "got": record.get(field)}
+                if field == "title":
+                    failure["kind"] = title_miss_kind(expected, record.get("title"), title_signals(entry["body"], url))
+                    title_misses[failure["kind"]] += 1
+                failures.append(failure)
 
         if compare_trafilatura and entry["expected"].get("title"):
             trafilatura_titles[1] += 1
@@ -159,6 +197,7 @@ def evaluate(entries: list[dict], compare_trafilatura: bool = False) -> dict:
         "pages_per_second": round(len(entries) / parse_seconds, 1) if parse_seconds else None,
         # CPU time of this process only: steady when other jobs share the machine's cores.
         "pages_per_cpu_second": round(len(entries) / cpu_seconds, 1) if cpu_seconds else None,
+        "title_misses": dict(sorted(title_misses.items())),
         "failures": failures,
     }
     if compare_trafilatura:
@@ -200,6 +239,8 @@ def print_report(report: dict, show_failures: bool) -> None:
         for project, fields in report["by_project"].items():
             cells = "  ".join(f"{field}={_percent(stats).split(' ')[-1]}" for field, stats in fields.items())
             print(f"  {project:32} {cells}")
+    if report["title_misses"]:
+        print("title misses: " + ", ".join(f"{kind} {count}" for kind, count in report["title_misses"].items()))
     neg = report["negatives"]
     print(f"negative pages recognized: {neg['recognized']}/{neg['total']}")
     print(f"crashes: {len(report['crashes'])}")
@@ -214,7 +255,8 @@ def print_report(report: dict, show_failures: bool) -> None:
     if show_failures:
         print("mismatches:")
         for failure in report["failures"]:
-            print(f"  {failure['file']} [{failure['field']}] expected={failure.get('expected')!r} got={failure.get('got')!r}")
+            kind = f" ({failure['kind']})" if "kind" in failure else ""
+            print(f"  {failure['file']} [{failure['field']}]{kind} expected={failure.get('expected')!r} got={failure.get('got')!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
