@@ -256,7 +256,9 @@ def print_report(report: dict, show_failures: bool) -> None:
         print("mismatches:")
         for failure in report["failures"]:
             kind = f" ({failure['kind']})" if "kind" in failure else ""
-            print(f"  {failure['file']} [{failure['field']}]{kind} expected={failure.get('expected')!r} got={failure.get('got')!r}")
+            print(
+                f"  {failure['file']} [{failure['field']}]{kind} expected={failure.get('expected')!r} got={failure.get('got')!r}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

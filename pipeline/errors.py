@@ -18,6 +18,7 @@ __all__ = [
     "NotFound",
     "PageTooComplex",
     "PageUnavailable",
+    "ParseFailed",
     "PermanentError",
     "RateLimited",
     "RunHalted",
@@ -125,6 +126,11 @@ class PageUnavailable(FetchError):
 
 class PageTooComplex(FetchError):
     """A page the parser cannot be given within bounds (the reason says which bound)."""
+
+
+class ParseFailed(FetchError):
+    """The parser raised on the page, or its worker process died on it (the reason says which);
+    not remembered: a fixed parser may read it."""
 
 
 # -- requests (the arXiv and GitHub stages) ------------------------------------------------------

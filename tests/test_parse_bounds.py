@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import threading
+import os
 import time
+from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
 from pipeline.config import WebSettings
+from pipeline.errors import ParseFailed
 from pipeline.extract import extract_page
 from pipeline.fetchers import web
 from pipeline.fetchers.base import FetchRequest
@@ -26,8 +28,10 @@ from pipeline.pagebounds import (
     bound_page,
     complexity_cut,
 )
-from pipeline.parsethreads import ParseThreads
+from pipeline.parsepool import ParsePool, worker_environment
+from pipeline.parseworker import ParseJob, parse_job
 from pipeline.sites.common import JSON_LD_MAX_OBJECTS, ParsedPage
+from tests.parseworkers import misbehaving_worker, parses
 
 
 def healthy_page(n: int) -> str:
@@ -168,73 +172,129 @@ def _fetch(fetcher: WebFetcher, urls: list[str]):
     return fetcher.fetch(requests)
 
 
-def test_the_loop_serves_other_links_while_a_page_is_parsed(server, monkeypatch):
+def test_the_loop_serves_other_links_while_a_page_is_parsed(server, tmp_path):
     """The slow page's parse holds until every healthy link has been delivered: were parsing on
-    the event loop, nothing else could arrive and the wait would run out."""
-    release = threading.Event()
-    parse = web.record_from_page
-
-    def slow_for_one(page):
-        if page.url.endswith("/slow"):
-            assert release.wait(10), "the other links never arrived while this page was parsed"
-        return parse(page)
-
-    monkeypatch.setattr(web, "record_from_page", slow_for_one)
+    the event loop, or were the other pages waiting for its worker, nothing else could arrive
+    and the wait would run out."""
     server.route("/slow", healthy_page(0))
     for n in range(1, 7):
         server.route(f"/ok{n}", healthy_page(n))
-    fetcher = WebFetcher(allowed_origins={("127.0.0.1", server.port)})
+    fetcher = WebFetcher(allowed_origins={("127.0.0.1", server.port)}, parse_command=misbehaving_worker(tmp_path))
     order = []
     for result in _fetch(fetcher, [server.url("/slow")] + [server.url(f"/ok{n}") for n in range(1, 7)]):
         order.append(result.key.rsplit("/", 1)[-1])
         assert result.ok, result.error
         if len(order) == 6:
-            release.set()
+            (tmp_path / "release").touch()
     assert order[-1] == "slow" and sorted(order[:6]) == [f"ok{n}" for n in range(1, 7)]
 
 
-def test_a_parse_that_outlives_the_deadline_fails_alone_in_time(server, monkeypatch):
-    release = threading.Event()
-    parse = web.record_from_page
-
-    def stuck_for_one(page):
-        if page.url.endswith("/stuck"):
-            release.wait(10)
-        return parse(page)
-
-    monkeypatch.setattr(web, "record_from_page", stuck_for_one)
+def test_a_parse_that_outlives_the_deadline_fails_alone_in_time(server, tmp_path):
     server.route("/stuck", healthy_page(0))
     server.route("/ok", healthy_page(1))
-    fetcher = WebFetcher(allowed_origins={("127.0.0.1", server.port)}, limits=WebSettings(deadline=1.0))
+    fetcher = WebFetcher(
+        allowed_origins={("127.0.0.1", server.port)},
+        limits=WebSettings(deadline=1.0),
+        parse_command=misbehaving_worker(tmp_path),
+    )
     started = time.monotonic()
     results = {}
-    try:
-        for result in _fetch(fetcher, [server.url("/stuck"), server.url("/ok")]):
-            results[result.key.rsplit("/", 1)[-1]] = result.error
-        ended = time.monotonic() - started  # the run does not wait for the abandoned parse
-    finally:
-        release.set()
+    for result in _fetch(fetcher, [server.url("/stuck"), server.url("/ok")]):
+        results[result.key.rsplit("/", 1)[-1]] = result.error
+    ended = time.monotonic() - started
     assert results == {"ok": None, "stuck": "page too complex to parse (not done within the 1 s deadline)"}
     assert ended < 3
+    stuck_pid = next(pid for _, pid, name in parses(tmp_path) if name == "stuck")
+    assert not _alive(stuck_pid), "the worker stuck in the page was left running"
 
 
-def test_an_abandoned_parse_gives_its_place_to_a_fresh_worker():
-    release = threading.Event()
-
-    async def two_parses_on_one_worker():
-        threads = ParseThreads(workers=1)
-        loop = asyncio.get_running_loop()
-        with pytest.raises(TimeoutError):
-            await threads.run(lambda _: release.wait(10), None, loop.time() + 0.2)
+def _alive(pid: int, wait: float = 2.0) -> bool:
+    """Whether the process is still there after up to `wait` seconds (a killed one is reaped
+    by the loop's child watcher a moment later)."""
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
         try:
-            return await threads.run(lambda n: n * 2, 21, loop.time() + 2)
-        finally:
-            threads.close()
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.02)
+    return True
 
-    try:
-        assert asyncio.run(two_parses_on_one_worker()) == 42
-    finally:
-        release.set()
+
+def _job(name: str, body: bytes = b"<html><head><title>A page</title></head><body><p>x</p></body></html>") -> ParseJob:
+    return ParseJob(f"https://example.org/{name}", body, "text/html; charset=utf-8", "text/html")
+
+
+def test_a_stopped_worker_gives_its_place_to_a_fresh_one(tmp_path):
+    async def two_parses_on_one_worker():
+        pool = ParsePool(size=1, command=misbehaving_worker(tmp_path))
+        loop = asyncio.get_running_loop()
+        try:
+            with pytest.raises(TimeoutError):
+                await pool.parse(_job("stuck"), loop.time() + 0.5)
+            return await pool.parse(_job("fine"), loop.time() + 5)
+        finally:
+            await pool.close()
+
+    assert asyncio.run(two_parses_on_one_worker()).title == "A page"
+    (stuck_pid, _), (fine_pid, _) = [(pid, name) for _, pid, name in parses(tmp_path)]
+    assert stuck_pid != fine_pid and not _alive(stuck_pid)
+
+
+def test_a_page_that_kills_its_worker_fails_alone(tmp_path):
+    async def crash_then_parse():
+        pool = ParsePool(size=1, command=misbehaving_worker(tmp_path))
+        loop = asyncio.get_running_loop()
+        try:
+            with pytest.raises(ParseFailed, match="the parser stopped on this page"):
+                await pool.parse(_job("crash"), loop.time() + 5)
+            with pytest.raises(ParseFailed, match="internal error: ValueError: boom"):
+                await pool.parse(_job("bad"), loop.time() + 5)
+            return await pool.parse(_job("fine"), loop.time() + 5)
+        finally:
+            await pool.close()
+
+    assert asyncio.run(crash_then_parse()).title == "A page"
+
+
+def test_closing_the_pool_ends_its_workers(tmp_path):
+    async def parse_and_close():
+        pool = ParsePool(size=2, command=misbehaving_worker(tmp_path))
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(pool.parse(_job(f"p{n}"), loop.time() + 5) for n in range(4)))
+        await pool.close()
+
+    asyncio.run(parse_and_close())
+    pids = {pid for _, pid, _ in parses(tmp_path)}
+    assert pids and not any(_alive(pid, wait=0.5) for pid in pids)
+
+
+def test_a_record_comes_back_from_the_worker_as_it_was_made():
+    page = (
+        '<html><head><meta charset="utf-8"><title>端侧推理的三个误区 | 示例科技</title>'
+        '<meta property="og:site_name" content="示例科技"><meta name="author" content="张三"></head>'
+        "<body><h1>端侧推理的三个误区</h1><p>" + "模型压缩之后，延迟并不总是下降。" * 20 + "</p></body></html>"
+    ).encode()
+    job = ParseJob("https://tech.example.cn/a/1", page, "text/html", "text/html", truncated=True)
+
+    async def through_the_pool():
+        pool = ParsePool(size=1)
+        try:
+            return await pool.parse(job, asyncio.get_running_loop().time() + 10)
+        finally:
+            await pool.close()
+
+    record = asyncio.run(through_the_pool())
+    assert record == parse_job(job)
+    assert record.title == "端侧推理的三个误区" and record.text and "page larger than" in (record.note or "")
+
+
+def test_the_worker_inherits_no_secret(monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_" + "x" * 36)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-the-parser")
+    env = worker_environment()
+    assert "GITHUB_TOKEN" not in env and "OPENAI_API_KEY" not in env
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(Path(web.__file__).resolve().parent.parent.parent)
 
 
 # -- the whole run -----------------------------------------------------------------------------

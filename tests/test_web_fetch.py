@@ -19,6 +19,7 @@ from pipeline.http import AddressGuard, HttpLimits, is_public_address
 from pipeline.models import Cached, Link
 from pipeline.retry import RetryPolicy
 from tests.localserver import Reply, hang, reset, streamed
+from tests.parseworkers import misbehaving_worker
 
 PAGE = b"<html><head><title>Hello page</title></head><body><p>hi</p></body></html>"
 MB = 1024 * 1024
@@ -436,25 +437,20 @@ def test_per_host_limit_bounds_requests_in_flight(server):
     assert state["most"] == 2
 
 
-def test_one_crashing_extraction_does_not_stop_the_others(server, monkeypatch):
-    import pipeline.fetchers.web as web
-
-    real = web.extract_page
-
-    def flaky(html, url, **kw):
-        if url.endswith("/bad"):
-            raise ValueError("boom")
-        return real(html, url, **kw)
-
-    monkeypatch.setattr(web, "extract_page", flaky)
+def test_one_crashing_extraction_does_not_stop_the_others(server, tmp_path):
     server.route("/bad", Reply(body=PAGE))
+    server.route("/crash", Reply(body=PAGE))
     server.route("/good", Reply(body=PAGE))
+    fetcher = make_fetcher(server)
+    fetcher.parse_command = misbehaving_worker(tmp_path)
     results = {
-        r.key: r
-        for r in make_fetcher(server).fetch([FetchRequest(link(server.url("/bad"))), FetchRequest(link(server.url("/good")))])
+        r.key.rsplit("/", 1)[-1]: r
+        for r in fetcher.fetch([FetchRequest(link(server.url(f"/{n}"))) for n in ("bad", "crash", "good")])
     }
-    assert results[f"web:{server.url('/good')}"].ok
-    assert results[f"web:{server.url('/bad')}"].error == "internal error: ValueError: boom"
+    assert results["good"].ok
+    assert results["bad"].error == "internal error: ValueError: boom"
+    assert results["crash"].error == "the parser stopped on this page (it may be too large or malformed)"
+    assert not results["crash"].permanent
 
 
 def _wait_for(condition, seconds: float = 2.0) -> None:

@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from pipeline import http
-from pipeline.fetchers import web
 from pipeline.fetchers.base import FetchRequest
 from pipeline.fetchers.web import WebFetcher
 from pipeline.http import HttpLimits
@@ -22,6 +21,7 @@ from pipeline.models import Link
 from pipeline.retry import RetryPolicy
 from pipeline.transport import httpx_errors
 from tests.localserver import Reply
+from tests.parseworkers import misbehaving_worker, parses
 
 PAGE = b"<html><head><title>Plumbing</title></head><body><p>hi</p></body></html>"
 
@@ -88,39 +88,31 @@ def test_requests_in_flight_stay_within_both_limits():
     assert total == 3 and max(per_host.values()) == 2
 
 
-def test_a_page_is_parsed_only_after_its_connections_next_request_is_written(server, monkeypatch):
-    events: list[str] = []
-    lock = threading.Lock()
-
-    def note(event: str) -> None:
-        with lock:
-            events.append(event)
-
-    real_hook, real_parse = http._calling_when_sent, web.record_within_bounds
+def test_a_page_is_parsed_only_after_its_connections_next_request_is_written(server, monkeypatch, tmp_path):
+    sent: list[float] = []
+    real_hook = http._calling_when_sent
 
     def noting_hook(on_sent):
         hook = real_hook(on_sent)
 
         async def trace(event, info):
             if event.endswith("send_request_body.complete"):
-                note(f"sent {sum(e.startswith('sent') for e in events) + 1}")  # one connection: in order
+                sent.append(time.monotonic())  # one connection: in order
             await hook(event, info)
 
         return trace
 
-    def noting_parse(page):
-        note(f"parse {page.url.rsplit('/', 1)[1]}")
-        return real_parse(page)
-
     monkeypatch.setattr(http, "_calling_when_sent", noting_hook)
-    monkeypatch.setattr(web, "record_within_bounds", noting_parse)
     for name in ("a", "b", "c"):
         server.route(f"/{name}", Reply(body=PAGE))
-    results = list(fetcher_for(server, per_host=1).fetch([FetchRequest(link(server.url(f"/{n}"))) for n in "abc"]))
+    fetcher = fetcher_for(server, per_host=1)
+    fetcher.parse_command = misbehaving_worker(tmp_path)
+    results = list(fetcher.fetch([FetchRequest(link(server.url(f"/{n}"))) for n in "abc"]))
     assert [r.error for r in results] == [None] * 3
-    assert events.index("sent 2") < events.index("parse a")  # /b was on the wire before /a's parse
-    assert events.index("sent 3") < events.index("parse b")
-    assert "parse c" in events  # the last page waits for nothing
+    parsed = {name: when for when, _pid, name in parses(tmp_path)}
+    assert len(sent) == 3 and set(parsed) == {"a", "b", "c"}
+    assert sent[1] < parsed["a"]  # /b was on the wire before /a's parse began
+    assert sent[2] < parsed["b"]  # the last page waits for nothing
 
 
 def test_stopping_early_cancels_what_is_in_flight(server):

@@ -4,7 +4,6 @@ a WebRecord (HTML through `extract_page`, anything else from its URL and headers
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import email.message
 import logging
 import posixpath
@@ -14,8 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
-from pipeline.config import MB
-from pipeline.extract import PageUnavailable, extract_page
+from pipeline.errors import PageUnavailable, ParseFailed
 from pipeline.fetchers.base import FetchRequest
 from pipeline.http import (
     AddressGuard,
@@ -27,8 +25,9 @@ from pipeline.http import (
     resolve_host,
 )
 from pipeline.models import FetchResult, Kind, WebRecord
-from pipeline.pagebounds import PageTooComplex, bound_page
-from pipeline.parsethreads import ParseThreads
+from pipeline.pagebounds import PageTooComplex
+from pipeline.parsepool import ParsePool
+from pipeline.parseworker import ParseJob
 from pipeline.retry import FetchError, PermanentError, RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -72,44 +71,21 @@ def _filename(page: Page) -> str | None:
     return unquote(segment) or None
 
 
-def _join_notes(*notes: str | None) -> str | None:
-    return "; ".join(n for n in notes if n) or None
+def record_from_headers(page: Page) -> WebRecord:
+    """The record of a link that is no HTML page (a PDF, an image): what its URL and headers say."""
+    return WebRecord(
+        url=page.url,
+        title=_filename(page),
+        content_type=page.content_type,
+        note=f"{_type_name(page.content_type)}, not parsed",
+    )
 
 
-def record_from_page(page: Page) -> WebRecord:
-    """The record for a fetched page: extracted from HTML, or built from the headers."""
-    if page.body is None:
-        return WebRecord(
-            url=page.url,
-            title=_filename(page),
-            content_type=page.content_type,
-            note=f"{_type_name(page.content_type)}, not parsed",
-        )
+def parse_job(page: Page) -> ParseJob:
+    """What the parse worker needs of a downloaded HTML page."""
+    assert page.body is not None
     raw_type = page.headers.get("content-type") or page.content_type
-    record = extract_page(page.body, page.url, content_type=raw_type, with_text=True)
-    record.url = page.url
-    record.content_type = record.content_type or page.content_type
-    if page.truncated:
-        record.note = _join_notes(record.note, _truncated_note(len(page.body)))
-    return record
-
-
-def _truncated_note(cap: int) -> str:
-    return f"page larger than {cap / MB:g} MB; only its first {cap / MB:g} MB were read"
-
-
-def record_within_bounds(page: Page) -> WebRecord:
-    """`record_from_page` for the part of the page the parser may be given (pagebounds.py)."""
-    if page.body is None:
-        return record_from_page(page)
-    body, cut_note = bound_page(page.body)
-    if body is page.body:
-        return record_from_page(page)
-    record = record_from_page(dataclasses.replace(page, body=body, truncated=False))
-    if page.truncated and cut_note is None:
-        record.note = _join_notes(record.note, _truncated_note(len(page.body)))
-    record.note = _join_notes(record.note, cut_note)
-    return record
+    return ParseJob(page.url, page.body, raw_type, page.content_type, page.truncated)
 
 
 def _lines_by_origin(requests: Sequence[FetchRequest], per_host: int) -> list[deque[FetchRequest]]:
@@ -146,8 +122,11 @@ class WebFetcher:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         resolve: Resolver = resolve_host,
+        parse_command: Sequence[str] | None = None,
     ):
         self.limits = limits or HttpLimits()
+        # The parse worker's command line; None is `python -m pipeline.parseworker`.
+        self.parse_command = parse_command
         self.guard = AddressGuard(allow_private_hosts, tuple(allowed_origins), resolve)
         self.retry = retry
         self.transport = transport
@@ -179,19 +158,20 @@ class WebFetcher:
 
     async def _fetch_all(self, requests: Sequence[FetchRequest], deliver: Callable[[FetchResult], None]) -> None:
         client = HttpClient(self.limits, self.guard, self.retry, self.transport, counter=self._counter)
-        parsers = ParseThreads()
+        parsers = ParsePool(command=self.parse_command)
+        parsers.start()
         try:
             async with client, asyncio.TaskGroup() as workers:
                 for line in _lines_by_origin(requests, self.limits.per_host):
                     workers.create_task(self._work_through(client, line, parsers, deliver))
         finally:
-            parsers.close()
+            await parsers.close()
 
     async def _work_through(
         self,
         client: HttpClient,
         line: deque[FetchRequest],
-        parsers: ParseThreads,
+        parsers: ParsePool,
         deliver: Callable[[FetchResult], None],
     ) -> None:
         """Works through a host's line as one of its connections: downloads a link, then the next,
@@ -251,16 +231,16 @@ class WebFetcher:
         request: FetchRequest,
         page: Page,
         deadline_at: float,
-        parsers: ParseThreads,
+        parsers: ParsePool,
         deliver: Callable[[FetchResult], None],
         after: asyncio.Event | None = None,
     ) -> None:
-        """Parses the page on a worker thread, so the loop goes on serving the other links
+        """Parses the page in a worker process, so the loop goes on serving the other links
         meanwhile, within what is left of the link's deadline; not before `after` is set."""
         if after is not None:
             await after.wait()
         try:
-            record = await parsers.run(record_within_bounds, page, deadline_at)
+            record = record_from_headers(page) if page.body is None else await parsers.parse(parse_job(page), deadline_at)
             result = FetchResult(key=request.link.key, record=record, etag=page.etag, last_modified=page.last_modified)
         except TimeoutError:
             reason = f"page too complex to parse (not done within the {self.limits.deadline:g} s deadline)"
@@ -275,7 +255,7 @@ def _failure(request: FetchRequest, exc: Exception) -> FetchResult:
     key = request.link.key
     if isinstance(exc, PageUnavailable):
         return FetchResult(key=key, error=exc.reason, permanent=exc.permanent)
-    if isinstance(exc, PageTooComplex):
+    if isinstance(exc, (PageTooComplex, ParseFailed)):
         return FetchResult(key=key, error=exc.reason)
     if isinstance(exc, FetchError):
         log.debug("%s: %s", request.link.url, exc.reason)
