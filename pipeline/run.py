@@ -23,7 +23,19 @@ from pipeline.config import Config
 from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
 from pipeline.links import canonical_key, looks_like_url
 from pipeline.lock import FileLock
-from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Kind, Link, Outcome, SourceEntry, SourceLine, Status
+from pipeline.models import (
+    DEFAULT_SECTION,
+    Diagnostic,
+    Entry,
+    FetchResult,
+    Kind,
+    Link,
+    Outcome,
+    SourceEntry,
+    SourceLine,
+    Status,
+    WebRecord,
+)
 from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
 from pipeline.report import Progress, rate_limit_note, summarize
 from pipeline.sanitize import clean_record
@@ -181,7 +193,7 @@ def _outcome_from_result(result: FetchResult, lookup: Lookup, now: float) -> Out
     if result.ok and result.not_modified and cached is not None:
         return Outcome(Status.OK, cached.record, None, True, now)
     if result.ok and result.record is not None:
-        return Outcome(Status.OK, result.record.to_dict(), None, False, now)
+        return Outcome(Status.OK, result.record, None, False, now)
     error = result.error or "no record"
     if cached is not None:  # a failed refresh serves what we had, marked stale
         return Outcome(Status.STALE, cached.record, error, True, cached.fetched_at)
@@ -219,7 +231,7 @@ def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cac
     (only for records served from the cache, whose fetch time is the one stored)."""
     from pipeline.summary import RULES, page_summary
 
-    pages = [e for e in entries if e.source.main.kind == "web" and e.record is not None]
+    pages = [e for e in entries if e.source.main.kind == "web" and isinstance(e.record, WebRecord)]
     stamps = {
         key: fetched_at
         for e in pages
@@ -230,8 +242,8 @@ def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cac
     for entry in pages:
         key = entry.source.main.key
         entry.drafted_summary = known.get(key)
-        if entry.drafted_summary is None:
-            entry.drafted_summary = page_summary(entry.record or {})
+        if entry.drafted_summary is None and isinstance(entry.record, WebRecord):
+            entry.drafted_summary = page_summary(entry.record)
             if key in stamps:
                 new.append((key, stamps[key], entry.drafted_summary))
     cache.store_drafted_summaries(new, RULES)
