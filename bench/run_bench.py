@@ -254,10 +254,11 @@ def fill_cache_quickly(farm: Farm, work: Path) -> float:
     rendered: the warm figure needs a full cache, not the hour a polite cold run of thousands of
     links takes. Returns the seconds it took."""
     from pipeline.cache import Cache
+    from pipeline.collect import fetch_links
     from pipeline.fetchers.arxiv import ArxivFetcher
     from pipeline.fetchers.github import GithubFetcher
     from pipeline.fetchers.web import WebFetcher
-    from pipeline.run import fetch_links, read_sources
+    from pipeline.run import read_sources
     from pipeline.secrets import Redactor
 
     saved, farm.latency = farm.latency, 0.0

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,6 +34,7 @@ from pipeline.answer_checks import check_answer
 from pipeline.config import SummarizeSettings
 from pipeline.extract import PageUnavailable, extract_page
 from pipeline.llm import ChatClient
+from pipeline.models import ArxivRecord, GithubRecord, WebRecord
 from pipeline.prompts import SummaryInput, summary_input
 from pipeline.summarize import AnswerStore, Summarizer
 from tests.fake_llm import PATH, FakeChat, count_tokens, field_of
@@ -79,9 +81,11 @@ def arxiv_inputs(folder: Path) -> list[SummaryInput]:
     items: list[SummaryInput] = []
     for path in sorted(folder.glob("*.xml")):
         for entry in ET.parse(path).getroot().iter(f"{ATOM}entry"):
-            record = {"title": entry.findtext(f"{ATOM}title"), "abstract": entry.findtext(f"{ATOM}summary")}
+            record = ArxivRecord(
+                id=str(len(items)), title=entry.findtext(f"{ATOM}title"), abstract=entry.findtext(f"{ATOM}summary")
+            )
             item = summary_input(f"arxiv:{len(items)}", "arxiv", record, None)
-            if item is not None and record["title"] and record["title"] != "Error":
+            if item is not None and record.title and record.title != "Error":
                 items.append(item)
     return items
 
@@ -104,7 +108,7 @@ def lead(html: bytes, limit: int) -> str:
     return "\n".join(paragraphs)[:limit]
 
 
-def page_records(folders: list[Path], lead_chars: int) -> list[tuple[dict, str]]:
+def page_records(folders: list[Path], lead_chars: int) -> list[tuple[WebRecord, str]]:
     """(web record, lead) of every saved page that is an article with a title."""
     found = []
     for folder in folders:
@@ -112,15 +116,15 @@ def page_records(folders: list[Path], lead_chars: int) -> list[tuple[dict, str]]
             meta = json.loads(line)
             html = (folder / meta["file"]).read_bytes()
             try:
-                record = extract_page(html, meta.get("url") or "https://example.com/").to_dict()
+                record = extract_page(html, meta.get("url") or "https://example.com/")
             except PageUnavailable:
                 continue
-            if record.get("title"):
+            if record.title:
                 found.append((record, lead(html, lead_chars)))
     return found
 
 
-def issue_inputs(papers: list[SummaryInput], pages: list[tuple[dict, str]], links: int) -> list[SummaryInput]:
+def issue_inputs(papers: list[SummaryInput], pages: list[tuple[WebRecord, str]], links: int) -> list[SummaryInput]:
     """A quarter papers, a quarter repositories, half pages, as in the digest's issues. A
     repository's input is a description and a README lead; saved pages stand in for both."""
     n_papers = n_repos = links // 4
@@ -130,18 +134,14 @@ def issue_inputs(papers: list[SummaryInput], pages: list[tuple[dict, str]], link
         items.append(SummaryInput(f"arxiv:{n}", "arxiv", paper.title, paper.source, None, paper.text))
     for n in range(n_repos):
         record, page_lead = pages[(n * 7) % len(pages)]
-        repo = {
-            "full_name": f"owner/repo{n}",
-            "description": record.get("description") or record["title"],
-            "readme": page_lead[:600],
-        }
+        repo = GithubRecord(full_name=f"owner/repo{n}", description=record.description or record.title, readme=page_lead[:600])
         item = summary_input(f"github:owner/repo{n}", "github", repo, None)
         if item is not None:
             items.append(item)
     n = 0
     while len(items) < links:
         record, page_lead = pages[(n * 3 + 1) % len(pages)]
-        item = summary_input(f"web:{n}", "web", {**record, "text": page_lead}, None)
+        item = summary_input(f"web:{n}", "web", replace(record, text=page_lead), None)
         n += 1
         if item is not None:
             items.append(item)

@@ -21,14 +21,14 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline import mdtext
 from pipeline.links import LinkError, canonicalize, identity_key, parse_arxiv_id
-from pipeline.models import Entry
+from pipeline.models import RECORD_TYPES, ArxivRecord, Entry, GithubRecord, Record, WebRecord
 
 log = logging.getLogger(__name__)
 
@@ -260,18 +260,18 @@ class ArchiveIndex:
         return {e.source for e in self.entries if e.source}
 
 
-def alias_pairs(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+def alias_pairs(records: Iterable[tuple[str, Record]]) -> dict[str, str]:
     """Aliases from cached records: a WeChat page's own link (`og:url`/`msg_link`) names the same
     article as the link it was fetched by; a renamed repository's old name its new one. Both
     sides of a pair map to one representative (the lesser key), so either form finds the other."""
     pairs: list[tuple[str, str]] = []
     for key, record in records:
-        if key.startswith("github:") and record.get("full_name"):
-            new = f"github:{str(record['full_name']).lower()}"
-            old = record.get("renamed_from")
-            pairs += [(key.lower(), new)] + ([(f"github:{str(old).lower()}", new)] if old else [])
-        elif key.startswith("web:https://mp.weixin.qq.com/") and record.get("canonical_url"):
-            other = url_identity(str(record["canonical_url"]))
+        if key.startswith("github:") and isinstance(record, GithubRecord) and record.full_name:
+            new = f"github:{record.full_name.lower()}"
+            old = record.renamed_from
+            pairs += [(key.lower(), new)] + ([(f"github:{old.lower()}", new)] if old else [])
+        elif key.startswith("web:https://mp.weixin.qq.com/") and isinstance(record, WebRecord) and record.canonical_url:
+            other = url_identity(record.canonical_url)
             if other and other.startswith("web:https://mp.weixin.qq.com/"):
                 pairs.append((identity_key(key) or key, other))
     parent: dict[str, str] = {}
@@ -297,10 +297,10 @@ def alias_pairs(records: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, str]
 
 def _code_keys(entry: Entry) -> set[str]:
     keys = {identity_key(link.key) for link in entry.source.links if link.kind == "github"}
-    records = [entry.record or {}, *entry.extra_records.values()]
-    for record in records:
-        for url in record.get("code_urls") or []:
-            keys.add(url_identity(str(url)))
+    for record in (entry.record, *entry.extra_records.values()):
+        if isinstance(record, ArxivRecord):
+            for url in record.code_urls or []:
+                keys.add(url_identity(str(url)))
     return {k for k in keys if k and k.startswith("github:")}
 
 
@@ -412,16 +412,27 @@ def cached_aliases(cache: Any | None) -> dict[str, str]:
         return {}
     try:
         rows = db.execute(
-            "SELECT key, record FROM records WHERE record IS NOT NULL AND "
+            "SELECT key, kind, record FROM records WHERE record IS NOT NULL AND "
             "(key LIKE 'github:%' OR key LIKE 'web:https://mp.weixin.qq.com/%')"
         ).fetchall()
     except sqlite3.Error as exc:
         log.warning("aliases could not be read from the cache (%s)", exc)
         return {}
-    return alias_pairs((key, json.loads(record)) for key, record in rows)
+    return alias_pairs(_usable(rows))
 
 
-def cached_pages(cache: Any | None, index: ArchiveIndex) -> dict[str, dict[str, Any]]:
+def _usable(rows: Iterable[tuple[str, str, str]]) -> Iterator[tuple[str, Record]]:
+    """(key, typed record) of the rows whose record is whole; a bad row is left for the run that
+    meets it to drop and refetch."""
+    from pipeline.cache import stored_record
+
+    for key, kind, text in rows:
+        record = stored_record(kind, text)[1] if kind in RECORD_TYPES else None
+        if record is not None:
+            yield key, record
+
+
+def cached_pages(cache: Any | None, index: ArchiveIndex) -> dict[str, WebRecord]:
     """The cached web records of the archive's title links, by resolved identity key."""
     db = getattr(cache, "db", None)
     if db is None:
@@ -433,11 +444,13 @@ def cached_pages(cache: Any | None, index: ArchiveIndex) -> dict[str, dict[str, 
                 wanted[canonicalize(entry.urls[0]).key] = index.resolve(url_identity(entry.urls[0]) or "")
             except LinkError:
                 continue
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, WebRecord] = {}
     keys = list(wanted)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        for key, record in db.execute(f"SELECT key, record FROM records WHERE record IS NOT NULL AND key IN ({marks})", chunk):
-            found[wanted[key]] = json.loads(record)
+        rows = db.execute(f"SELECT key, kind, record FROM records WHERE record IS NOT NULL AND key IN ({marks})", chunk)
+        for key, record in _usable(rows):
+            if isinstance(record, WebRecord):
+                found[wanted[key]] = record
     return found

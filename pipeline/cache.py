@@ -22,7 +22,7 @@ from typing import Any
 
 from pipeline.config import CacheSettings
 from pipeline.lock import LockHeld
-from pipeline.models import RECORD_TYPES, Cached, FetchResult, Kind
+from pipeline.models import RECORD_TYPES, Cached, FetchResult, Kind, Record
 
 log = logging.getLogger(__name__)
 
@@ -572,8 +572,8 @@ def _optional_text(value: Any) -> bool:
 
 def read_row(
     kind: Any, record: Any, error: Any, error_at: Any, fetched_at: Any, etag: Any, last_modified: Any
-) -> tuple[str | None, dict[str, Any] | None]:
-    """(what makes a stored row unusable, or None; its record parsed) — the JSON is parsed once."""
+) -> tuple[str | None, Record | None]:
+    """(what makes a stored row unusable, or None; its typed record) — the JSON is parsed once."""
     if kind not in RECORD_TYPES:
         return f"unknown kind {kind!r}", None
     if not _is_time(fetched_at) or not (error_at is None or _is_time(error_at)):
@@ -582,15 +582,22 @@ def read_row(
         return "a text column holds something else", None
     if record is None:
         return (None if error is not None else "neither a record nor an error"), None
-    if not isinstance(record, str):
+    return stored_record(kind, record)
+
+
+def stored_record(kind: str, text: Any) -> tuple[str | None, Record | None]:
+    """(what makes a stored record unusable, or None; the record of its kind): the one place stored
+    JSON becomes a typed record. Keys this version does not know are dropped."""
+    if not isinstance(text, str):
         return "the record is not JSON text", None
     try:
-        data = json.loads(record)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         return f"the record is not valid JSON ({exc.msg})", None
     except RecursionError:
         return "the record is nested too deeply", None
-    return record_problem(kind, data), data
+    problem = record_problem(kind, data)
+    return (problem, None) if problem is not None else (None, RECORD_TYPES[kind].from_dict(data))
 
 
 @functools.cache
@@ -600,7 +607,7 @@ def _field_checks(kind: str) -> tuple[tuple[str, Callable[[Any], bool], bool], .
     hints = typing.get_type_hints(cls)
     return tuple(
         (f.name, _check_for(hints[f.name]), f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
-        for f in fields(cls)  # type: ignore[arg-type]
+        for f in fields(cls)
     )
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,7 @@ import jinja2
 
 from pipeline import mdtext
 from pipeline.links import LinkError, arxiv_ids_in, canonicalize, identity_key
-from pipeline.models import SECTIONS, Diagnostic, Entry, Status
+from pipeline.models import SECTIONS, ArxivRecord, Diagnostic, Entry, GithubRecord, Link, Status, WebRecord
 from pipeline.sites.names import known_site_name
 from pipeline.summary import (
     github_facts,
@@ -166,7 +166,7 @@ def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = (), na
     """The view of one entry; `all_keys` are the main keys of every entry in this run (pass a
     set of `compare_key` values to share it between entries); `names` the editor's source names."""
     main = entry.source.main
-    record = entry.record or {}
+    record = entry.record
     everyone = all_keys if isinstance(all_keys, AbstractSet) else {compare_key(k) for k in all_keys}
     others = _AllBut(everyone, compare_key(main.key))
     view = EntryView(
@@ -186,8 +186,8 @@ def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = (), na
 
     seen = {compare_key(main.key)}
 
-    def add_code_lines(paper_record: dict[str, Any]) -> None:
-        for code_url in paper_record.get("code_urls") or []:
+    def add_code_lines(paper_record: ArxivRecord | None) -> None:
+        for code_url in (paper_record.code_urls if paper_record else None) or []:
             repo = github_key_and_url(str(code_url))
             if repo:
                 add_line("代码", repo[1], repo[0], skip_other_entries=True)
@@ -204,92 +204,105 @@ def entry_view(entry: Entry, all_keys: Iterable[str] | AbstractSet[str] = (), na
         label = LABEL_BY_KIND.get(extra.kind) or _web_label(extra.url)
         url = extra.url
         if extra.kind == "github":  # a renamed repository: link to where it lives now
-            url = mdtext.safe_url((entry.extra_records.get(extra.key) or {}).get("html_url")) or url
+            repository = entry.extra_records.get(extra.key)
+            url = (mdtext.safe_url(repository.html_url) if isinstance(repository, GithubRecord) else None) or url
         add_line(label, url, extra.key, skip_other_entries=False)
 
+    # A record of another kind than the link's (never made by the cache or the fetchers) counts
+    # as none: the entry then shows what its link alone says.
     if main.kind == "arxiv":
-        _paper(view, main.key, record)
-        add_code_lines(record)
+        paper = record if isinstance(record, ArxivRecord) else None
+        _paper(view, main.key, paper)
+        add_code_lines(paper)
     elif main.kind == "github":
-        _repository(view, main, record)
-        for paper_id in arxiv_ids_in(record.get("description"), record.get("homepage")):
-            add_line("论文", f"https://arxiv.org/abs/{paper_id}", f"arxiv:{paper_id}", skip_other_entries=True)
+        repository = record if isinstance(record, GithubRecord) else None
+        _repository(view, main, repository)
+        if repository is not None:
+            for paper_id in arxiv_ids_in(repository.description, repository.homepage):
+                add_line("论文", f"https://arxiv.org/abs/{paper_id}", f"arxiv:{paper_id}", skip_other_entries=True)
     else:
-        _web_page(view, main.url, record, names, entry.drafted_summary)
+        _web_page(view, main.url, record if isinstance(record, WebRecord) else None, names, entry.drafted_summary)
         _write_up(view, entry, add_code_lines)
     view.summary_source = entry.summary_source
     if entry.model_summary:
-        facts = github_facts(record) if main.kind == "github" else ""
+        facts = github_facts(record) if isinstance(record, GithubRecord) and main.kind == "github" else ""
         view.summary = "\n".join(p for p in (mdtext.one_line(entry.model_summary), facts) if p)
         view.numbers_unchecked = entry.numbers_unchecked
     return view
 
 
-def _write_up(view: EntryView, entry: Entry, add_code_lines) -> None:
+def _write_up(view: EntryView, entry: Entry, add_code_lines: Callable[[ArxivRecord | None], None]) -> None:
     """A web write-up of a paper or a repository (its link is an extra on the same line) takes
     the reference format's shapes: `[<arXiv id>] [<headline> | <source>]` plus a `标题：<paper
     title>` line, or `[<owner>/<repo>: <headline> | <source>]` in 开源项目."""
     paper = next((x for x in entry.source.extras if x.kind == "arxiv"), None)
     if paper is not None and entry.section == "论文":
-        paper_record = entry.extra_records.get(paper.key) or {}
-        venue = paper_venue(paper_record)
+        found = entry.extra_records.get(paper.key)
+        paper_record = found if isinstance(found, ArxivRecord) else None
+        venue = paper_venue(paper_record) if paper_record else None
         if venue:
             view.tags.append(mdtext.one_line(venue, 40))
         view.tags.append(paper.key.split(":", 1)[1])
-        if paper_title(paper_record):
-            view.paper_title = mdtext.one_line(paper_title(paper_record), mdtext.TITLE_LIMIT)
+        title = paper_title(paper_record) if paper_record else None
+        if title:
+            view.paper_title = mdtext.one_line(title, mdtext.TITLE_LIMIT)
         add_code_lines(paper_record)
     repo = next((x for x in entry.source.extras if x.kind == "github"), None)
     if repo is not None and entry.section == "开源项目":
-        full_name = (entry.extra_records.get(repo.key) or {}).get("full_name") or repo.url.split("github.com/")[-1]
+        found = entry.extra_records.get(repo.key)
+        full_name = (found.full_name if isinstance(found, GithubRecord) else None) or repo.url.split("github.com/")[-1]
         view.title = mdtext.one_line(f"{full_name}: {view.title}", mdtext.TITLE_LIMIT)
 
 
-def paper_venue(record: dict[str, Any]) -> str | None:
+def paper_venue(record: ArxivRecord) -> str | None:
     """The venue tag, read again from the comment and journal reference, so a cached record gains
     what the venue table learned since it was fetched."""
-    return venue_of(record.get("comment"), record.get("journal_ref")) or record.get("venue")
+    return venue_of(record.comment, record.journal_ref) or record.venue
 
 
-def _paper(view: EntryView, key: str, record: dict[str, Any]) -> None:
-    venue = paper_venue(record)
+def _paper(view: EntryView, key: str, record: ArxivRecord | None) -> None:
+    venue = paper_venue(record) if record else None
     if venue:
         view.tags.append(mdtext.one_line(venue, 40))
     view.tags.append(key.split(":", 1)[1])
+    if record is None:
+        return
     title = paper_title(record)
     if title:
         view.title = mdtext.one_line(title, mdtext.TITLE_LIMIT)
     view.summary = paper_summary(record)
 
 
-def _repository(view: EntryView, main, record: dict[str, Any]) -> None:
+def _repository(view: EntryView, main: Link, record: GithubRecord | None) -> None:
     as_linked = main.url.rstrip("/").split("github.com/")[-1] if "github.com/" in main.url else main.key[7:]
-    full_name = mdtext.one_line(record.get("full_name") or as_linked, 140)
-    description = mdtext.one_line(record.get("description") or "")
+    full_name = mdtext.one_line((record.full_name if record else None) or as_linked, 140)
+    description = mdtext.one_line((record.description if record else None) or "")
     view.title = mdtext.one_line(f"{full_name}: {description}" if description else full_name, mdtext.TITLE_LIMIT)
-    current = record.get("html_url") or (f"https://github.com/{full_name}" if record.get("full_name") else None)
+    if record is None:
+        return
+    current = record.html_url or (f"https://github.com/{full_name}" if record.full_name else None)
     view.url = mdtext.safe_url(current) or view.url
     paragraphs = [*repository_summary(record), github_facts(record)]
     view.summary = "\n".join(p for p in paragraphs if p)
 
 
 def _web_page(
-    view: EntryView, url: str, record: dict[str, Any], names: LearnedNames | None = None, drafted: str | None = None
+    view: EntryView, url: str, record: WebRecord | None, names: LearnedNames | None = None, drafted: str | None = None
 ) -> None:
-    if record.get("title"):
-        view.title = mdtext.one_line(record["title"], mdtext.TITLE_LIMIT)
+    if record is not None and record.title:
+        view.title = mdtext.one_line(record.title, mdtext.TITLE_LIMIT)
     host = _host(url)
-    source = record.get("site_name")
+    source = record.site_name if record else None
     if names is not None:
         from pipeline.sourcenames import wechat_account
 
-        account = wechat_account(str(record.get("canonical_url") or "")) or wechat_account(url)
+        account = wechat_account(str((record.canonical_url if record else None) or "")) or wechat_account(url)
         source = names.pick(host, source, account)
     source = source or known_site_name(host)
     if source and mdtext.one_line(source) != view.title:
         view.source = mdtext.one_line(source, mdtext.SOURCE_LIMIT)
-    summary = page_summary(record) if drafted is None else drafted
-    view.summary = summary or mdtext.one_line(record.get("note") or "")
+    summary = drafted if drafted is not None else page_summary(record) if record else ""
+    view.summary = summary or mdtext.one_line((record.note if record else None) or "")
 
 
 class _AllBut:
@@ -492,7 +505,7 @@ def entry_json(entry: Entry, view: EntryView) -> dict[str, Any]:
         "section": view.section,
         "line": view.line,
         "url": entry.source.main.url,
-        "title": None if failed and not entry.record else view.title,
+        "title": None if failed and entry.record is None else view.title,
         "source": view.source,
         "summary": view.summary or None,
         "note": view.note,
@@ -501,7 +514,7 @@ def entry_json(entry: Entry, view: EntryView) -> dict[str, Any]:
         "error": entry.error,
         "cached": entry.cached,
         "fetched_at": entry.fetched_at,
-        "record": entry.record,
+        "record": entry.record.to_dict() if entry.record is not None else None,
         "summary_source": view.summary_source,
         "summary_numbers_unchecked": view.numbers_unchecked,
         "featured_in": [{"date": f["date"], "section": f["section"]} for f in entry.featured_in],

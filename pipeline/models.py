@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 Kind = Literal["arxiv", "github", "web"]
 
@@ -77,16 +78,25 @@ class Diagnostic:
         return f"{where}{self.message}"
 
 
+@dataclass
 class _Record:
     """Shared JSON round-trip for the three record kinds; unknown keys are ignored on load."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """The record of a JSON object; keys this version does not know (a newer version may add
+        them) are dropped. A missing required field raises TypeError: the cache checks first."""
+        names = _FIELD_NAMES.get(cls) or _FIELD_NAMES.setdefault(cls, frozenset(f.name for f in fields(cls)))
+        if names.issuperset(data):  # the common case, a row this version wrote: no copy to filter
+            return cls(**data)
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# Field names by record class: a warm run builds thousands of records, each kind's names are read once.
+_FIELD_NAMES: dict[type, frozenset[str]] = {}
 
 
 @dataclass
@@ -146,7 +156,9 @@ class WebRecord(_Record):
     archived_from: str | None = None
 
 
-RECORD_TYPES: dict[str, type[_Record]] = {"arxiv": ArxivRecord, "github": GithubRecord, "web": WebRecord}
+# What a fetcher yields, the cache returns and entries carry; `isinstance` tells the kinds apart.
+Record = ArxivRecord | GithubRecord | WebRecord
+RECORD_TYPES: dict[str, type[Record]] = {"arxiv": ArxivRecord, "github": GithubRecord, "web": WebRecord}
 
 
 @dataclass
@@ -159,7 +171,7 @@ class FetchResult:
     """
 
     key: str
-    record: ArxivRecord | GithubRecord | WebRecord | None = None
+    record: Record | None = None
     error: str | None = None
     permanent: bool = False
     not_modified: bool = False
@@ -178,7 +190,7 @@ class Cached:
     key: str
     kind: Kind
     fetched_at: float  # Unix seconds
-    record: dict[str, Any] | None
+    record: Record | None
     error: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -191,12 +203,12 @@ class Entry:
     source: SourceEntry
     section: str
     status: Status
-    record: dict[str, Any] | None = None
+    record: Record | None = None
     error: str | None = None
     cached: bool = False
     fetched_at: str | None = None  # ISO 8601 UTC
     # Records of the extra links, by key, when they were fetched (for titles of labelled lines).
-    extra_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra_records: dict[str, Record] = field(default_factory=dict)
     # The language model's summary, when the summarizer ran and its answer passed the checks;
     # `summary_source` says which draft the entry shows: "extractive", "model" or "fallback: <why>".
     model_summary: str | None = None
@@ -215,7 +227,7 @@ class Outcome:
     """What the run knows about one link after the cache and the fetchers had their say."""
 
     status: Status
-    record: dict | None = None
+    record: Record | None = None
     error: str | None = None
     cached: bool = False
     fetched_at: float | None = None

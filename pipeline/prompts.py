@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from string import Template
 from typing import Any
 
+from pipeline.models import ArxivRecord, GithubRecord, Record
 from pipeline.summary import clean_text
 
 KIND_NAMES = {"arxiv": "论文", "github": "开源项目", "web": "文章"}
@@ -101,19 +102,19 @@ class SummaryInput:
     text: str  # the best text the record has: abstract, article lead, description + README lead
 
 
-def summary_input(key: str, kind: str, record: dict[str, Any], note: str | None) -> SummaryInput | None:
+def summary_input(key: str, kind: str, record: Record, note: str | None) -> SummaryInput | None:
     """The input for one record, or None when it has no text worth summarizing."""
     source: str | None
-    if kind == "arxiv":
-        title, source = record.get("title") or "", "arXiv"
-        text = clean_text(record.get("abstract"))
-    elif kind == "github":
-        title, source = record.get("full_name") or key.removeprefix("github:"), "GitHub"
-        parts = [clean_text(record.get("description")), clean_text(record.get("readme"))]
+    if isinstance(record, ArxivRecord):
+        title, source = record.title or "", "arXiv"
+        text = clean_text(record.abstract)
+    elif isinstance(record, GithubRecord):
+        title, source = record.full_name or key.removeprefix("github:"), "GitHub"
+        parts = [clean_text(record.description), clean_text(record.readme)]
         text = "\n".join(p for p in parts if p)
     else:
-        title, source = record.get("title") or "", record.get("site_name")
-        text = clean_text(record.get("text")) or clean_text(record.get("description"))
+        title, source = record.title or "", record.site_name
+        text = clean_text(record.text) or clean_text(record.description)
     if not text:
         return None
     return SummaryInput(key, kind, " ".join(str(title).split()), source, note, text)

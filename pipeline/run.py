@@ -6,10 +6,9 @@ import errno
 import itertools
 import logging
 import os
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date as date_type
 from pathlib import Path
@@ -18,15 +17,15 @@ from typing import TYPE_CHECKING, BinaryIO, TextIO
 import jinja2
 
 from pipeline import draft
-from pipeline.cache import Cache, Freshness, Lookup, cache_is_read_only
+from pipeline.cache import Cache, Freshness, cache_is_read_only
+from pipeline.collect import Collected, collect_outcomes
 from pipeline.config import Config
-from pipeline.fetchers.base import Fetcher, FetchRequest, guarded
+from pipeline.fetchers.base import Fetcher
 from pipeline.links import canonical_key, looks_like_url
 from pipeline.lock import FileLock
-from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, FetchResult, Kind, Link, Outcome, SourceEntry, SourceLine, Status
+from pipeline.models import DEFAULT_SECTION, Diagnostic, Entry, Link, Outcome, SourceEntry, SourceLine, Status, WebRecord
 from pipeline.output import OutputFailed, OutputRefused, read_existing_output, resolve_output, write_atomically
-from pipeline.report import Progress, rate_limit_note, summarize
-from pipeline.sanitize import clean_record
+from pipeline.report import rate_limit_note, summarize
 from pipeline.secrets import Redactor
 from pipeline.sources import SourceError, decode_lines, parse_lines, plan_entries
 
@@ -107,87 +106,6 @@ def _closing(handle, lines):
         yield from lines
 
 
-# -- fetching ----------------------------------------------------------------------------------
-
-
-def _outcome_from_cache(lookup: Lookup, offline: bool) -> Outcome | None:
-    cached = lookup.cached
-    if cached is not None and cached.record is not None and (lookup.fresh or offline):
-        return Outcome(Status.OK, cached.record, None, True, cached.fetched_at)
-    if cached is not None and lookup.failure:
-        status = Status.FAILED if cached.record is None else Status.STALE
-        return Outcome(status, cached.record, lookup.failure, True, cached.fetched_at)
-    if offline:
-        return Outcome(Status.FAILED, None, "not cached", False, None)
-    return None
-
-
-def fetch_links(
-    links: dict[str, Link],
-    lookups: dict[str, Lookup],
-    fetchers: dict[str, Fetcher],
-    cache: Cache | None,
-    redact: Redactor,
-    on_result: Callable[[str, Outcome], None] = lambda key, outcome: None,
-    clock: Callable[[], float] = time.time,
-) -> dict[str, Outcome]:
-    """Runs the three stages at once, one thread each, storing every result as it arrives so a
-    killed run keeps what it had fetched."""
-    outcomes: dict[str, Outcome] = {}
-    requests: dict[Kind, list[FetchRequest]] = {}
-    for key, link in links.items():
-        lookup = lookups.get(key, Lookup())
-        requests.setdefault(link.kind, []).append(FetchRequest(link, lookup.cached))
-    results: queue.Queue[tuple[Kind, FetchResult] | None] = queue.Queue()
-
-    def work(kind: Kind, batch: list[FetchRequest]) -> None:
-        try:
-            for result in guarded(fetchers[kind], batch):
-                results.put((kind, result))
-        finally:
-            results.put(None)
-
-    threads = [threading.Thread(target=work, args=(k, b), name=f"enrich-{k}", daemon=True) for k, b in requests.items()]
-    for thread in threads:
-        thread.start()
-    running = len(threads)
-    while running:
-        # Take what has arrived together and store it in one transaction.
-        batch = [results.get()]
-        while len(batch) < 256:
-            try:
-                batch.append(results.get_nowait())
-            except queue.Empty:
-                break
-        arrived = [item for item in batch if item is not None]
-        running -= len(batch) - len(arrived)
-        for _kind, result in arrived:
-            # Cleaned once, here, before anything stores or prints it (see pipeline/sanitize.py).
-            if result.error:
-                result.error = redact(result.error)
-            if result.record is not None:
-                result.record = clean_record(result.record, redact)
-        if cache is not None and arrived:
-            cache.store_many(arrived)
-        for _kind, result in arrived:
-            outcome = _outcome_from_result(result, lookups.get(result.key, Lookup()), clock())
-            outcomes[result.key] = outcome
-            on_result(result.key, outcome)
-    return outcomes
-
-
-def _outcome_from_result(result: FetchResult, lookup: Lookup, now: float) -> Outcome:
-    cached = lookup.cached if lookup.has_record else None
-    if result.ok and result.not_modified and cached is not None:
-        return Outcome(Status.OK, cached.record, None, True, now)
-    if result.ok and result.record is not None:
-        return Outcome(Status.OK, result.record.to_dict(), None, False, now)
-    error = result.error or "no record"
-    if cached is not None:  # a failed refresh serves what we had, marked stale
-        return Outcome(Status.STALE, cached.record, error, True, cached.fetched_at)
-    return Outcome(Status.FAILED, None, error, False, None)
-
-
 # -- assembling and writing --------------------------------------------------------------------
 def _iso(ts: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts)) if ts is not None else None
@@ -219,7 +137,7 @@ def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cac
     (only for records served from the cache, whose fetch time is the one stored)."""
     from pipeline.summary import RULES, page_summary
 
-    pages = [e for e in entries if e.source.main.kind == "web" and e.record is not None]
+    pages = [e for e in entries if e.source.main.kind == "web" and isinstance(e.record, WebRecord)]
     stamps = {
         key: fetched_at
         for e in pages
@@ -230,8 +148,8 @@ def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cac
     for entry in pages:
         key = entry.source.main.key
         entry.drafted_summary = known.get(key)
-        if entry.drafted_summary is None:
-            entry.drafted_summary = page_summary(entry.record or {})
+        if entry.drafted_summary is None and isinstance(entry.record, WebRecord):
+            entry.drafted_summary = page_summary(entry.record)
             if key in stamps:
                 new.append((key, stamps[key], entry.drafted_summary))
     cache.store_drafted_summaries(new, RULES)
@@ -272,6 +190,7 @@ def _featured_reason(entry: Entry) -> str:
 def render(
     entries: list[Entry], options: Options, diagnostics: list[Diagnostic], existing: str | None, mem: Memory | None = None
 ) -> MergeResult:
+    """The draft: the JSON document, or the Markdown merged into `existing`."""
     from pipeline.merge import MergeResult, merge
 
     issue_date = options.date or date_type.today().isoformat()
@@ -281,19 +200,22 @@ def render(
         notes = [Diagnostic(_featured_reason(e), e.source.line) for e in skipped]
         return MergeResult(draft.render_json(entries, [*diagnostics, *notes], names=mem.names))
     notices = [draft.notice(e.source.line, draft.entry_urls(e), _featured_reason(e)) for e in skipped]
-    return merge(
-        existing or "",
-        entries,
-        canonical_key=canonical_key,
-        template=options.template,
-        date=issue_date,
-        diagnostics=diagnostics,
-        remembered=mem.remembered,
-        readd=options.readd,
-        notices=notices,
-        names=mem.names,
-        resolve=mem.aliases.resolve if mem.aliases else lambda key: key,
-    )
+    try:
+        return merge(
+            existing or "",
+            entries,
+            canonical_key=canonical_key,
+            template=options.template,
+            date=issue_date,
+            diagnostics=diagnostics,
+            remembered=mem.remembered,
+            readd=options.readd,
+            notices=notices,
+            names=mem.names,
+            resolve=mem.aliases.resolve if mem.aliases else lambda key: key,
+        )
+    except jinja2.TemplateError as exc:
+        raise CouldNotFinish(f"template {options.template or 'embedded-ai'} failed while rendering: {exc}") from exc
 
 
 def load_memory(options: Options, config: Config, cache: Cache, output: Path | None, drafting: bool) -> Memory:
@@ -405,24 +327,17 @@ def move_ticked_candidates(options: Options, config: Config) -> None:
         log.info("moved %d ticked candidates from %s into %s", len(settled.moved), inbox, sources[0])
 
 
-def execute(
-    options: Options,
-    config: Config,
-    *,
-    stdin: BinaryIO,
-    stdout: TextIO,
-    stderr: TextIO,
-    fetcher_factory: Callable[[set[str], Options, Config], dict[str, Fetcher]] = make_fetchers,
-) -> int:
-    redact = Redactor()
-    freshness = Freshness.from_settings(config.cache)
+def check_options(options: Options, config: Config) -> Summarizer | None:
+    """Everything that can refuse the run before anything is fetched (a refusal must cost
+    nothing): the date, the template, the trust store, the summarizer's settings. Returns the
+    run's summarizer, if any."""
     if options.date is not None:
         try:
             date_type.fromisoformat(options.date)
         except ValueError:
             raise UsageError(f"--date must be YYYY-MM-DD, not {options.date!r}") from None
     try:
-        draft.load_template(options.template)  # a bad template costs nothing: checked before fetching
+        draft.load_template(options.template)
     except (ValueError, OSError, jinja2.TemplateError) as exc:
         raise UsageError(f"template: {exc}") from exc
     if not options.offline:
@@ -431,18 +346,23 @@ def execute(
         problem = check_trust_store()
         if problem:
             raise UsageError(problem)
-    summarizer = _summarizer(options, config)  # bad settings cost nothing: checked before fetching
-    move_ticked_candidates(options, config)
-    source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
-    for diagnostic in diagnostics:
-        log.warning("%s", diagnostic)
+    return _summarizer(options, config)
+
+
+def output_path(options: Options) -> Path | None:
+    """The draft file of `-o`, checked before anything is locked; None: standard output."""
     try:
-        output = resolve_output(options.output) if options.output is not None else None
+        return resolve_output(options.output) if options.output is not None else None
     except OutputRefused as exc:
         raise UsageError(str(exc)) from None
     except OutputFailed as exc:
         raise CouldNotFinish(str(exc)) from None
 
+
+@contextmanager
+def locked(options: Options, output: Path | None) -> Iterator[bool]:
+    """Holds the cache's lock, then the draft's, and releases them in reverse order. Yields whether
+    the cache is read-only: read-only media need no lock, since nothing can write that cache."""
     cache_read_only = cache_is_read_only(options.cache_dir)
     locks = [] if cache_read_only else [FileLock(Path(options.cache_dir) / "enrich.lock", f"the cache {options.cache_dir}")]
     if output is not None:
@@ -454,81 +374,122 @@ def execute(
                 lock.acquire(options.lock_wait)
             except OSError as exc:
                 if lock is locks[0] and not cache_read_only and exc.errno in _READ_ONLY_ERRNOS:
-                    cache_read_only = True  # read-only media: nothing can write this cache, no lock needed
+                    cache_read_only = True
                     continue
                 raise CouldNotFinish(f"cannot take the lock {lock.path}: {exc.strerror or exc}") from exc
             held.append(lock)
-        # Read the draft to merge into before fetching: a refusal must cost nothing.
-        try:
-            existing = read_existing_output(output, options.format) if output is not None else None
-        except OutputRefused as exc:
-            raise UsageError(str(exc)) from None
-        cache = Cache(options.cache_dir, freshness, read_only=cache_read_only)
-        offline = options.offline or cache.read_only
-        if cache.read_only and not options.offline:
-            log.warning("the cache %s is read-only: working from it as if --offline, nothing is stored", cache.path)
-        drafting = options.format == "md" and existing is not None
-        try:
-            mem = load_memory(options, config, cache, output, drafting)
-            if summarizer is not None and mem.index is not None:
-                summarizer.archive = mem.index.entries  # the editor's own entries show the voice
-            links: dict[str, Link] = {}
-            for entry in source_entries:
-                for link in entry.links:
-                    links.setdefault(link.key, link)
-            lookups = cache.lookup_many(links, {k: link.kind for k, link in links.items()})
-            outcomes: dict[str, Outcome] = {}
-            pending: dict[str, Link] = {}
-            for key, link in links.items():
-                known = None if options.refresh and not offline else _outcome_from_cache(lookups[key], offline)
-                if known is None:
-                    pending[key] = link
-                else:
-                    outcomes[key] = known
-            progress = Progress(len(pending), stderr, enabled=stderr.isatty() and log.isEnabledFor(logging.WARNING))
-            fetchers = fetcher_factory({link.kind for link in pending.values()}, options, config) if pending else {}
-            outcomes.update(fetch_links(pending, lookups, fetchers, cache, redact, on_result=progress))
-            progress.finish()
-            cache.mark_used(links)
-            entries = assemble(source_entries, outcomes)
-            draft_page_summaries(entries, outcomes, cache, from_cache=set(outcomes) - set(pending))
-        finally:
-            cache.close()
-
-        summaries_note = _summarize(summarizer, entries, options, existing)
-        try:
-            result = render(entries, options, diagnostics, existing, mem)
-        except jinja2.TemplateError as exc:
-            raise CouldNotFinish(f"template {options.template or 'embedded-ai'} failed while rendering: {exc}") from exc
-        text = result.text
-        if output is None:
-            try:
-                stdout.write(text)
-                stdout.flush()
-            except OSError as exc:
-                raise CouldNotFinish(f"cannot write the draft to standard output: {exc.strerror or exc}") from exc
-        elif text != existing:
-            try:
-                write_atomically(output, text)
-            except OutputFailed as exc:
-                raise CouldNotFinish(str(exc)) from None
-        if output is not None and options.format == "md" and not cache.read_only:
-            # Only once the draft is on disk: a crash before leaves nothing to mistake for a deletion.
-            remember_draft(options, freshness, output, result.in_draft, fresh=existing is None)
+        yield cache_read_only
     finally:
         for lock in reversed(held):
             lock.release()
 
-    summary = summarize(entries, outcomes)
+
+def existing_draft(output: Path | None, output_format: str) -> str | None:
+    """The draft to merge into, read before fetching: a refusal must cost nothing."""
+    try:
+        return read_existing_output(output, output_format) if output is not None else None
+    except OutputRefused as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_cache(options: Options, config: Config, *, read_only: bool) -> Cache:
+    """The cache; a read-only one (by the lock's fallback or found so when opened) makes the run offline."""
+    cache = Cache(options.cache_dir, Freshness.from_settings(config.cache), read_only=read_only)
+    if cache.read_only and not options.offline:
+        log.warning("the cache %s is read-only: working from it as if --offline, nothing is stored", cache.path)
+    return cache
+
+
+def enrich_entries(
+    source_entries: list[SourceEntry],
+    options: Options,
+    config: Config,
+    cache: Cache,
+    redact: Redactor,
+    stderr: TextIO,
+    fetcher_factory: Callable[[set[str], Options, Config], dict[str, Fetcher]],
+) -> tuple[list[Entry], Collected]:
+    """The run's entries with their records, from the cache or fetched, and their drafted summaries."""
+    links: dict[str, Link] = {}
+    for entry in source_entries:
+        for link in entry.links:
+            links.setdefault(link.key, link)
+    collected = collect_outcomes(
+        links,
+        cache,
+        offline=options.offline or cache.read_only,
+        refresh=options.refresh,
+        redact=redact,
+        fetchers_for=lambda kinds: fetcher_factory(kinds, options, config),  # only the stages this run needs
+        stderr=stderr,
+    )
+    entries = assemble(source_entries, collected.outcomes)
+    draft_page_summaries(entries, collected.outcomes, cache, from_cache=collected.from_cache)
+    return entries, collected
+
+
+def write_draft(
+    result: MergeResult, existing: str | None, output: Path | None, cache: Cache, options: Options, stdout: TextIO
+) -> None:
+    """The draft to standard output, or to its file atomically (untouched when nothing changed);
+    then, and only once it is on disk, the draft's memory of what it holds."""
+    if output is None:
+        try:
+            stdout.write(result.text)
+            stdout.flush()
+        except OSError as exc:
+            raise CouldNotFinish(f"cannot write the draft to standard output: {exc.strerror or exc}") from exc
+        return
+    if result.text != existing:
+        try:
+            write_atomically(output, result.text)
+        except OutputFailed as exc:
+            raise CouldNotFinish(str(exc)) from None
+    if options.format == "md" and not cache.read_only:
+        # Only now: a crash before leaves nothing to mistake for a deletion.
+        remember_draft(options, cache.freshness, output, result.in_draft, fresh=existing is None)
+
+
+def summary_notes(result: MergeResult, cache: Cache, fetchers: dict[str, Fetcher], summaries_note: str | None) -> list[str]:
+    """What the summary line adds after its counts."""
+    notes = []
     if result.removed:
-        summary.notes.append(f"{len(result.removed)} removed by the editor, not added again (--readd brings them back)")
-    if cache_read_only or cache.read_only:
-        summary.notes.append("cache read-only: worked offline, nothing stored")
-    note = rate_limit_note(fetchers)
-    if note:
-        summary.notes.append(note)
-    if summaries_note:
-        summary.notes.append(summaries_note)
+        notes.append(f"{len(result.removed)} removed by the editor, not added again (--readd brings them back)")
+    if cache.read_only:
+        notes.append("cache read-only: worked offline, nothing stored")
+    return notes + [note for note in (rate_limit_note(fetchers), summaries_note) if note]
+
+
+def execute(
+    options: Options,
+    config: Config,
+    *,
+    stdin: BinaryIO,
+    stdout: TextIO,
+    stderr: TextIO,
+    fetcher_factory: Callable[[set[str], Options, Config], dict[str, Fetcher]] = make_fetchers,
+) -> int:
+    redact = Redactor()
+    summarizer = check_options(options, config)
+    move_ticked_candidates(options, config)
+    source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
+    for diagnostic in diagnostics:
+        log.warning("%s", diagnostic)
+    output = output_path(options)
+    with locked(options, output) as cache_read_only:
+        existing = existing_draft(output, options.format)
+        cache = open_cache(options, config, read_only=cache_read_only)
+        try:
+            mem = load_memory(options, config, cache, output, drafting=options.format == "md" and existing is not None)
+            if summarizer is not None and mem.index is not None:
+                summarizer.archive = mem.index.entries  # the editor's own entries show the voice
+            entries, collected = enrich_entries(source_entries, options, config, cache, redact, stderr, fetcher_factory)
+        finally:
+            cache.close()
+        summaries_note = _summarize(summarizer, entries, options, existing)
+        result = render(entries, options, diagnostics, existing, mem)
+        write_draft(result, existing, output, cache, options, stdout)
+    summary = summarize(entries, collected.outcomes)
+    summary.notes += summary_notes(result, cache, collected.fetchers, summaries_note)
     print(redact(summary.line()), file=stderr)
-    failed = summary.failed or summary.extra_failed
-    return EXIT_SOME_FAILED if failed else EXIT_OK
+    return EXIT_SOME_FAILED if summary.failed or summary.extra_failed else EXIT_OK

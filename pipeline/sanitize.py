@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from pipeline.models import Record
+
 # Caps, in characters. A title or name is a line; abstracts, descriptions and page text are a few
 # paragraphs; a record that exceeds them is pasted data or a hostile page, and the cache and draft
 # should not carry it.
@@ -23,7 +25,7 @@ URL_FIELDS = frozenset({"url", "canonical_url", "image", "homepage", "abs_url", 
 # stray BOM. Zero-width (non-)joiners stay: scripts such as Persian and emoji sequences need them.
 _INVISIBLE = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
-R = TypeVar("R")
+R = TypeVar("R", bound=Record)  # the kind in is the kind out
 
 
 def strip_invisible(text: str) -> str:
@@ -50,9 +52,6 @@ def clean_value(name: str, value: Any, redact: Callable[[str], str]) -> Any:
 
 
 def clean_record(record: R, redact: Callable[[str], str]) -> R:
-    """A copy of a record dataclass with every field cleaned (see clean_value)."""
-    changes = {
-        f.name: clean_value(f.name, getattr(record, f.name), redact)
-        for f in dataclasses.fields(record)  # type: ignore[arg-type]
-    }
-    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
+    """A copy of a record with every field cleaned (see clean_value)."""
+    changes = {f.name: clean_value(f.name, getattr(record, f.name), redact) for f in dataclasses.fields(record)}
+    return dataclasses.replace(record, **changes)

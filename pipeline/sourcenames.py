@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from pipeline.archive import ArchiveIndex, url_identity
 from pipeline.links import LinkError, canonicalize
+from pipeline.models import WebRecord
 
 
 def _host(url: str) -> str | None:
@@ -72,7 +73,7 @@ def _most_common(counter: Counter[str], at_least: int) -> str | None:
     return name if count >= at_least and count > rest[0][1] else None  # a tie is no habit
 
 
-def learn_names(index: ArchiveIndex, pages: dict[str, dict[str, Any]]) -> LearnedNames:
+def learn_names(index: ArchiveIndex, pages: Mapping[str, WebRecord]) -> LearnedNames:
     """The editor's names from the archive. `pages` maps an identity key to a cached web record
     of that link (when fetched), which tells the account id and the page's own name."""
     domains: dict[str, Counter[str]] = {}
@@ -86,12 +87,13 @@ def learn_names(index: ArchiveIndex, pages: dict[str, dict[str, Any]]) -> Learne
         host = _host(url)
         if host and host != "mp.weixin.qq.com":
             domains.setdefault(host, Counter())[source] += 1
-        record = pages.get(index.resolve(url_identity(url) or "")) or {}
-        account = wechat_account(str(record.get("canonical_url") or "")) or wechat_account(url)
+        record = pages.get(index.resolve(url_identity(url) or ""))
+        canonical_url = record.canonical_url if record else None
+        account = wechat_account(canonical_url or "") or wechat_account(url)
         if account:
             accounts.setdefault(account, Counter())[source] += 1
-        if record.get("site_name"):
-            page_names.setdefault(str(record["site_name"]), Counter())[source] += 1
+        if record is not None and record.site_name:
+            page_names.setdefault(record.site_name, Counter())[source] += 1
     # A domain's habit needs two articles: one article on a platform (baijiahao, jianshu) names its
     # publisher, not the platform. An account or a page's own name is the publisher: once is enough.
     return LearnedNames(_habits(domains, 2), _habits(accounts, 1), _habits(page_names, 1), frozenset(index.printed_names()))

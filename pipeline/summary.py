@@ -20,10 +20,10 @@ import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline import textclean
+from pipeline.models import ArxivRecord, GithubRecord, WebRecord
 from pipeline.textclean import (
     drop_credits,
     drop_prompts,
@@ -300,15 +300,15 @@ def _join(paragraphs: list[str]) -> str:
 _MIN_DESCRIPTION = 12
 
 
-def page_summary(record: dict[str, Any]) -> str:
+def page_summary(record: WebRecord) -> str:
     """A web page's summary: its description when that is a real summary, else its text's lead,
     else what there is of the description."""
-    title = record.get("title") or None
-    text = record.get("text") or None
-    description = clean_text(record.get("description"), title=title)
+    title = record.title or None
+    text = record.text or None
+    description = clean_text(record.description, title=title)
     if len(description) < _MIN_DESCRIPTION and not _ENDS_SENTENCE.search(description):
         description = ""  # what is left of a description that was the title plus a keyword
-    if description and not is_cut_short(description, text, record.get("url")):
+    if description and not is_cut_short(description, text, record.url):
         # Unended words after whole sentences are where the site cut its description; a
         # description without any sentence end is a phrase, whole as it is.
         return draft_summary(description, complete=next(_ends(description), None) is None, title=title)
@@ -318,21 +318,21 @@ def page_summary(record: dict[str, Any]) -> str:
     return draft_summary(description, complete=False, title=title) if description else ""
 
 
-def paper_title(record: dict[str, Any]) -> str | None:
+def paper_title(record: ArxivRecord) -> str | None:
     """A paper's title with its LaTeX made readable."""
-    return latex_to_text(record.get("title")) or None
+    return latex_to_text(record.title) or None
 
 
-def paper_summary(record: dict[str, Any]) -> str:
+def paper_summary(record: ArxivRecord) -> str:
     """A paper's summary: the first sentences of its abstract, LaTeX made readable."""
-    return draft_summary(latex_to_text(record.get("abstract")), title=paper_title(record))
+    return draft_summary(latex_to_text(record.abstract), title=paper_title(record))
 
 
-def repository_summary(record: dict[str, Any]) -> list[str]:
+def repository_summary(record: GithubRecord) -> list[str]:
     """A repository's summary paragraphs: its description, then its README's first real
     paragraph when that says more than the description."""
-    description = draft_summary(record.get("description"))
-    readme = record.get("readme")
+    description = draft_summary(record.description)
+    readme = record.readme
     paragraphs = [description] if description else []
     if readme:
         about = draft_summary(markdown_to_text(str(readme)))
@@ -351,23 +351,23 @@ def format_count(number: int) -> str:
     return str(number)
 
 
-def github_facts(record: dict[str, Any]) -> str:
+def github_facts(record: GithubRecord) -> str:
     """The facts an editor checks about a repository, e.g. `C++ · ★ 12.3k · Apache-2.0 · 最新版本 v2.0（2020-05-01）`."""
     facts: list[str] = []
-    if record.get("archived"):
+    if record.archived:
         facts.append("已归档（archived）")
-    if record.get("language"):
-        facts.append(collapse_whitespace(str(record["language"])))
-    if isinstance(record.get("stars"), int):
-        facts.append(f"★ {format_count(record['stars'])}")
-    if record.get("license") and record["license"] != "NOASSERTION":
-        facts.append(collapse_whitespace(str(record["license"])))
-    release = record.get("latest_release") or None
+    if record.language:
+        facts.append(collapse_whitespace(str(record.language)))
+    if isinstance(record.stars, int):
+        facts.append(f"★ {format_count(record.stars)}")
+    if record.license and record.license != "NOASSERTION":
+        facts.append(collapse_whitespace(str(record.license)))
+    release = record.latest_release or None
     if isinstance(release, dict):
         name = release.get("tag") or release.get("name")
         if name:
             when = str(release.get("published_at") or "")[:10]
             facts.append(f"最新版本 {collapse_whitespace(str(name))}" + (f"（{when}）" if when else ""))
-    if record.get("renamed_from"):
-        facts.append(f"原名 {collapse_whitespace(str(record['renamed_from']))}")
+    if record.renamed_from:
+        facts.append(f"原名 {collapse_whitespace(str(record.renamed_from))}")
     return " · ".join(facts)

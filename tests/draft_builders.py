@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
-from pipeline.models import Entry, Link, SourceEntry
+from pipeline.models import RECORD_TYPES, Entry, Link, Record, SourceEntry
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -25,13 +26,25 @@ def web_link(url: str) -> Link:
     return Link(key=f"web:{url}", kind="web", url=url, original=url)
 
 
+def typed(kind: str, record: Record | dict[str, Any] | None) -> Record | None:
+    """A record of `kind`; a dict is read as the cache reads a stored record (unknown keys dropped),
+    so tests can write records as literals."""
+    return RECORD_TYPES[kind].from_dict(record) if isinstance(record, dict) else record
+
+
 def entry(
     main: Link, record=None, *, line=1, extras=(), note=None, section=None, status="ok", error=None, extra_records=None
 ) -> Entry:
     default = {"arxiv": "论文", "github": "开源项目", "web": "博文"}[main.kind]
     source = SourceEntry(line=line, main=main, extras=list(extras), note=note, section=section)
+    extras_typed = {key: typed(key.split(":", 1)[0], r) for key, r in (extra_records or {}).items()}
     return Entry(
-        source=source, section=section or default, status=status, record=record, error=error, extra_records=extra_records or {}
+        source=source,
+        section=section or default,
+        status=status,
+        record=typed(main.kind, record),
+        error=error,
+        extra_records={key: r for key, r in extras_typed.items() if r is not None},
     )
 
 

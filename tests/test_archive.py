@@ -190,9 +190,7 @@ def test_wechat_short_and_long_links_are_one_article_once_fetched(tmp_path):
 
 
 def test_a_renamed_repository_is_found_under_both_names():
-    aliases = alias_pairs(
-        [("github:alibaba/mnn", GithubRecord(full_name="alibaba/MNN-New", renamed_from="alibaba/MNN").to_dict())]
-    )
+    aliases = alias_pairs([("github:alibaba/mnn", GithubRecord(full_name="alibaba/MNN-New", renamed_from="alibaba/MNN"))])
     index = ArchiveIndex(parse_issue(ISSUE, "2020-05-15"), aliases=aliases)
     assert [e.date for e in index.featured("github:alibaba/mnn-new")] == ["2020-05-15"]
 
@@ -238,7 +236,7 @@ def test_source_names_are_learned_by_domain_and_account():
     )
     index = ArchiveIndex(parse_issue(issue.replace("## [往期回顾]", "## 往期"), "2020-05-15"))
     long = "https://mp.weixin.qq.com/s?__biz=MzA3MzI4MjgzMw==&mid=1&idx=1&sn=2"
-    pages = {"web:https://mp.weixin.qq.com/s/AbCdEfGh123": {"canonical_url": long, "site_name": "机器之心Pro"}}
+    pages = {"web:https://mp.weixin.qq.com/s/AbCdEfGh123": WebRecord(canonical_url=long, site_name="机器之心Pro")}
     names = learn_names(index, pages)
     assert names.by_domain["blog.example.org"] == "Example Blog"
     assert "devblogs.nvidia.com" not in names.by_domain  # one article is no habit yet

@@ -87,7 +87,7 @@ def test_a_failed_refresh_keeps_the_record(cache, clock):
     clock.now += 31 * DAY
     cache.store("web", FetchResult(key="web:https://example.org/a", error="HTTP 410 (gone)", permanent=True))
     found = lookup(cache, "web:https://example.org/a", "web")
-    assert found.cached.record["title"] == "A" and found.failure == "HTTP 410 (gone)"
+    assert found.cached.record.title == "A" and found.failure == "HTTP 410 (gone)"
 
 
 def test_not_modified_renews_without_rewriting_the_record(cache, clock):
@@ -95,7 +95,7 @@ def test_not_modified_renews_without_rewriting_the_record(cache, clock):
     clock.now += 2 * DAY
     cache.store("github", FetchResult(key="github:o/r", not_modified=True))
     found = lookup(cache, "github:o/r", "github")
-    assert found.fresh and found.cached.record["stars"] == 5 and found.cached.etag == '"e1"'
+    assert found.fresh and found.cached.record.stars == 5 and found.cached.etag == '"e1"'
 
 
 def test_a_corrupt_database_is_moved_aside_and_rebuilt(tmp_path, caplog):
@@ -104,7 +104,7 @@ def test_a_corrupt_database_is_moved_aside_and_rebuilt(tmp_path, caplog):
     (folder / "enrich.sqlite3").write_bytes(b"this is not a database" * 100)
     cache = Cache(folder)
     cache.store("web", _web())
-    assert cache.get("web:https://example.org/a").record["title"] == "A"
+    assert cache.get("web:https://example.org/a").record.title == "A"
     cache.close()
     assert any(p.name.startswith("enrich.sqlite3.corrupt-") for p in folder.iterdir())
     assert "moved aside" in caplog.text

@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.cache import DB_NAME, SCHEMA_VERSION, Cache, CacheBusy, CacheError, is_corruption
 from pipeline.cli import main
-from pipeline.models import FetchResult, WebRecord
+from pipeline.models import FetchResult, GithubRecord, WebRecord
 
 URL = "https://example.org/a"
 KEY = "web:" + URL
@@ -114,7 +114,7 @@ def test_a_disk_full_while_storing_is_exit_4_naming_the_cache(workdir, monkeypat
     assert err.strip().splitlines()[-1] == (
         f"enrich: could not finish: the cache {Path('cache', DB_NAME)}: the disk is full while storing records; left as it is"
     )
-    assert Cache(workdir / "cache").get(KEY).record["title"] == "Cached title"
+    assert Cache(workdir / "cache").get(KEY).record.title == "Cached title"
 
 
 def test_a_database_without_read_permission_is_reported_not_moved(workdir):
@@ -221,10 +221,10 @@ def test_read_only_media_found_only_by_sqlite_is_read_only_too(workdir, monkeypa
 
     monkeypatch.setattr(Cache, "_connect", media_connect)
     cache = Cache(workdir / "cache")
-    assert cache.read_only and cache.get(KEY).record["title"] == "Cached title"
+    assert cache.read_only and cache.get(KEY).record.title == "Cached title"
     cache.store("web", FetchResult(KEY, WebRecord(title="not stored")))
     monkeypatch.setattr(Cache, "_connect", real_connect)
-    assert Cache(workdir / "cache").get(KEY).record["title"] == "Cached title"
+    assert Cache(workdir / "cache").get(KEY).record.title == "Cached title"
 
 
 # -- bad rows -------------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_bad_rows_are_dropped_and_their_links_refetched(workdir, server):
     code, out, err = run("--allow-private-hosts", "--format", "json", server.url("/fresh"))
     assert code == 0, err
     assert json.loads(out)["entries"][0]["title"] == "Fresh copy"
-    assert Cache(workdir / "cache").get(key).record["title"] == "Fresh copy"
+    assert Cache(workdir / "cache").get(key).record.title == "Fresh copy"
 
 
 def test_stats_and_show_survive_bad_rows(workdir):
@@ -299,3 +299,37 @@ def test_a_cache_folder_that_cannot_be_created_is_exit_4(workdir):
     assert code == 4
     assert "file/cache" in err and "Traceback" not in err
     assert os.path.isfile(workdir / "file")
+
+
+# -- rows an older (or newer) version wrote ------------------------------------------------------
+def _plant(db: Path, key: str, kind: str, record: dict) -> None:
+    conn = sqlite3.connect(db, isolation_level=None)
+    now = time.time()
+    conn.execute(
+        "INSERT INTO records (key, kind, record, fetched_at, last_used, schema) VALUES (?, ?, ?, ?, ?, ?)",
+        (key, kind, json.dumps(record), now, now, SCHEMA_VERSION),
+    )
+    conn.close()
+
+
+def test_a_row_with_fields_this_version_does_not_know_loads_as_its_typed_record(workdir):
+    db = _healthy_cache(workdir / "cache")
+    _plant(db, "github:o/r", "github", {"full_name": "o/R", "stars": 7, "watchers": 3, "owner": {"login": "o"}})
+    cached = Cache(workdir / "cache").get("github:o/r")
+    assert cached is not None and cached.record == GithubRecord(full_name="o/R", stars=7)
+    code, out, err = run("--offline", "--format", "json", "https://github.com/o/r")
+    assert code == 0, err
+    (entry,) = json.loads(out)["entries"]
+    assert entry["status"] == "ok" and entry["title"] == "o/R"
+    assert entry["record"] == GithubRecord(full_name="o/R", stars=7).to_dict()  # the unknown keys are dropped
+
+
+def test_a_row_without_a_required_field_is_a_miss_not_a_crash(workdir):
+    db = _healthy_cache(workdir / "cache")
+    _plant(db, "github:o/r", "github", {"description": "written without full_name", "stars": 7})
+    code, out, err = run("--offline", "--format", "json", URL, "https://github.com/o/r")
+    assert code == 1, err
+    statuses = {e["key"]: (e["status"], e["error"]) for e in json.loads(out)["entries"]}
+    assert statuses == {KEY: ("ok", None), "github:o/r": ("failed", "not cached")}
+    assert "github:o/r is unusable (field 'full_name' is missing)" in err and "Traceback" not in err
+    assert Cache(workdir / "cache").get("github:o/r") is None  # dropped: the next online run refetches it

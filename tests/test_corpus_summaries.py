@@ -73,7 +73,7 @@ def _render(name: str, page: dict) -> tuple[str, str] | None:
     if record.text is None and extract_text is not None:
         text = extract_text(html, url)
         record.text = _lead(text) if text else None
-    view = entry_view(entry(web_link(url), record.to_dict()))
+    view = entry_view(entry(web_link(url), record))
     material = " ".join(_whole_words(t) for t in (record.description, record.text) if t)
     return view.summary, material
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.draft import entry_view, render_json, render_markdown
-from pipeline.models import Diagnostic
+from pipeline.models import RECORD_TYPES, Diagnostic
 from tests.draft_builders import arxiv_link, assert_golden, entry, github_link, web_link
 
 DATE = "2020-05-15"
@@ -296,7 +296,7 @@ def test_code_line_skipped_when_repo_is_another_entry():
 def test_no_link_said_twice_in_one_entry():
     paper = entry(
         arxiv_link("2002.10179"),
-        dict(HRANK.record),
+        HRANK.record,
         extras=[github_link("lmbxmu/HRank"), arxiv_link("2002.10179v2"), github_link("LMBXMU/hrank")],
     )
     view = entry_view(paper, [])
@@ -364,10 +364,13 @@ def test_json_document():
     ],
 )
 def test_records_with_missing_fields_still_render(record):
+    def of(kind: str):  # the required fields are missing too: None, as a hostile row could hold
+        return None if record is None else RECORD_TYPES[kind].from_dict({"id": None, "full_name": None, **record})
+
     for item in (
-        entry(arxiv_link("2001.00001"), record),
-        entry(github_link("o/r"), record),
-        entry(web_link("https://example.com/a"), record),
+        entry(arxiv_link("2001.00001"), of("arxiv")),
+        entry(github_link("o/r"), of("github")),
+        entry(web_link("https://example.com/a"), of("web")),
     ):
         lines = body(md(item)).split("\n")
         assert lines[0].startswith("- [") and lines[-1] == "摘要：〔待编辑〕  "

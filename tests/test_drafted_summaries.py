@@ -29,7 +29,7 @@ def drafted(monkeypatch):
     real = pipeline.summary.page_summary
 
     def counting(record):
-        calls.append(record.get("url"))
+        calls.append(record.url)
         return real(record)
 
     monkeypatch.setattr(pipeline.summary, "page_summary", counting)

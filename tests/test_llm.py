@@ -18,6 +18,7 @@ from pipeline.answer_checks import (
     tidy_answer,
 )
 from pipeline.llm import ChatClient, EndpointError, check_endpoint
+from pipeline.models import ArxivRecord, GithubRecord, WebRecord
 from pipeline.prompts import (
     SummaryInput,
     build_request,
@@ -266,13 +267,13 @@ def test_the_request_shows_examples_and_keeps_the_window():
 
 
 def test_the_best_text_of_each_kind():
-    paper = summary_input("arxiv:1", "arxiv", {"title": "T", "abstract": "Abstract: We do X."}, None)
+    paper = summary_input("arxiv:1", "arxiv", ArxivRecord(id="1", title="T", abstract="Abstract: We do X."), None)
     assert paper is not None and paper.text == "We do X." and paper.source == "arXiv"
-    repo = summary_input("github:o/r", "github", {"full_name": "o/r", "description": "Fast.", "readme": "It runs."}, "n")
+    repo = summary_input("github:o/r", "github", GithubRecord(full_name="o/r", description="Fast.", readme="It runs."), "n")
     assert repo is not None and repo.text == "Fast.\nIt runs." and repo.note == "n"
-    page = summary_input("web:x", "web", {"title": "P", "description": "Short.", "text": "The lead."}, None)
+    page = summary_input("web:x", "web", WebRecord(title="P", description="Short.", text="The lead."), None)
     assert page is not None and page.text == "The lead."
-    assert summary_input("web:y", "web", {"title": "P"}, None) is None
+    assert summary_input("web:y", "web", WebRecord(title="P"), None) is None
 
 
 def test_token_estimates_are_generous_for_chinese_and_english():

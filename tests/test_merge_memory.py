@@ -182,6 +182,7 @@ def test_a_summary_that_mentions_a_paper_does_not_hide_the_editors_entry_for_it(
 def test_a_wechat_article_under_its_other_link_form_is_the_same_entry_once_fetched():
     from pipeline.archive import ArchiveIndex, alias_pairs
     from pipeline.links import canonicalize
+    from pipeline.models import WebRecord
     from tests.draft_builders import entry, web_link
 
     short = "https://mp.weixin.qq.com/s/AbCdEfGh123"
@@ -190,7 +191,7 @@ def test_a_wechat_article_under_its_other_link_form_is_the_same_entry_once_fetch
     first = entry(web_link(short), record, line=1)
     again = entry(web_link(canonicalize(long + "&scene=21").url), record, line=1)
     text = merge("", [first], canonical_key=canonical_key, date=DATE).text
-    aliases = ArchiveIndex([], aliases=alias_pairs([(f"web:{short}", record)]))
+    aliases = ArchiveIndex([], aliases=alias_pairs([(f"web:{short}", WebRecord.from_dict(record))]))
     key = canonicalize(long).key
 
     def real_key(url: str) -> str | None:

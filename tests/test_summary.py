@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.models import ArxivRecord, GithubRecord, WebRecord
 from pipeline.summary import (
     clean_text,
     draft_summary,
@@ -99,16 +101,17 @@ def test_format_count(number, shown):
 
 
 def test_github_facts():
-    record = {
-        "language": "C++",
-        "stars": 12345,
-        "license": "Apache-2.0",
-        "archived": False,
-        "latest_release": {"tag": "v2.0", "name": "Release 2.0", "published_at": "2020-05-01T10:00:00Z"},
-    }
+    record = GithubRecord(
+        full_name="o/r",
+        language="C++",
+        stars=12345,
+        license="Apache-2.0",
+        archived=False,
+        latest_release={"tag": "v2.0", "name": "Release 2.0", "published_at": "2020-05-01T10:00:00Z"},
+    )
     assert github_facts(record) == "C++ · ★ 12.3k · Apache-2.0 · 最新版本 v2.0（2020-05-01）"
-    assert github_facts({"archived": True, "license": "NOASSERTION"}) == "已归档（archived）"
-    assert github_facts({}) == ""
+    assert github_facts(GithubRecord(full_name="o/r", archived=True, license="NOASSERTION")) == "已归档（archived）"
+    assert github_facts(GithubRecord(full_name="o/r")) == ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,71 +188,76 @@ def test_every_summary_is_clean_and_ends_at_a_sentence_end_or_with_an_ellipsis(t
 
 
 def test_paper_latex_becomes_unicode():
-    record = {
-        "title": "$ω$Test: WebView-Oriented Testing",
-        "abstract": "We propose $ω$Test, which bounds the $\\ell_1$ norm in $O(n^2)$ time with 50% less memory. "
-        "It \\emph{works}.",
-    }
+    record = ArxivRecord(
+        id="1",
+        title="$ω$Test: WebView-Oriented Testing",
+        abstract="We propose $ω$Test, which bounds the $\\ell_1$ norm in $O(n^2)$ time with 50% less memory. It \\emph{works}.",
+    )
     assert paper_title(record) == "ωTest: WebView-Oriented Testing"
     summary = paper_summary(record)
     assert summary == "We propose ωTest, which bounds the ℓ1 norm in O(n²) time with 50% less memory. It works."
-    assert paper_summary({"abstract": "It costs $5 and $10 a month."}) == "It costs $5 and $10 a month."
+    assert paper_summary(ArxivRecord(id="1", abstract="It costs $5 and $10 a month.")) == "It costs $5 and $10 a month."
     # Comparisons are no tags: the words between them stay.
-    assert paper_summary({"abstract": "We prove $x<y$ and $z>w$ for all inputs."}) == ("We prove x＜y and z>w for all inputs.")
+    assert paper_summary(ArxivRecord(id="1", abstract="We prove $x<y$ and $z>w$ for all inputs.")) == (
+        "We prove x＜y and z>w for all inputs."
+    )
 
 
 def test_repository_summary_adds_the_readme_paragraph():
-    record = {
-        "description": "Tiny inference engine for microcontrollers",
-        "readme": "**TinyEngine** runs [int8 models](https://example.org/docs) on Cortex-M in 256 KB "
+    record = GithubRecord(
+        full_name="o/r",
+        description="Tiny inference engine for microcontrollers",
+        readme="**TinyEngine** runs [int8 models](https://example.org/docs) on Cortex-M in 256 KB "
         "of SRAM. ![badge](https://img.shields.io/x.svg) It needs no OS.",
-    }
+    )
     assert repository_summary(record) == [
         "Tiny inference engine for microcontrollers",
         "TinyEngine runs int8 models on Cortex-M in 256 KB of SRAM. It needs no OS.",
     ]
     # A README that only repeats the description adds nothing; no README, no second paragraph.
-    assert repository_summary({**record, "readme": "Tiny inference engine for microcontrollers."}) == [
+    assert repository_summary(replace(record, readme="Tiny inference engine for microcontrollers.")) == [
         "Tiny inference engine for microcontrollers"
     ]
-    assert repository_summary({"description": None, "readme": None}) == []
+    assert repository_summary(GithubRecord(full_name="o/r", description=None, readme=None)) == []
 
 
 def test_wechat_page_without_description_gets_its_text_lead():
-    record = {
-        "url": "https://mp.weixin.qq.com/s/abc",
-        "title": "端侧大模型部署实践",
-        "description": None,
-        "text": "端侧大模型部署实践\n\n摄影：王五\n\n一、背景\n\n"
+    record = WebRecord(
+        url="https://mp.weixin.qq.com/s/abc",
+        title="端侧大模型部署实践",
+        description=None,
+        text="端侧大模型部署实践\n\n摄影：王五\n\n一、背景\n\n"
         "随着手机芯片算力提升，大模型开始在端侧运行。本文介绍我们的量化方案。效果如何？\n\n"
         "第二段讲具体做法。",
-    }
+    )
     assert page_summary(record) == "随着手机芯片算力提升，大模型开始在端侧运行。本文介绍我们的量化方案。效果如何？"
 
 
 def test_description_that_is_the_cut_off_lead_gives_way_to_the_text():
     text = "The new NPU runs transformer models at 2 W. It ships in phones next year. Vendors already sample it."
-    cut = {"title": "A new NPU", "description": "The new NPU runs transformer models at 2 W. It ships in ph", "text": text}
+    cut = WebRecord(title="A new NPU", description="The new NPU runs transformer models at 2 W. It ships in ph", text=text)
     assert page_summary(cut) == text
-    titled = {**cut, "text": "A new NPU\n\nPhoto: Jane Doe\n\n" + text}
+    titled = replace(cut, text="A new NPU\n\nPhoto: Jane Doe\n\n" + text)
     assert page_summary(titled) == text
-    own = {"title": "A new NPU", "description": "An NPU for phones, explained.", "text": text}
+    own = WebRecord(title="A new NPU", description="An NPU for phones, explained.", text=text)
     assert page_summary(own) == "An NPU for phones, explained."
 
 
 def test_site_truncated_description_loses_its_broken_tail():
-    assert page_summary({"description": "Quantization works. Pruning is harder to deploy on mobi..."}) == ("Quantization works.")
-    assert page_summary({"description": "Pruning is harder to deploy on mobi..."}) == "Pruning is harder to deploy on…"
-    assert page_summary({"description": "模型剪枝在移动端部署更难，因为…"}) == "模型剪枝在移动端部署更难，因为…"
+    assert page_summary(WebRecord(description="Quantization works. Pruning is harder to deploy on mobi...")) == (
+        "Quantization works."
+    )
+    assert page_summary(WebRecord(description="Pruning is harder to deploy on mobi...")) == "Pruning is harder to deploy on…"
+    assert page_summary(WebRecord(description="模型剪枝在移动端部署更难，因为…")) == "模型剪枝在移动端部署更难，因为…"
 
 
 def test_wechat_automatic_digest_counts_as_cut():
     # WeChat's 54-character digest stops anywhere, here in the middle of "S20".
     digest = "今天凌晨，芯片公司在旧金山举行发布会，正式发布旗下新一代旗舰手机芯片 Galaxy S20 系列机型，包括 S2"
     assert len(digest) in range(50, 61)
-    summary = page_summary({"url": "https://mp.weixin.qq.com/s/x", "description": digest})
+    summary = page_summary(WebRecord(url="https://mp.weixin.qq.com/s/x", description=digest))
     assert summary.endswith("包括…")
-    assert page_summary({"url": "https://example.com/a", "description": digest}) == digest
+    assert page_summary(WebRecord(url="https://example.com/a", description=digest)) == digest
 
 
 @pytest.mark.parametrize(
@@ -275,27 +283,27 @@ def test_wechat_automatic_digest_counts_as_cut():
     ],
 )
 def test_page_description_cleaning(description, summary):
-    assert page_summary({"title": "A headline", "description": description}) == summary
+    assert page_summary(WebRecord(title="A headline", description=description)) == summary
 
 
 def test_no_repeat_of_the_title():
-    record = {"title": "Edge AI chips sell out", "description": "Edge AI chips sell out: makers promise more by May."}
+    record = WebRecord(title="Edge AI chips sell out", description="Edge AI chips sell out: makers promise more by May.")
     assert page_summary(record) == "makers promise more by May."
-    cjk = {"title": "端侧芯片售罄", "description": "端侧芯片售罄｜厂商承诺五月前补货。"}
+    cjk = WebRecord(title="端侧芯片售罄", description="端侧芯片售罄｜厂商承诺五月前补货。")
     assert page_summary(cjk) == "厂商承诺五月前补货。"
-    heading = {"title": "Data Echoing", "description": "Data Echoing New work reuses outputs of the pipeline."}
+    heading = WebRecord(title="Data Echoing", description="Data Echoing New work reuses outputs of the pipeline.")
     assert page_summary(heading) == "New work reuses outputs of the pipeline."
 
 
 @pytest.mark.parametrize(
     "record",
     [
-        {"title": "Data Echoing", "description": "Data echoing reuses outputs of the input pipeline."},
-        {"title": "端侧芯片售罄", "description": "端侧芯片售罄，厂商承诺五月前补货。"},
+        WebRecord(title="Data Echoing", description="Data echoing reuses outputs of the input pipeline."),
+        WebRecord(title="端侧芯片售罄", description="端侧芯片售罄，厂商承诺五月前补货。"),
     ],
 )
 def test_a_title_that_is_the_sentences_subject_stays(record):
-    assert page_summary(record) == record["description"]
+    assert page_summary(record) == record.description
 
 
 def test_arabic_question_mark_ends_a_sentence():

@@ -66,7 +66,7 @@ def test_schema_1_records_keep_serving_and_old_web_records_are_due_for_an_uncond
     assert cache.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
     web = cache.get(WEB_KEY)
-    assert web is not None and web.record == V1_WEB  # nothing lost
+    assert web is not None and web.record == WebRecord(**V1_WEB)  # nothing lost
     verdicts = cache.lookup_many([WEB_KEY, "github:ucbrise/actnn"], {WEB_KEY: "web", "github:ucbrise/actnn": "github"})
     old_web, repo = verdicts[WEB_KEY], verdicts["github:ucbrise/actnn"]
     # Served (offline, or when the refresh fails) but not fresh: the refetch fills `text` in, and
@@ -82,7 +82,7 @@ def test_schema_1_records_keep_serving_and_old_web_records_are_due_for_an_uncond
     refetched = WebRecord(**{**V1_WEB, "text": "A neural processing unit …"})
     cache.store("web", FetchResult(key=WEB_KEY, record=refetched, etag='W/"v2"'))
     after = cache.lookup_many([WEB_KEY], {WEB_KEY: "web"})[WEB_KEY]
-    assert after.fresh and after.cached.record["text"] == "A neural processing unit …"
+    assert after.fresh and after.cached.record.text == "A neural processing unit …"
     assert after.cached.etag == 'W/"v2"' and cache.show(WEB_KEY)["schema"] == 2
     cache.close()
 
@@ -91,7 +91,7 @@ def test_a_schema_1_database_reopened_twice_is_upgraded_once(tmp_path):
     make_v1_cache(tmp_path / "cache", [(WEB_KEY, "web", V1_WEB, None)], fetched_at=time.time())
     Cache(tmp_path / "cache").close()
     cache = Cache(tmp_path / "cache")
-    assert cache.get(WEB_KEY).record == V1_WEB
+    assert cache.get(WEB_KEY).record == WebRecord(**V1_WEB)
     cache.close()
 
 
