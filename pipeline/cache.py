@@ -408,16 +408,19 @@ class Cache:
         return None
 
     # -- writing -----------------------------------------------------------------------------
-    def store_many(self, results: Iterable[tuple[Kind, FetchResult]]) -> None:
+    def store_many(self, results: Iterable[tuple[Kind, FetchResult]]) -> float | None:
         """Records the outcomes that arrived together in one transaction: a kill loses at most
         these, and every committed record is whole (one commit per record would cost a WAL
-        write per link). A read-only cache stores nothing."""
+        write per link). Returns the fetch time stored with them; a read-only cache stores
+        nothing and returns None."""
         if self.read_only:
-            return
+            return None
+        now = self.clock()
         with self._faults("storing records"), self.db:
             self.db.execute("BEGIN")
             for kind, result in results:
-                self._store(kind, result)
+                self._store(kind, result, now)
+        return now
 
     def store(self, kind: Kind, result: FetchResult) -> None:
         """Records one fetch outcome in its own transaction.
@@ -427,8 +430,7 @@ class Cache:
         """
         self.store_many([(kind, result)])
 
-    def _store(self, kind: Kind, result: FetchResult) -> None:
-        now = self.clock()
+    def _store(self, kind: Kind, result: FetchResult, now: float) -> None:
         if result.ok and result.not_modified:
             self.db.execute(
                 "UPDATE records SET fetched_at = ?, error = NULL, error_at = NULL, etag = COALESCE(?, etag) WHERE key = ?",

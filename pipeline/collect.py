@@ -22,10 +22,9 @@ log = logging.getLogger("pipeline")
 
 @dataclass
 class Collected:
-    """Every link's outcome, which of them the cache answered, and the stages that fetched the rest."""
+    """Every link's outcome, and the stages that fetched the links the cache could not answer."""
 
     outcomes: dict[str, Outcome]
-    from_cache: set[str] = field(default_factory=set)
     fetchers: dict[str, Fetcher] = field(default_factory=dict)
 
 
@@ -38,9 +37,11 @@ def collect_outcomes(
     redact: Redactor,
     fetchers_for: Callable[[set[str]], dict[str, Fetcher]],
     stderr: TextIO,
+    on_result: Callable[[str, Outcome], None] = lambda key, outcome: None,
 ) -> Collected:
     """The cache's verdict on every link; the links it cannot answer (all of them with `refresh`,
-    none when `offline`) fetched by the stages `fetchers_for` builds for their kinds."""
+    none when `offline`) fetched by the stages `fetchers_for` builds for their kinds, each
+    fetched outcome handed to `on_result` as it arrives."""
     lookups = cache.lookup_many(links, {k: link.kind for k, link in links.items()})
     outcomes: dict[str, Outcome] = {}
     pending: dict[str, Link] = {}
@@ -52,11 +53,15 @@ def collect_outcomes(
             outcomes[key] = known
     progress = Progress(len(pending), stderr, enabled=stderr.isatty() and log.isEnabledFor(logging.WARNING))
     fetchers = fetchers_for({link.kind for link in pending.values()}) if pending else {}
-    from_cache = set(outcomes)
-    outcomes.update(fetch_links(pending, lookups, fetchers, cache, redact, on_result=progress))
+
+    def arrived(key: str, outcome: Outcome) -> None:
+        progress(key, outcome)
+        on_result(key, outcome)
+
+    outcomes.update(fetch_links(pending, lookups, fetchers, cache, redact, on_result=arrived))
     progress.finish()
     cache.mark_used(links)
-    return Collected(outcomes, from_cache, fetchers)
+    return Collected(outcomes, fetchers)
 
 
 def _outcome_from_cache(lookup: Lookup, offline: bool) -> Outcome | None:
@@ -116,10 +121,12 @@ def fetch_links(
                 result.error = redact(result.error)
             if result.record is not None:
                 result.record = clean_record(result.record, redact)
-        if cache is not None and arrived:
-            cache.store_many(arrived)
+        stored_at = cache.store_many(arrived) if cache is not None and arrived else None
+        # The outcome's fetch time is the one stored, so what is drafted from it now can be
+        # kept for the next run under the time that run will read.
+        now = stored_at if stored_at is not None else clock()
         for _kind, result in arrived:
-            outcome = _outcome_from_result(result, lookups.get(result.key, Lookup()), clock())
+            outcome = _outcome_from_result(result, lookups.get(result.key, Lookup()), now)
             outcomes[result.key] = outcome
             on_result(result.key, outcome)
     return outcomes

@@ -131,27 +131,40 @@ def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) ->
     return entries
 
 
-def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cache: Cache, from_cache: set[str]) -> None:
-    """Drafts every web entry's summary, taking the ones drafted on an earlier run from the cache
-    when their record has not been fetched again since, and keeping the new ones for the next run
-    (only for records served from the cache, whose fetch time is the one stored)."""
+class PageDrafts:
+    """Web pages' summaries drafted as their records arrive, while the other links are still
+    being fetched, rather than one after another once the last has come."""
+
+    def __init__(self) -> None:
+        self.drafted: dict[str, str] = {}
+
+    def add(self, key: str, outcome: Outcome) -> None:
+        if isinstance(outcome.record, WebRecord) and not outcome.cached:
+            from pipeline.summary import page_summary
+
+            self.drafted[key] = page_summary(outcome.record)
+
+
+def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cache: Cache, drafts: PageDrafts) -> None:
+    """Every web entry's summary: drafted while fetching, or on an earlier run when its record
+    has not been fetched again since (the cache keeps them by fetch time), or now; the new ones
+    are kept for the next run."""
     from pipeline.summary import RULES, page_summary
 
     pages = [e for e in entries if e.source.main.kind == "web" and isinstance(e.record, WebRecord)]
-    stamps = {
-        key: fetched_at
-        for e in pages
-        if (key := e.source.main.key) in from_cache and (fetched_at := outcomes[key].fetched_at) is not None
-    }
-    known = cache.drafted_summaries(stamps, RULES)
+    stamps = {key: at for e in pages if (at := outcomes[key := e.source.main.key].fetched_at) is not None}
+    known = cache.drafted_summaries({key: at for key, at in stamps.items() if key not in drafts.drafted}, RULES)
     new: list[tuple[str, float, str]] = []
     for entry in pages:
         key = entry.source.main.key
-        entry.drafted_summary = known.get(key)
-        if entry.drafted_summary is None and isinstance(entry.record, WebRecord):
-            entry.drafted_summary = page_summary(entry.record)
-            if key in stamps:
-                new.append((key, stamps[key], entry.drafted_summary))
+        summary = drafts.drafted.get(key)
+        if summary is None:
+            summary = known.get(key)
+        if summary is None and isinstance(entry.record, WebRecord):
+            summary = page_summary(entry.record)
+        entry.drafted_summary = summary
+        if summary is not None and key in stamps and key not in known:
+            new.append((key, stamps[key], summary))
     cache.store_drafted_summaries(new, RULES)
 
 
@@ -414,6 +427,7 @@ def enrich_entries(
     for entry in source_entries:
         for link in entry.links:
             links.setdefault(link.key, link)
+    drafts = PageDrafts()
     collected = collect_outcomes(
         links,
         cache,
@@ -422,9 +436,10 @@ def enrich_entries(
         redact=redact,
         fetchers_for=lambda kinds: fetcher_factory(kinds, options, config),  # only the stages this run needs
         stderr=stderr,
+        on_result=drafts.add,
     )
     entries = assemble(source_entries, collected.outcomes)
-    draft_page_summaries(entries, collected.outcomes, cache, from_cache=collected.from_cache)
+    draft_page_summaries(entries, collected.outcomes, cache, drafts)
     return entries, collected
 
 

@@ -11,6 +11,7 @@ import pipeline.summary
 from pipeline.cache import Cache
 from pipeline.cli import main
 from pipeline.models import FetchResult, WebRecord
+from tests.localserver import Reply
 
 ARTICLE = "https://mp.weixin.qq.com/s/AbCdEfGh"
 TEXT = "随着手机芯片算力提升，大模型开始在端侧运行。本文介绍我们的量化方案。\n\n第二段讲具体做法。"
@@ -76,3 +77,20 @@ def test_prune_drops_the_summaries_of_pruned_records(tmp_path, monkeypatch):
     assert cache.prune(1) == 1
     assert cache.db.execute("SELECT count(*) FROM drafted_summaries").fetchone() == (0,)
     cache.close()
+
+
+def test_a_fetched_page_is_drafted_once_as_it_arrives_and_the_next_run_takes_that(tmp_path, monkeypatch, drafted, server):
+    page = (
+        '<html><head><meta charset="utf-8"><title>端侧大模型部署实践</title></head><body><h1>端侧大模型部署实践</h1>'
+        f"<article><p>{TEXT.splitlines()[0]}</p><p>第二段讲具体做法。</p></article></body></html>"
+    )
+    server.route("/post", Reply(body=page))
+    url = server.url("/post")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sources.txt").write_text(f"{url}\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["sources.txt", "--allow-private-hosts", "--date", "2026-12-04"], io.BytesIO(b""), out, err) == 0, err.getvalue()
+    assert drafted == [url]
+    assert "摘要：随着手机芯片算力提升" in out.getvalue()
+    assert run() == out.getvalue()  # offline, from the cache: the summary drafted while fetching
+    assert drafted == [url]
