@@ -105,7 +105,7 @@ def test_a_disk_full_while_storing_is_exit_4_naming_the_cache(workdir, monkeypat
     server.route("/page", "<html><head><title>A page</title></head><body>x</body></html>")
     _healthy_cache(workdir / "cache")
 
-    def full(self, kind, result):
+    def full(self, kind, result, now):
         raise _error(13, "database or disk is full")
 
     monkeypatch.setattr(Cache, "_store", full)
