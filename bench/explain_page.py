@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.decode import decode_html
 from pipeline.extract import extract_page, generic_fields
-from pipeline.sites import rules_for
+from pipeline.sites.rules import rules_for
 from pipeline.sites.common import PageUnavailable, ParsedPage
 from pipeline.webarchive import original_url, without_chrome
 

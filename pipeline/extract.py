@@ -11,7 +11,7 @@ from pipeline.maintext import extract_text, text_of
 from pipeline.maintext import lead as text_lead
 from pipeline.models import WebRecord
 from pipeline.sitename import is_site_part, pick_site_name, site_candidates, squash
-from pipeline.sites import rules_for
+from pipeline.sites.rules import rules_for
 from pipeline.sites.common import (
     CHINA_TZ,
     PageUnavailable,

@@ -20,8 +20,9 @@ from pipeline.models import WebRecord
 from pipeline.parseworker import ANSWER_HEAD_SIZE, ParseJob, answer_size, job_frame, record_from_answer
 
 # One worker parses far faster than pages arrive from the network, and each more takes a core
-# from the loop and the cache; so another starts only when a page has waited this long for one
-# (a page that takes long to parse must not hold up the others' parses), up to MAX_WORKERS.
+# from the loop and the cache; so another starts only when a worker has been on one page this
+# long (a page slow to parse must not hold up the others'), up to MAX_WORKERS. A line of pages
+# behind a busy worker that is moving is no reason: a new worker would only slow it down.
 PATIENCE = 0.25
 MAX_WORKERS = 4
 
@@ -45,13 +46,17 @@ def worker_environment() -> dict[str, str]:
 class _Worker:
     def __init__(self, process: asyncio.subprocess.Process):
         self.process = process
+        self.busy_since: float | None = None  # the loop's time when its current page was sent
 
     async def parse(self, frame: bytes) -> bytes:
         assert self.process.stdin is not None and self.process.stdout is not None
+        self.busy_since = asyncio.get_running_loop().time()
         self.process.stdin.write(frame)
         await self.process.stdin.drain()
         head = await self.process.stdout.readexactly(ANSWER_HEAD_SIZE)
-        return await self.process.stdout.readexactly(answer_size(head))
+        answer = await self.process.stdout.readexactly(answer_size(head))
+        self.busy_since = None
+        return answer
 
     def stop(self) -> None:
         if self.process.stdin is not None:
@@ -125,14 +130,18 @@ class ParsePool:
         idle = self._idle_workers()
         if idle.empty() and not self._workers and not self._starting:
             return await self._start_worker()
-        if self._room():
+        while self._room():
             try:
                 async with asyncio.timeout(PATIENCE):
                     return await idle.get()
             except TimeoutError:
-                if self._room():
+                if self._room() and self._one_is_stuck():
                     return await self._start_worker()
         return await idle.get()
+
+    def _one_is_stuck(self) -> bool:
+        now = asyncio.get_running_loop().time()
+        return any(w.busy_since is not None and now - w.busy_since >= PATIENCE for w in self._workers)
 
     def _idle_workers(self) -> asyncio.Queue[_Worker]:
         if self._idle is None:

@@ -19,9 +19,7 @@ from typing import BinaryIO
 
 from pipeline.config import MB
 from pipeline.errors import PageTooComplex, PageUnavailable, ParseFailed
-from pipeline.extract import extract_page
 from pipeline.models import WebRecord
-from pipeline.pagebounds import bound_page
 
 _JOB_HEAD = struct.Struct("<II")  # the job's JSON, then the page's bytes
 _ANSWER_HEAD = struct.Struct("<I")
@@ -48,6 +46,10 @@ def truncated_note(cap: int) -> str:
 
 def parse_job(job: ParseJob) -> WebRecord:
     """The record of a page, for the part of it the parser may be given (pagebounds.py)."""
+    # Imported here: the run that starts the workers reads their answers, never a page.
+    from pipeline.extract import extract_page
+    from pipeline.pagebounds import bound_page
+
     body, cut_note = bound_page(job.body)
     record = extract_page(body, job.url, content_type=job.raw_type, with_text=True)
     record.url = job.url

@@ -1,21 +1,2 @@
-"""Per-site extraction rules, chosen by the page's host and applied over the generic rules."""
-
-from __future__ import annotations
-
-from types import ModuleType
-
-from pipeline.sites import cnblogs, csdn, qdaily, wechat, zhihu
-from pipeline.sites.common import ParsedPage, host_matches
-
-_RULES: tuple[ModuleType, ...] = (wechat, zhihu, csdn, cnblogs, qdaily)
-
-
-def rules_for(page: ParsedPage) -> ModuleType | None:
-    """The site module whose HOSTS cover the page's host, or that recognizes the page's markup."""
-    for module in _RULES:
-        if any(host_matches(page.host, domain) for domain in module.HOSTS):
-            return module
-    for module in _RULES:
-        if module.recognizes(page):
-            return module
-    return None
+"""Per-site extraction rules (pipeline/sites/rules.py chooses among them) and the table of known
+site names; importing the package loads neither the rules nor the HTML parser."""
