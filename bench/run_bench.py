@@ -250,15 +250,15 @@ def run_trafilatura(farm: Farm, work: Path, links: LinkSet, scenario: str, threa
 
 def fill_cache_quickly(farm: Farm, work: Path) -> float:
     """Fills the cache as a cold run would, through the pipeline's own reading, fetchers and
-    cache, but with no latency, the arXiv spacing and GitHub pacing switched off and no draft
-    rendered: the warm figure needs a full cache, not the hour a polite cold run of thousands of
-    links takes. Returns the seconds it took."""
+    cache, page summaries drafted as they arrive and kept, but with no latency, the arXiv spacing
+    and GitHub pacing switched off and no draft rendered: the warm figure needs a full cache, not
+    the hour a polite cold run of thousands of links takes. Returns the seconds it took."""
     from pipeline.cache import Cache
     from pipeline.collect import fetch_links
     from pipeline.fetchers.arxiv import ArxivFetcher
     from pipeline.fetchers.github import GithubFetcher
     from pipeline.fetchers.web import WebFetcher
-    from pipeline.run import read_sources
+    from pipeline.run import PageDrafts, assemble, draft_page_summaries, read_sources
     from pipeline.secrets import Redactor
 
     saved, farm.latency = farm.latency, 0.0
@@ -274,7 +274,9 @@ def fill_cache_quickly(farm: Farm, work: Path) -> float:
         cache = Cache(work / "cache")
         try:
             lookups = cache.lookup_many(links, {k: link.kind for k, link in links.items()})
-            outcomes = fetch_links(links, lookups, fetchers, cache, Redactor())
+            drafts = PageDrafts()
+            outcomes = fetch_links(links, lookups, fetchers, cache, Redactor(), on_result=drafts.add)
+            draft_page_summaries(assemble(entries, outcomes), outcomes, cache, drafts)
         finally:
             cache.close()
         failed = sum(o.status == "failed" for o in outcomes.values())
