@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.decode import decode_html
 from pipeline.extract import extract_page, generic_fields
-from pipeline.sites.rules import rules_for
 from pipeline.sites.common import PageUnavailable, ParsedPage
+from pipeline.sites.rules import rules_for
 from pipeline.webarchive import original_url, without_chrome
 
 

@@ -11,7 +11,6 @@ from pipeline.maintext import extract_text, text_of
 from pipeline.maintext import lead as text_lead
 from pipeline.models import WebRecord
 from pipeline.sitename import is_site_part, pick_site_name, site_candidates, squash
-from pipeline.sites.rules import rules_for
 from pipeline.sites.common import (
     CHINA_TZ,
     PageUnavailable,
@@ -20,6 +19,7 @@ from pipeline.sites.common import (
     resolve_url,
 )
 from pipeline.sites.names import known_site_name
+from pipeline.sites.rules import rules_for
 from pipeline.titles import (
     pick_title,
     site_headings,

@@ -10,8 +10,8 @@ from functools import lru_cache
 from selectolax.lexbor import LexborNode
 
 from pipeline.decode import decode_html
-from pipeline.sites.rules import rules_for
 from pipeline.sites.common import ParsedPage
+from pipeline.sites.rules import rules_for
 from pipeline.summary import cut_at_sentence
 from pipeline.textblocks import INVISIBLE_TAGS, fragment_paragraphs, node_paragraphs
 
