@@ -70,9 +70,9 @@ class _Worker:
 
 class ParsePool:
     """`await pool.parse(job, deadline_at)` gives the page's record; `await pool.close()` when the
-    run is over. One worker to begin with (`start()` starts it before the first page comes), more
-    when pages wait (see PATIENCE), up to `size`; a worker gets one page at a time, so a page is
-    never written to a worker busy with another."""
+    run is over. One worker to begin with (`start()` starts it before the first page comes), one
+    more whenever a worker has been on one page for PATIENCE while others wait, up to `size`; a
+    worker gets one page at a time, so a page is never written to a worker busy with another."""
 
     def __init__(self, size: int = MAX_WORKERS, command: Sequence[str] | None = None):
         self.size = max(1, size)

@@ -1,5 +1,6 @@
 """The web stage: fetches pages concurrently through the shared HTTP client and turns each into
-a WebRecord (HTML through `extract_page`, anything else from its URL and headers)."""
+a WebRecord (HTML through the parse workers' `extract_page`, anything else from its URL and
+headers)."""
 
 from __future__ import annotations
 
