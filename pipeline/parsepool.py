@@ -10,14 +10,16 @@ process can be stopped.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.errors import ParseFailed
+from pipeline.cache import record_problem
+from pipeline.errors import PageTooComplex, PageUnavailable, ParseFailed
 from pipeline.models import WebRecord
-from pipeline.parseworker import ANSWER_HEAD_SIZE, ParseJob, answer_size, job_frame, record_from_answer
+from pipeline.parseworker import ANSWER_HEAD_SIZE, ParseJob, answer_size, job_frame
 
 # One worker parses far faster than pages arrive from the network, and each more takes a core
 # from the loop and the cache; so another starts only when a worker has been on one page this
@@ -41,6 +43,27 @@ def worker_environment() -> dict[str, str]:
     here = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
     return env
+
+
+def record_from_answer(data: bytes) -> WebRecord:
+    """The record an answer carries, or the error it reports raised as the fetcher's own."""
+    try:
+        answer = json.loads(data)
+        if "record" in answer:
+            # Checked as a stored record is: the worker read a hostile page, so its answer is
+            # not trusted to hold the types the rest of the run relies on.
+            problem = record_problem("web", answer["record"])
+            if problem is None:
+                return WebRecord.from_dict(answer["record"])
+            raise ParseFailed(f"internal error: the parser's answer is no record ({problem})")
+        if "unavailable" in answer:
+            raise PageUnavailable(str(answer["unavailable"]), permanent=bool(answer.get("permanent", True)))
+        if "too_complex" in answer:
+            raise PageTooComplex(str(answer["too_complex"]))
+        reason = str(answer["failed"])
+    except (ValueError, KeyError, TypeError) as exc:
+        reason = f"internal error: the parser's answer could not be read ({exc})"
+    raise ParseFailed(reason)
 
 
 class _Worker:

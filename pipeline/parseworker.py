@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from pipeline.config import MB
-from pipeline.errors import PageTooComplex, PageUnavailable, ParseFailed
+from pipeline.errors import PageTooComplex, PageUnavailable
 from pipeline.models import WebRecord
 
 _JOB_HEAD = struct.Struct("<II")  # the job's JSON, then the page's bytes
@@ -106,22 +106,6 @@ ANSWER_HEAD_SIZE = _ANSWER_HEAD.size
 
 def answer_size(head: bytes) -> int:
     return _ANSWER_HEAD.unpack(head)[0]
-
-
-def record_from_answer(data: bytes) -> WebRecord:
-    """The record an answer carries, or the error it reports raised as the fetcher's own."""
-    try:
-        answer = json.loads(data)
-        if "record" in answer:
-            return WebRecord.from_dict(answer["record"])
-        if "unavailable" in answer:
-            raise PageUnavailable(str(answer["unavailable"]), permanent=bool(answer.get("permanent", True)))
-        if "too_complex" in answer:
-            raise PageTooComplex(str(answer["too_complex"]))
-        reason = str(answer["failed"])
-    except (ValueError, KeyError, TypeError) as exc:
-        reason = f"internal error: the parser's answer could not be read ({exc})"
-    raise ParseFailed(reason)
 
 
 # -- the worker ----------------------------------------------------------------------------------

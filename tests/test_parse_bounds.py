@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import WebSettings
-from pipeline.errors import ParseFailed
+from pipeline.errors import PageUnavailable, ParseFailed
 from pipeline.extract import extract_page
 from pipeline.fetchers import web
 from pipeline.fetchers.base import FetchRequest
@@ -28,7 +28,7 @@ from pipeline.pagebounds import (
     bound_page,
     complexity_cut,
 )
-from pipeline.parsepool import ParsePool, worker_environment
+from pipeline.parsepool import ParsePool, record_from_answer, worker_environment
 from pipeline.parseworker import ParseJob, parse_job
 from pipeline.sites.common import JSON_LD_MAX_OBJECTS, ParsedPage
 from tests.parseworkers import misbehaving_worker, parses
@@ -335,3 +335,26 @@ def test_nuls_are_dropped_before_parsing_but_utf16_is_left_whole():
     assert bound_page(flood) == (b"<html><head><title>Zeros</title></head><body>", None)
     utf16 = "<html><head><title>Wide</title></head><body>text</body></html>".encode("utf-16-le")
     assert bound_page(utf16) == (utf16, None)
+
+
+@pytest.mark.parametrize(
+    "answer, reason",
+    [
+        (b'{"record": {"url": "https://example.org/a", "title": ["not", "text"]}}', "field 'title' has the wrong type (list)"),
+        (b'{"record": "a string"}', "the record is not a JSON object"),
+        (b"not json", "the parser's answer could not be read"),
+        (b'{"something": "else"}', "the parser's answer could not be read"),
+    ],
+)
+def test_an_answer_that_is_no_record_fails_the_page_not_the_run(answer, reason):
+    with pytest.raises(ParseFailed) as failed:
+        record_from_answer(answer)
+    assert failed.value.reason.startswith("internal error: ") and reason in failed.value.reason
+
+
+def test_an_answer_says_why_a_page_is_no_article():
+    with pytest.raises(PageUnavailable) as unavailable:
+        record_from_answer(b'{"unavailable": "the article was deleted", "permanent": true}')
+    assert unavailable.value.reason == "the article was deleted" and unavailable.value.permanent
+    with pytest.raises(PageTooComplex, match="nested deeper"):
+        record_from_answer(b'{"too_complex": "nested deeper than 512 elements"}')
