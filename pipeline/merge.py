@@ -207,23 +207,6 @@ class MergeResult:
     linked: list[Entry] = field(default_factory=list)  # present only as another entry's link line
 
 
-def merge_draft(
-    existing: str,
-    entries: Sequence[Entry],
-    *,
-    canonical_key: Callable[[str], str | None],
-    template: str | None = None,
-    date: str,
-    diagnostics: Sequence[Diagnostic] = (),
-) -> str:
-    """`existing` with the entries it does not mention yet added, and the failures block renewed.
-
-    `canonical_key(url)` maps a URL found in the text to its key (None when it is not one); `date`
-    is only used when `existing` is empty and a whole new draft is written.
-    """
-    return merge(existing, entries, canonical_key=canonical_key, template=template, date=date, diagnostics=diagnostics).text
-
-
 def merge(
     existing: str,
     entries: Sequence[Entry],
@@ -238,8 +221,10 @@ def merge(
     names: LearnedNames | None = None,
     resolve: Resolve = _same,
 ) -> MergeResult:
-    """`merge_draft` with the editor's decisions: `remembered` holds the identity keys the tool
-    put into this draft before; one of those no longer present was removed by the editor and is
+    """`existing` with the entries it does not mention yet added, and the failures block renewed,
+    by the editor's decisions. `canonical_key(url)` maps a URL found in the text to its key (None
+    when it is not one); `date` is only used when `existing` is empty and a whole new draft is
+    written. `remembered` holds the identity keys the tool put into this draft before; one of those no longer present was removed by the editor and is
     not added again unless `readd`. `notices` are further entries held back, for the tool's block;
     `resolve` maps an identity key to its item's one key (a WeChat article's two link forms, a
     renamed repository)."""

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from pipeline.draft import render_markdown
 from pipeline.mdtext import urls_in_text
-from pipeline.merge import find_failures_block, merge_draft
+from pipeline.merge import find_failures_block
+from pipeline.merge import merge as merge_into
 from tests.draft_builders import arxiv_link, canonical_key, entry, github_link, web_link
 
 DATE = "2020-05-15"
@@ -29,7 +30,7 @@ def post(n: int, **kw):
 
 
 def merge(existing, entries, **kw):
-    return merge_draft(existing, list(entries), canonical_key=canonical_key, date=DATE, **kw)
+    return merge_into(existing, list(entries), canonical_key=canonical_key, date=DATE, **kw).text
 
 
 TOOL_INTRO = re.compile(
