@@ -224,10 +224,10 @@ def merge(
     """`existing` with the entries it does not mention yet added, and the failures block renewed,
     by the editor's decisions. `canonical_key(url)` maps a URL found in the text to its key (None
     when it is not one); `date` is only used when `existing` is empty and a whole new draft is
-    written. `remembered` holds the identity keys the tool put into this draft before; one of those no longer present was removed by the editor and is
-    not added again unless `readd`. `notices` are further entries held back, for the tool's block;
-    `resolve` maps an identity key to its item's one key (a WeChat article's two link forms, a
-    renamed repository)."""
+    written. `remembered` holds the identity keys the tool put into this draft before; one of those
+    no longer present was removed by the editor and is not added again unless `readd`. `notices`
+    are further entries held back, for the tool's block; `resolve` maps an identity key to its
+    item's one key (a WeChat article's two link forms, a renamed repository)."""
     remembered = {resolve(k) for k in remembered}
     views = entry_views(entries, names)
     if not existing.strip():
