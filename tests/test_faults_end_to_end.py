@@ -4,11 +4,8 @@ with a precise reason, the run stays within its stated bound, exits 1, and print
 from __future__ import annotations
 
 import gzip
-import io
-import json
-import time
 
-from pipeline.cli import main
+from tests.cliruns import timed_json_run
 from tests.localserver import Reply, hang, reset, streamed
 
 PAGE = "<html><head><title>Fine page</title></head><body><p>ok</p></body></html>"
@@ -47,19 +44,10 @@ def test_every_fault_ends_well(server, tmp_path, monkeypatch, capsys):
     server.sequence("/flaky", Reply(500, "oops"), Reply(200, PAGE))
     for n in range(30):
         server.route(f"/hop/{n}", Reply(302, "", {"Location": f"/hop/{n + 1}"}))
-    (tmp_path / "sources.txt").write_text("".join(server.url(p) + "\n" for p in [*faults, "/hop/0"]), encoding="utf-8")
-    (tmp_path / "enrich.toml").write_text(
-        f"[web]\ndeadline = {DEADLINE}\nread_timeout = 0.5\nconnect_timeout = 0.5\n", encoding="utf-8"
-    )
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ENRICH_CONFIG", str(tmp_path / "enrich.toml"))
-    out, err = io.StringIO(), io.StringIO()
-    started = time.monotonic()
-    code = main(["sources.txt", "--allow-private-hosts", "--format", "json"], io.BytesIO(), out, err)
-    elapsed = time.monotonic() - started
-    entries = {
-        e["url"].rsplit("/", 1)[-1] if "/hop/" not in e["url"] else "hop": e for e in json.loads(out.getvalue())["entries"]
-    }
+    urls = [server.url(p) for p in [*faults, "/hop/0"]]
+    config = f"[web]\ndeadline = {DEADLINE}\nread_timeout = 0.5\nconnect_timeout = 0.5\n"
+    code, document, err, elapsed = timed_json_run(tmp_path, monkeypatch, urls, config)
+    entries = {e["url"].rsplit("/", 1)[-1] if "/hop/" not in e["url"] else "hop": e for e in document["entries"]}
     status = {name: (e["status"], e["error"]) for name, e in entries.items()}
     assert code == 1
     assert status["flaky"] == ("ok", None) and entries["flaky"]["title"] == "Fine page"
@@ -84,7 +72,7 @@ def test_every_fault_ends_well(server, tmp_path, monkeypatch, capsys):
     # retries' back-off inside it); generous slack for a loaded machine.
     assert elapsed < DEADLINE + 5
     captured = capsys.readouterr()
-    assert "Traceback" not in err.getvalue() + captured.err + captured.out
+    assert "Traceback" not in err + captured.err + captured.out
 
 
 def test_a_link_out_of_time_names_the_failure_it_was_retrying():

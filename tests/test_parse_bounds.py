@@ -4,7 +4,6 @@ parser meets them, parsing runs off the event loop, and one slow parse never hol
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import time
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
 from pipeline.config import WebSettings
 from pipeline.errors import PageUnavailable, ParseFailed
 from pipeline.extract import extract_page
@@ -31,6 +29,7 @@ from pipeline.pagebounds import (
 from pipeline.parsepool import ParsePool, record_from_answer, worker_environment
 from pipeline.parseworker import ParseJob, parse_job
 from pipeline.sites.common import JSON_LD_MAX_OBJECTS, ParsedPage
+from tests.cliruns import timed_json_run
 from tests.parseworkers import misbehaving_worker, parses
 
 
@@ -309,17 +308,11 @@ def test_hostile_pages_end_inside_the_deadline_and_healthy_links_end_ok(server, 
     for n, path in enumerate(healthy):
         server.route(path, healthy_page(n))
     paths = ["/deep", "/objects", *healthy]
-    (tmp_path / "sources.txt").write_text("".join(server.url(p) + "\n" for p in paths), encoding="utf-8")
-    (tmp_path / "enrich.toml").write_text(f"[web]\ndeadline = {DEADLINE}\n", encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ENRICH_CONFIG", str(tmp_path / "enrich.toml"))
-    out, err = io.StringIO(), io.StringIO()
-    started = time.monotonic()
-    code = main(["sources.txt", "--allow-private-hosts", "--format", "json"], io.BytesIO(), out, err)
-    elapsed = time.monotonic() - started
-    entries = {e["url"].rsplit("/", 1)[-1]: e for e in json.loads(out.getvalue())["entries"]}
-    assert code == 0, err.getvalue()
-    assert "Traceback" not in err.getvalue()
+    urls = [server.url(p) for p in paths]
+    code, document, err, elapsed = timed_json_run(tmp_path, monkeypatch, urls, f"[web]\ndeadline = {DEADLINE}\n")
+    entries = {e["url"].rsplit("/", 1)[-1]: e for e in document["entries"]}
+    assert code == 0, err
+    assert "Traceback" not in err
     assert all(entries[p[1:]]["status"] == "ok" for p in healthy)
     assert [entries[p[1:]]["title"] for p in healthy] == [f"Healthy page {n}" for n in range(6)]
     deep = entries["deep"]
