@@ -26,6 +26,7 @@ default ./enrich.toml) mirror the options; HTTP(S)_PROXY is honoured.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import math
@@ -34,6 +35,7 @@ import sqlite3
 import sys
 import traceback
 from collections.abc import Callable
+from typing import NoReturn
 
 from pipeline import __version__
 
@@ -441,6 +443,16 @@ def main(argv: list[str] | None = None, stdin=None, stdout=None, stderr=None) ->
     except Exception as exc:  # noqa: BLE001 - the one place that turns any failure into exit 4
         _quiet_broken_stdout(stdout)
         return _could_not_finish(exc, stderr, verbose)
+
+
+def command() -> NoReturn:
+    """The `enrich` command (and `python -m pipeline`): `main`, then the interpreter's exit
+    without its last sweep for reference cycles. By the time `main` returns, everything the run
+    keeps is written and closed; the sweep over a heap of 1,000 records took 20 ms, time the
+    editor only waited through. The objects are still freed, by the operating system."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _run_command(argv: list[str], stdin, stdout, stderr) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import subprocess
 import sys
@@ -113,6 +114,23 @@ def test_a_closed_stdout_pipe_in_a_real_process_is_exit_4_without_a_second_error
         os.close(writer)
     assert proc.returncode == 4, proc.stderr
     assert proc.stderr.strip() == "enrich: could not finish: cannot write the draft to standard output: Broken pipe"
+
+
+def test_the_command_leaves_with_mains_code_and_every_byte_of_its_output(workdir):
+    # The command leaves without the interpreter's last cycle sweep: nothing it wrote may wait on it.
+    (workdir / "sources.txt").write_text("".join(f"https://example.org/{n}\n" for n in range(2000)), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | {"PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--offline", "--format", "json", "sources.txt"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1  # every link failed: not cached, and --offline
+    assert len(json.loads(proc.stdout)["entries"]) == 2000
+    assert proc.stderr.strip().splitlines()[-1].startswith("2000 entries: 0 fetched, 0 from cache, 2000 failed")
 
 
 def test_an_unexpected_exception_is_one_line_and_the_traceback_only_with_v(workdir, monkeypatch):
