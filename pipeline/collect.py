@@ -60,7 +60,8 @@ def collect_outcomes(
 
     outcomes.update(fetch_links(pending, lookups, fetchers, cache, redact, on_result=arrived))
     progress.finish()
-    cache.mark_used(links)
+    # A record fetched and stored now was stored as used now.
+    cache.mark_used(key for key in links if outcomes[key].cached or outcomes[key].status is not Status.OK)
     return Collected(outcomes, fetchers)
 
 

@@ -9,6 +9,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,28 @@ def test_second_run_asks_the_network_nothing(site):
     assert len(site.server.requests) == asked
     assert second == first
     assert err.strip().splitlines()[-1] == "3 entries: 0 fetched, 3 from cache, 0 failed"
+
+
+def test_every_link_of_a_run_is_marked_used_by_it_fetched_or_cached(site):
+    # `cache prune` removes what no run has used lately: a record fetched now is stored as used,
+    # one the cache answers (or serves stale) is marked used.
+    site.sources(SOURCES)
+
+    def last_used() -> dict[str, float]:
+        with sqlite3.connect(site.dir / "cache" / "enrich.sqlite3") as db:
+            return dict(db.execute("SELECT key, last_used FROM records"))
+
+    assert site.run("sources.txt")[0] == 0
+    assert len(last_used()) == 4  # three entries and the paper's code repository
+    site.server.route("/blog/data-echoing", Reply(404, "gone"))
+    site.sources(SOURCES + "{web}/blog/new-page\n")
+    site.server.route("/blog/new-page", ARTICLE)
+    started = time.time()
+    code, out, _ = site.run("sources.txt", "--format", "json")
+    statuses = {e["key"]: e["status"] for e in json.loads(out)["entries"]}
+    # Three entries answered by the cache (the page within its freshness: not asked), one fetched.
+    assert code == 0 and list(statuses.values()) == ["ok"] * 4 and f"web:{site.url('/blog/new-page')}" in statuses
+    assert len(last_used()) == 5 and all(used >= started for used in last_used().values())
 
 
 def test_offline_serves_the_cache_and_fails_the_rest_as_not_cached(site):
