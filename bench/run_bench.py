@@ -258,7 +258,7 @@ def fill_cache_quickly(farm: Farm, work: Path) -> float:
     from pipeline.fetchers.arxiv import ArxivFetcher
     from pipeline.fetchers.github import GithubFetcher
     from pipeline.fetchers.web import WebFetcher
-    from pipeline.run import PageDrafts, assemble, draft_page_summaries, read_sources
+    from pipeline.run import WhileFetching, assemble, draft_page_summaries, read_sources
     from pipeline.secrets import Redactor
 
     saved, farm.latency = farm.latency, 0.0
@@ -274,7 +274,7 @@ def fill_cache_quickly(farm: Farm, work: Path) -> float:
         cache = Cache(work / "cache")
         try:
             lookups = cache.lookup_many(links, {k: link.kind for k, link in links.items()})
-            drafts = PageDrafts()
+            drafts = WhileFetching(load_template=False)
             outcomes = fetch_links(links, lookups, fetchers, cache, Redactor(), on_result=drafts.add)
             draft_page_summaries(assemble(entries, outcomes), outcomes, cache, drafts)
         finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 import types
 import typing
 from collections.abc import Callable
@@ -314,6 +313,8 @@ def load_config(explicit: str | None = None) -> Config:
         if explicit:
             raise ConfigError(f"config file {path} does not exist")
         return Config()
+    import tomllib  # here: most runs have no config file to parse
+
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

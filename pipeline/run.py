@@ -14,9 +14,6 @@ from datetime import date as date_type
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-import jinja2
-
-from pipeline import draft
 from pipeline.cache import Cache, Freshness, cache_is_read_only
 from pipeline.collect import Collected, collect_outcomes
 from pipeline.config import Config
@@ -131,21 +128,29 @@ def assemble(source_entries: list[SourceEntry], outcomes: dict[str, Outcome]) ->
     return entries
 
 
-class PageDrafts:
-    """Web pages' summaries drafted as their records arrive, while the other links are still
-    being fetched, rather than one after another once the last has come."""
+class WhileFetching:
+    """What the run does as results arrive, while the other links are still being fetched,
+    rather than after the last has come: it drafts web pages' summaries, and at the first result
+    loads the built-in template the draft will need (importing jinja2 and compiling it take some
+    30 ms, hidden there behind the wait for the network)."""
 
-    def __init__(self) -> None:
+    def __init__(self, load_template: bool) -> None:
         self.drafted: dict[str, str] = {}
+        self.load_template = load_template
 
     def add(self, key: str, outcome: Outcome) -> None:
+        if self.load_template:
+            self.load_template = False
+            from pipeline import draft
+
+            draft.load_template()
         if isinstance(outcome.record, WebRecord) and not outcome.cached:
             from pipeline.summary import page_summary
 
             self.drafted[key] = page_summary(outcome.record)
 
 
-def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cache: Cache, drafts: PageDrafts) -> None:
+def draft_page_summaries(entries: list[Entry], outcomes: dict[str, Outcome], cache: Cache, drafts: WhileFetching) -> None:
     """Every web entry's summary: drafted while fetching, or on an earlier run when its record
     has not been fetched again since (the cache keeps them by fetch time), or now; the new ones
     are kept for the next run."""
@@ -204,6 +209,9 @@ def render(
     entries: list[Entry], options: Options, diagnostics: list[Diagnostic], existing: str | None, mem: Memory | None = None
 ) -> MergeResult:
     """The draft: the JSON document, or the Markdown merged into `existing`."""
+    import jinja2
+
+    from pipeline import draft
     from pipeline.merge import MergeResult, merge
 
     issue_date = options.date or date_type.today().isoformat()
@@ -349,10 +357,15 @@ def check_options(options: Options, config: Config) -> Summarizer | None:
             date_type.fromisoformat(options.date)
         except ValueError:
             raise UsageError(f"--date must be YYYY-MM-DD, not {options.date!r}") from None
-    try:
-        draft.load_template(options.template)
-    except (ValueError, OSError, jinja2.TemplateError) as exc:
-        raise UsageError(f"template: {exc}") from exc
+    if options.template is not None:  # the built-in template is tested; the editor's is checked now
+        import jinja2
+
+        from pipeline import draft
+
+        try:
+            draft.load_template(options.template)
+        except (ValueError, OSError, jinja2.TemplateError) as exc:
+            raise UsageError(f"template: {exc}") from exc
     if not options.offline:
         from pipeline.trust import check_trust_store
 
@@ -427,7 +440,8 @@ def enrich_entries(
     for entry in source_entries:
         for link in entry.links:
             links.setdefault(link.key, link)
-    drafts = PageDrafts()
+    # A template the editor names was compiled by check_options; the built-in one is loaded here.
+    drafts = WhileFetching(load_template=options.format == "md" and options.template is None)
     collected = collect_outcomes(
         links,
         cache,
