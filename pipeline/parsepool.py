@@ -151,7 +151,9 @@ class ParsePool:
 
     async def _take(self) -> _Worker:
         idle = self._idle_workers()
-        if idle.empty() and not self._workers and not self._starting:
+        if not idle.empty():
+            return idle.get_nowait()  # the common case, without setting up the patience timer
+        if not self._workers and not self._starting:
             return await self._start_worker()
         while self._room():
             try:
