@@ -73,7 +73,9 @@ def _transient(n: int) -> list[Exception]:
         pytest.param(_transient(1), {"attempts": 1}, 0, 1, [], "attempt 1", id="one attempt allowed"),
         # Each attempt takes 2 s: after the second (at 5 s) a 2 s wait would end past the 6 s
         # deadline. Timed from tenacity's start, after the first attempt, it would not.
-        pytest.param(_transient(3), {"attempts": 5, "deadline": 6.0}, 2, 2, [1.0], "attempt 2", id="deadline from the first attempt"),
+        pytest.param(
+            _transient(3), {"attempts": 5, "deadline": 6.0}, 2, 2, [1.0], "attempt 2", id="deadline from the first attempt"
+        ),
     ],
 )
 def test_the_policy(form, errors, settings, seconds, calls, slept, raised):
