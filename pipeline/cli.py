@@ -456,11 +456,15 @@ def command() -> NoReturn:
 
 
 def _run_command(argv: list[str], stdin, stdout, stderr) -> int:
-    from pipeline.config import load_config
-    from pipeline.run import Options, execute
+    from pipeline.trust import check_trust_store_meanwhile
 
     parser = _run_parser()
     args = parser.parse_args(argv)
+    # Begun before the run's modules are imported, which takes as long as reading the certificates.
+    trust_check = None if args.offline else check_trust_store_meanwhile()
+    from pipeline.config import load_config
+    from pipeline.run import Options, execute
+
     _setup_logging(stderr, args.quiet, args.verbose)
     options = Options(
         sources=args.sources,
@@ -477,4 +481,7 @@ def _run_command(argv: list[str], stdin, stdout, stderr) -> int:
         archive=args.archive,
         readd=args.readd,
     )
-    return _refusals_said(lambda: execute(options, load_config(args.config), stdin=stdin, stdout=stdout, stderr=stderr), stderr)
+    return _refusals_said(
+        lambda: execute(options, load_config(args.config), stdin=stdin, stdout=stdout, stderr=stderr, trust_check=trust_check),
+        stderr,
+    )

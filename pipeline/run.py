@@ -348,10 +348,10 @@ def move_ticked_candidates(options: Options, config: Config) -> None:
         log.info("moved %d ticked candidates from %s into %s", len(settled.moved), inbox, sources[0])
 
 
-def check_options(options: Options, config: Config) -> Summarizer | None:
+def check_options(options: Options, config: Config, trust_check: Callable[[], str | None] | None = None) -> Summarizer | None:
     """Everything that can refuse the run before anything is fetched (a refusal must cost
-    nothing): the date, the template, the trust store, the summarizer's settings. Returns the
-    run's summarizer, if any."""
+    nothing): the date, the template, the trust store (by `trust_check` when the caller has
+    begun it), the summarizer's settings. Returns the run's summarizer, if any."""
     if options.date is not None:
         try:
             date_type.fromisoformat(options.date)
@@ -369,7 +369,7 @@ def check_options(options: Options, config: Config) -> Summarizer | None:
     if not options.offline:
         from pipeline.trust import check_trust_store
 
-        problem = check_trust_store()
+        problem = (trust_check or check_trust_store)()
         if problem:
             raise UsageError(problem)
     return _summarizer(options, config)
@@ -497,9 +497,10 @@ def execute(
     stdout: TextIO,
     stderr: TextIO,
     fetcher_factory: Callable[[set[str], Options, Config], dict[str, Fetcher]] = make_fetchers,
+    trust_check: Callable[[], str | None] | None = None,
 ) -> int:
     redact = Redactor()
-    summarizer = check_options(options, config)
+    summarizer = check_options(options, config, trust_check)
     move_ticked_candidates(options, config)
     source_entries, diagnostics = read_sources(options.sources or ["sources.txt"], stdin)
     for diagnostic in diagnostics:

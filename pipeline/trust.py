@@ -7,6 +7,9 @@ from __future__ import annotations
 import os
 import re
 import ssl
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 
 import certifi
 
@@ -33,6 +36,22 @@ def check_trust_store() -> str | None:
             except (ssl.SSLError, OSError) as exc:
                 return f"{name}={value} holds no usable certificates ({exc})"
     return None
+
+
+def check_trust_store_meanwhile() -> Callable[[], str | None]:
+    """Starts `check_trust_store` on a thread of its own and returns what waits for its answer.
+    OpenSSL reads a CA file (15 to 30 ms) without holding the interpreter, so the run imports
+    its modules meanwhile instead of waiting for it."""
+    answer: Future[str | None] = Future()
+
+    def check() -> None:
+        try:
+            answer.set_result(check_trust_store())
+        except BaseException as exc:  # noqa: BLE001 - raised again where the answer is read
+            answer.set_exception(exc)
+
+    threading.Thread(target=check, name="enrich-trust-check", daemon=True).start()
+    return answer.result
 
 
 def ssl_context() -> ssl.SSLContext:

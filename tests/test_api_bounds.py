@@ -8,6 +8,7 @@ import io
 import ssl
 import time
 
+import certifi
 import pytest
 
 from pipeline.breaker import TIMEOUTS_IN_A_ROW, StageBreaker
@@ -235,3 +236,21 @@ def test_a_bad_trust_store_is_one_usage_error_before_anything_is_fetched(tmp_pat
     code = main(["https://example.org/"], io.BytesIO(b""), io.StringIO(), err)
     assert code == 2 and says in err.getvalue()
     assert not (tmp_path / "cache").exists()  # nothing was opened, nothing fetched
+
+
+def test_the_trust_check_begun_early_gives_the_same_answer_and_raises_what_it_met(tmp_path, monkeypatch):
+    from pipeline import trust
+
+    (tmp_path / "garbage.pem").write_text("not a certificate\n", encoding="utf-8")
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "garbage.pem"))
+    assert trust.check_trust_store_meanwhile()() == trust.check_trust_store() is not None
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    assert trust.check_trust_store_meanwhile()() is None
+
+    def broken() -> str | None:
+        raise RuntimeError("no way to tell")
+
+    monkeypatch.setattr(trust, "check_trust_store", broken)
+    answer = trust.check_trust_store_meanwhile()
+    with pytest.raises(RuntimeError, match="no way to tell"):
+        answer()
