@@ -74,9 +74,8 @@ class RetryPolicy:
         elapsed = self.clock() - start
         return elapsed + self._wait(state) > self.deadline
 
-    def _rules(self) -> dict:
-        """The wait/stop rules both the sync and async forms share, with the clock started now."""
-        start = self.clock()
+    def _rules(self, start: float) -> dict:
+        """The wait/stop rules both the sync and async forms share, the deadline timed from `start`."""
         return {
             "retry": tenacity.retry_if_exception_type(TransientError),
             "stop": lambda state: self._stop(state, start),
@@ -91,7 +90,7 @@ class RetryPolicy:
 
     def call(self, fn: Callable[[], T]) -> T:
         """Calls `fn`, retrying it while it raises TransientError; re-raises the last error."""
-        rules = self._rules()
+        start = self.clock()
         try:
             return fn()
         except TransientError as failure:
@@ -102,11 +101,11 @@ class RetryPolicy:
                 raise first.pop()
             return fn()
 
-        return tenacity.Retrying(sleep=self.sleep, **rules)(attempt)
+        return tenacity.Retrying(sleep=self.sleep, **self._rules(start))(attempt)
 
     async def acall(self, fn: Callable[[], Awaitable[T]]) -> T:
         """The async form of `call`: awaits `fn()`, backing off with `async_sleep`."""
-        rules = self._rules()
+        start = self.clock()
         try:
             return await fn()
         except TransientError as failure:
@@ -117,4 +116,4 @@ class RetryPolicy:
                 raise first.pop()
             return await fn()
 
-        return await tenacity.AsyncRetrying(sleep=self.async_sleep, **rules)(attempt)
+        return await tenacity.AsyncRetrying(sleep=self.async_sleep, **self._rules(start))(attempt)
